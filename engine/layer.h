@@ -1,0 +1,79 @@
+// Layer: one op on one backend. It owns its parameters, buffers and workspace, builds its
+// primitives once in prepare(), and runs forward and backward as a pair (design.md).
+//
+// Contracts every implementation keeps (the registry sweep test checks them):
+// - prepare() receives the input descriptors and returns the output descriptor. It may be
+//   called again with other shapes; then it rebuilds. forward/backward allocate nothing.
+// - backward() receives dy with the output's descriptor and writes dx[i] with the descriptor of
+//   input i (so gradients can be summed without reorders). dx[i] == nullptr: no gradient wanted
+//   for input i (the network's first conv, loss targets). backward() *overwrites* dx and the
+//   parameter gradients: every parameter is used once per forward.
+// - backward() may only be called after forward() in training mode on the same inputs.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace cxr {
+
+class Backend;
+
+// A trainable tensor. `value` and `grad` share one plain-layout descriptor in backend memory.
+struct Parameter {
+  std::string name;   // torchvision state_dict key, e.g. "layer1.0.conv1.weight"
+  std::string stage;  // "conv1" | "layer1" | ... | "fc" (contracts.md, "Stages")
+  Tensor value;
+  Tensor grad;
+  bool trainable = true;     // false when the stage is frozen
+  bool weight_decay = true;  // false for BN scale/shift and biases (recipe may switch)
+};
+
+// A non-trainable state tensor saved with the weights (BN running_mean/var, num_batches_tracked).
+// Plain layout. Counters (I64) live in host memory whatever the backend.
+struct Buffer {
+  std::string name;
+  Tensor value;
+};
+
+// Typed op parameters. Each op defines a struct deriving from this in plugins/ops/<op>.h.
+struct OpParams {
+  virtual ~OpParams() = default;
+  virtual std::string op() const = 0;  // registry key, e.g. "conv2d"
+  virtual std::unique_ptr<OpParams> clone() const = 0;
+  virtual std::string str() const { return op(); }  // for error messages
+};
+
+struct PrepareInfo {
+  bool training = true;
+  std::vector<bool> needs_input_grad;  // one per input; empty = all true
+  bool needs_grad(size_t i) const { return needs_input_grad.empty() || needs_input_grad.at(i); }
+};
+
+struct Context {
+  bool training = true;
+  uint64_t seed = 0;  // for stochastic layers: combine with `step` and the layer name
+  int64_t step = 0;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual TensorDesc prepare(std::span<const TensorDesc> inputs, const PrepareInfo& info) = 0;
+  virtual void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) = 0;
+  virtual void backward(std::span<const Tensor* const> x, const Tensor& y, const Tensor& dy,
+                        std::span<Tensor* const> dx, Context& ctx) = 0;
+
+  // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
+  std::vector<Parameter>& parameters() { return parameters_; }
+  std::vector<Buffer>& buffers() { return buffers_; }
+
+ protected:
+  std::vector<Parameter> parameters_;
+  std::vector<Buffer> buffers_;
+};
+
+}  // namespace cxr

@@ -1,0 +1,278 @@
+#include "engine/network.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "engine/errors.h"
+#include "plugins/ops/add.h"
+
+namespace cxr {
+namespace {
+
+// Raw memory pool for gradients. Buffers are handed out by best fit over the bytes asked for and
+// returned when a gradient's last reader has run, so backward needs only a few live buffers.
+class GradPool {
+ public:
+  explicit GradPool(Backend& backend) : backend_(backend) {}
+
+  int acquire(int64_t bytes) {
+    int best = -1;
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (free_[i] && slots_[i].bytes() >= bytes &&
+          (best < 0 || slots_[i].bytes() < slots_[static_cast<size_t>(best)].bytes()))
+        best = static_cast<int>(i);
+    if (best < 0) {
+      slots_.push_back(backend_.allocate(plain_desc({(bytes + 3) / 4}, DType::F32)));
+      free_.push_back(false);
+      return static_cast<int>(slots_.size() - 1);
+    }
+    free_[static_cast<size_t>(best)] = false;
+    return best;
+  }
+  void release(int slot) { free_[static_cast<size_t>(slot)] = true; }
+  Tensor view(int slot, const TensorDesc& desc) const {
+    return Tensor::view(desc, backend_.device(), slots_[static_cast<size_t>(slot)].data());
+  }
+  int64_t bytes() const {
+    int64_t b = 0;
+    for (const Tensor& t : slots_) b += t.bytes();
+    return b;
+  }
+
+ private:
+  Backend& backend_;
+  std::vector<Tensor> slots_;
+  std::vector<bool> free_;
+};
+
+}  // namespace
+
+struct Network::Impl {  // NOLINT: declared in network.h
+  struct BackwardStep {
+    int node = 0;
+    Tensor* dy = nullptr;           // null: the caller's dlogits
+    std::vector<Tensor*> dx;        // per input; null = not wanted
+    std::vector<std::pair<Tensor*, Tensor*>> sums;  // target += partial, after the step
+  };
+
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::vector<TensorDesc> descs;
+  std::vector<Tensor> acts;
+  std::vector<bool> requires_grad;  // per node output
+  Tensor input;
+  Shape prepared_shape;
+  bool prepared_training = false;
+  bool prepared = false;
+
+  std::unique_ptr<GradPool> pool;
+  std::vector<Tensor> grad_views;     // per node, the view its output gradient lives in
+  std::vector<BackwardStep> steps;
+  std::deque<Tensor> partial_store;
+  std::map<std::string, std::unique_ptr<Layer>> summers;  // add layers per gradient desc
+  const LayerRegistry* registry = nullptr;
+  Backend* backend = nullptr;
+};
+
+Network::Network(Graph graph, const LayerRegistry& registry, Backend& backend)
+    : graph_(std::move(graph)), backend_(backend), impl_(std::make_unique<Impl>()) {
+  impl_->registry = &registry;
+  impl_->backend = &backend;
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const NodeSpec& node = graph_.nodes[i];
+    for (int in : node.inputs)
+      if (in != NodeSpec::kInput && (in < 0 || static_cast<size_t>(in) >= i))
+        throw GraphError("node '" + node.name + "' reads node " + std::to_string(in) +
+                         ", which does not come before it");
+    std::unique_ptr<Layer> layer;
+    try {
+      layer = registry.create(*node.params, backend_);
+    } catch (const GraphError& e) {
+      throw GraphError("layer '" + node.name + "' (" + node.params->str() + "): " + e.what());
+    }
+    for (Parameter& p : layer->parameters()) {
+      p.name = node.name + "." + p.name;
+      p.stage = node.stage;
+    }
+    for (Buffer& b : layer->buffers()) b.name = node.name + "." + b.name;
+    impl_->layers.push_back(std::move(layer));
+  }
+  if (graph_.nodes.empty()) throw GraphError("network '" + graph_.arch + "' has no nodes");
+}
+
+Network::~Network() = default;
+
+namespace {
+
+// The add layer of the network's own backend that sums gradient partials of one descriptor.
+void summer_for(Network::Impl& m, const TensorDesc& desc) {
+  const std::string key = desc.str();
+  if (m.summers.count(key)) return;
+  ops::AddParams params;
+  auto layer = m.registry->create(params, *m.backend);
+  const std::vector<TensorDesc> ins{desc, desc};
+  PrepareInfo info;
+  info.training = false;
+  const TensorDesc out = layer->prepare(ins, info);
+  if (!out.same_as(desc))
+    throw GraphError("gradient sum changes the layout: " + desc.str() + " -> " + out.str());
+  m.summers[key] = std::move(layer);
+}
+
+}  // namespace
+
+void Network::prepare(const Shape& input_shape, bool training) {
+  Impl& m = *impl_;
+  if (m.prepared && m.prepared_shape == input_shape && m.prepared_training == training) return;
+  const size_t n = graph_.nodes.size();
+  m.input = backend_.allocate(plain_desc(input_shape));
+  m.descs.assign(n, TensorDesc{});
+  m.acts.clear();
+  m.requires_grad.assign(n, false);
+
+  auto desc_of = [&](int in) -> const TensorDesc& {
+    return in == NodeSpec::kInput ? m.input.desc() : m.descs[static_cast<size_t>(in)];
+  };
+  auto grad_of = [&](int in) { return in != NodeSpec::kInput && m.requires_grad[static_cast<size_t>(in)]; };
+
+  for (size_t i = 0; i < n; ++i) {
+    const NodeSpec& node = graph_.nodes[i];
+    std::vector<TensorDesc> in_descs;
+    PrepareInfo info;
+    info.training = training;
+    bool any = false;
+    for (int in : node.inputs) {
+      in_descs.push_back(desc_of(in));
+      info.needs_input_grad.push_back(training && grad_of(in));
+      any = any || grad_of(in);
+    }
+    for (const Parameter& p : m.layers[i]->parameters()) any = any || p.trainable;
+    m.requires_grad[i] = training && any;
+    try {
+      m.descs[i] = m.layers[i]->prepare(in_descs, info);
+    } catch (const GraphError& e) {
+      throw GraphError("layer '" + node.name + "' (" + node.params->str() + "): " + e.what());
+    }
+    m.acts.push_back(backend_.allocate(m.descs[i]));
+  }
+
+  m.steps.clear();
+  m.grad_views.clear();
+  m.partial_store.clear();
+  m.pool.reset();
+  if (training) {
+    // Plan backward: node outputs' gradients live from their first writer (the last consumer in
+    // forward order) until their producer's backward has read them.
+    m.pool = std::make_unique<GradPool>(backend_);
+    m.grad_views.resize(n);
+    std::vector<int> slot(n, -1);
+    std::vector<int> partial_slots;
+    m.steps.reserve(n);
+    for (size_t k = n; k-- > 0;) {
+      if (!m.requires_grad[k]) continue;
+      if (k != n - 1 && slot[k] < 0) continue;  // nothing downstream needs this output
+      Impl::BackwardStep step;
+      step.node = static_cast<int>(k);
+      step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
+      partial_slots.clear();
+      for (int in : graph_.nodes[k].inputs) {
+        if (!grad_of(in)) {
+          step.dx.push_back(nullptr);
+          continue;
+        }
+        const auto j = static_cast<size_t>(in);  // NOLINT: in >= 0 here
+        if (slot[j] < 0) {
+          slot[j] = m.pool->acquire(m.descs[j].bytes());
+          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
+          step.dx.push_back(&m.grad_views[j]);
+        } else {
+          const int s = m.pool->acquire(m.descs[j].bytes());
+          partial_slots.push_back(s);
+          m.partial_store.push_back(m.pool->view(s, m.descs[j]));
+          step.dx.push_back(&m.partial_store.back());
+          step.sums.emplace_back(&m.grad_views[j], &m.partial_store.back());
+          summer_for(m, m.descs[j]);
+        }
+      }
+      for (int s : partial_slots) m.pool->release(s);
+      if (k != n - 1) m.pool->release(slot[k]);
+      m.steps.push_back(std::move(step));
+    }
+  }
+  m.prepared_shape = input_shape;
+  m.prepared_training = training;
+  m.prepared = true;
+}
+
+
+Tensor& Network::input() {
+  if (!impl_->prepared) throw GraphError("network '" + graph_.arch + "': input() before prepare()");
+  return impl_->input;
+}
+
+const Tensor& Network::forward(Context& ctx) {
+  Impl& m = *impl_;
+  if (!m.prepared) throw GraphError("network '" + graph_.arch + "': forward() before prepare()");
+  if (ctx.training && !m.prepared_training)
+    throw GraphError("network '" + graph_.arch + "': training forward on a network prepared for eval");
+  std::vector<const Tensor*> xs;
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    xs.clear();
+    for (int in : graph_.nodes[i].inputs)
+      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    m.layers[i]->forward(xs, m.acts[i], ctx);
+  }
+  return m.acts.back();
+}
+
+void Network::backward(const Tensor& dlogits, Context& ctx) {
+  Impl& m = *impl_;
+  if (!m.prepared || !m.prepared_training)
+    throw GraphError("network '" + graph_.arch + "': backward() needs prepare(shape, training=true)");
+  if (!dlogits.desc().same_as(m.descs.back()))
+    throw GraphError("network '" + graph_.arch + "': dlogits " + dlogits.desc().str() +
+                     " does not match the logits " + m.descs.back().str());
+  std::vector<const Tensor*> xs;
+  for (const Impl::BackwardStep& step : m.steps) {
+    const auto i = static_cast<size_t>(step.node);
+    xs.clear();
+    for (int in : graph_.nodes[i].inputs)
+      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    m.layers[i]->backward(xs, m.acts[i], step.dy ? *step.dy : dlogits, step.dx, ctx);
+    for (const auto& [target, partial] : step.sums) {
+      const Tensor* both[2] = {target, partial};
+      m.summers.at(target->desc().str())->forward(both, *target, ctx);
+    }
+  }
+}
+
+std::vector<Parameter*> Network::parameters() {
+  std::vector<Parameter*> out;
+  for (auto& layer : impl_->layers)
+    for (Parameter& p : layer->parameters()) out.push_back(&p);
+  return out;
+}
+
+std::vector<StateEntry> Network::state() {
+  std::vector<StateEntry> out;
+  for (auto& layer : impl_->layers) {
+    for (Parameter& p : layer->parameters()) out.push_back({p.name, p.stage, &p.value, &p});
+    const std::string stage = layer->parameters().empty() ? "" : layer->parameters()[0].stage;
+    for (Buffer& b : layer->buffers()) out.push_back({b.name, stage, &b.value, nullptr});
+  }
+  return out;
+}
+
+Layer* Network::layer(const std::string& node_name) {
+  for (size_t i = 0; i < graph_.nodes.size(); ++i)
+    if (graph_.nodes[i].name == node_name) return impl_->layers[i].get();
+  return nullptr;
+}
+
+int64_t Network::activation_bytes() const {
+  int64_t b = impl_->input.bytes();
+  for (const Tensor& t : impl_->acts) b += t.bytes();
+  return b + (impl_->pool ? impl_->pool->bytes() : 0);
+}
+
+}  // namespace cxr
