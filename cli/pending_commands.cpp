@@ -24,6 +24,5 @@ void add_report_command(CLI::App& app) { add_pending(app, "report", "HTML report
 void add_inspect_command(CLI::App& app) { add_pending(app, "inspect", "decoded image facts"); }
 void add_weights_command(CLI::App& app) { add_pending(app, "weights", "weights info|convert"); }
 void add_demo_data_command(CLI::App& app) { add_pending(app, "demo-data", "synthetic CXR set"); }
-void add_bench_command(CLI::App& app) { add_pending(app, "bench", "training-step benchmark"); }
 
 }  // namespace cxr::cli

@@ -30,6 +30,8 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
   virtual int threads() const { return 1; }
+  // What it runs on, for logs and reports: "onednn avx512_core_bf16", "cudnn NVIDIA H100".
+  virtual std::string describe() const { return name(); }
 
   // Zero-filled memory for `desc` (any layout this backend understands).
   virtual Tensor allocate(const TensorDesc& desc) = 0;

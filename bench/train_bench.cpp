@@ -1,0 +1,136 @@
+#include "bench/train_bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "engine/errors.h"
+#include "engine/init.h"
+#include "engine/resnet.h"
+#include "engine/train_step.h"
+#include "plugins/backends.h"
+#include "plugins/ops/softmax_cross_entropy.h"
+
+namespace cxr {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Adam over every parameter, state allocated once (PyTorch defaults, lr 1e-4).
+class BenchAdam {
+ public:
+  explicit BenchAdam(Network& net) : backend_(net.backend()), params_(net.parameters()) {
+    for (Parameter* p : params_) {
+      m_.push_back(backend_.allocate(p->value.desc()));
+      v_.push_back(backend_.allocate(p->value.desc()));
+    }
+  }
+  void step() {
+    AdamStep s;
+    s.lr = 1e-4;
+    s.step = ++t_;
+    for (size_t i = 0; i < params_.size(); ++i)
+      backend_.adam_update(s, params_[i]->value, params_[i]->grad, m_[i], v_[i]);
+  }
+
+ private:
+  Backend& backend_;
+  std::vector<Parameter*> params_;
+  std::vector<Tensor> m_, v_;
+  int64_t t_ = 0;
+};
+
+}  // namespace
+
+BenchResult run_bench(const BenchConfig& c,
+                      const std::function<void(const std::string&, int, int)>& progress) {
+  if (c.dtype != "f32")
+    throw UsageError("bench --dtype " + c.dtype + ": only f32 is built in this version");
+  if (c.batch < 1 || c.size < 32 || c.steps < 1 || c.warmup < 0)
+    throw UsageError("bench: batch >= 1, size >= 32, steps >= 1 and warmup >= 0 are required");
+  const int threads = c.threads > 0 ? c.threads : static_cast<int>(std::thread::hardware_concurrency());
+  LayerRegistry registry;
+  register_all_layers(registry);
+  auto backend = make_backend(c.backend, threads);
+
+  ResNetConfig rc;
+  rc.arch = c.arch;
+  rc.num_classes = c.num_classes;
+  Network net(build_resnet(rc), registry, *backend);
+  init_torchvision(net, 0);
+  ops::SoftmaxCrossEntropyParams loss;
+  TrainStep step(net, registry, loss);
+  const Shape input_shape{c.batch, 3, c.size, c.size};
+
+  std::mt19937 rng(0);
+  std::normal_distribution<float> normal;
+  std::vector<float> images(static_cast<size_t>(numel(input_shape)));
+  std::vector<float> labels(static_cast<size_t>(c.batch));
+  for (float& x : images) x = normal(rng);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<float>(i % c.num_classes);
+
+  BenchResult r;
+  r.arch = c.arch;
+  r.backend = backend->name();
+  r.isa = backend->describe();
+  r.dtype = c.dtype;
+  r.batch = c.batch;
+  r.size = c.size;
+
+  using clock = std::chrono::steady_clock;
+  step.prepare(input_shape, {c.batch}, /*training=*/true);
+  BenchAdam adam(net);
+  Context ctx;
+  ctx.training = true;
+  std::vector<double> times;
+  const int total = c.warmup + c.steps;
+  for (int i = 0; i < total; ++i) {
+    const auto t0 = clock::now();
+    backend->write_plain(step.input(), images.data());
+    backend->write_plain(step.targets(), labels.data());
+    const double l = step.run(ctx);
+    adam.step();
+    backend->synchronize();
+    const double dt = std::chrono::duration<double>(clock::now() - t0).count();
+    if (i == 0) r.first_loss = l;
+    r.last_loss = l;
+    if (i >= c.warmup) times.push_back(dt);
+    ctx.step++;
+    if (progress) progress("train", i + 1, total);
+  }
+  r.train_step_s = median(times);
+  r.train_images_per_s = static_cast<double>(c.batch) / r.train_step_s;
+  r.peak_rss_mib = peak_rss_mib();
+
+  if (c.inference) {
+    step.prepare(input_shape, {c.batch}, /*training=*/false);
+    ctx.training = false;
+    times.clear();
+    for (int i = 0; i < total; ++i) {
+      const auto t0 = clock::now();
+      backend->write_plain(step.input(), images.data());
+      step.run(ctx);
+      backend->synchronize();
+      if (i >= c.warmup) times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+      if (progress) progress("infer", i + 1, total);
+    }
+    r.infer_step_s = median(times);
+    r.infer_images_per_s = static_cast<double>(c.batch) / r.infer_step_s;
+  }
+  return r;
+}
+
+}  // namespace cxr

@@ -1,0 +1,37 @@
+// The training-step benchmark behind `cxrtune bench` (contracts.md "bench --json"): a ResNet
+// training step (forward, softmax cross-entropy, backward, Adam) and an inference forward, timed
+// after warm-up; the median over measured steps is reported.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace cxr {
+
+struct BenchConfig {
+  std::string arch = "resnet50";
+  int64_t batch = 32;
+  int64_t size = 224;
+  std::string backend = "cpu";
+  std::string dtype = "f32";
+  int steps = 10;   // measured steps
+  int warmup = 3;   // untimed steps first
+  int threads = 0;  // 0 = all cores
+  int64_t num_classes = 2;
+  bool inference = true;  // also time eval-mode forward
+};
+
+struct BenchResult {
+  std::string arch, backend, dtype, isa;
+  int64_t batch = 0, size = 0;
+  double train_images_per_s = 0, infer_images_per_s = 0;
+  double train_step_s = 0, infer_step_s = 0;  // medians
+  double peak_rss_mib = 0;
+  double first_loss = 0, last_loss = 0;
+};
+
+// `progress` is called after each step with (phase, step, total) so the CLI can draw a bar.
+BenchResult run_bench(const BenchConfig& config,
+                      const std::function<void(const std::string&, int, int)>& progress = {});
+
+}  // namespace cxr

@@ -1,0 +1,70 @@
+// `cxrtune bench`: times a ResNet training step and an inference forward (contracts.md).
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/train_bench.h"
+#include "cli/commands.h"
+#include "cli/progress_bar.h"
+
+namespace cxr::cli {
+
+void add_bench_command(CLI::App& app) {
+  auto config = std::make_shared<BenchConfig>();
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("bench", "time a ResNet training step and inference");
+  cmd->add_option("--arch", config->arch, "resnet18 | resnet34 | resnet50 | resnet101")
+      ->capture_default_str();
+  cmd->add_option("--batch", config->batch, "images per step")->capture_default_str();
+  cmd->add_option("--size", config->size, "image side in pixels")->capture_default_str();
+  cmd->add_option("--backend", config->backend, "cpu | cuda | auto | reference")
+      ->capture_default_str();
+  cmd->add_option("--steps", config->steps, "measured steps")->capture_default_str();
+  cmd->add_option("--warmup", config->warmup, "untimed steps first")->capture_default_str();
+  cmd->add_option("--threads", config->threads, "CPU threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->add_option("--dtype", config->dtype, "f32 | bf16 | f16")->capture_default_str();
+  cmd->add_flag("--json", *json, "print one JSON object (contracts.md)");
+  cmd->callback([config, json] {
+    std::unique_ptr<ProgressBar> bar;
+    std::string phase;
+    const BenchResult r = run_bench(*config, [&](const std::string& p, int done, int total) {
+      if (p != phase) {
+        if (bar) bar->finish();
+        bar = std::make_unique<ProgressBar>(p, total, static_cast<double>(config->batch), 1);
+        phase = p;
+      }
+      bar->update(done);
+    });
+    if (bar) bar->finish();
+    if (*json) {
+      nlohmann::json j{{"arch", r.arch},
+                       {"backend", r.backend},
+                       {"dtype", r.dtype},
+                       {"batch", r.batch},
+                       {"size", r.size},
+                       {"train_images_per_s", r.train_images_per_s},
+                       {"infer_images_per_s", r.infer_images_per_s},
+                       {"train_step_s", r.train_step_s},
+                       {"infer_step_s", r.infer_step_s},
+                       {"peak_rss_mib", r.peak_rss_mib},
+                       {"first_loss", r.first_loss},
+                       {"last_loss", r.last_loss},
+                       {"isa", r.isa}};
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%s %s %s batch %lld size %lld (%s)\n", r.arch.c_str(), r.backend.c_str(),
+                  r.dtype.c_str(), static_cast<long long>(r.batch),
+                  static_cast<long long>(r.size), r.isa.c_str());
+      std::printf("  train  %.2f img/s  (%.3f s/step, median)\n", r.train_images_per_s,
+                  r.train_step_s);
+      std::printf("  infer  %.2f img/s  (%.3f s/step, median)\n", r.infer_images_per_s,
+                  r.infer_step_s);
+      std::printf("  peak RSS %.0f MiB   loss %.4f -> %.4f\n", r.peak_rss_mib, r.first_loss,
+                  r.last_loss);
+    }
+  });
+}
+
+}  // namespace cxr::cli

@@ -1,0 +1,158 @@
+// Whole network against PyTorch autograd (Debian's torch 1.13): torchvision resnet18/resnet50
+// with random weights, train mode, 64×64, batch 4. Logits within 1e-4 relative, loss and every
+// per-stage gradient norm within 1e-3 relative, BN running stats after 3 train-mode forward
+// passes equal to PyTorch's. Skipped, saying why, when torch cannot be imported.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/grad_stats.h"
+#include "engine/resnet.h"
+#include "engine/train_step.h"
+#include "plugins/backends.h"
+#include "plugins/ops/softmax_cross_entropy.h"
+
+namespace cxr {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<float> read_floats(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+bool torch_available(std::string* why) {
+  const std::string cmd = std::string(CXRTUNE_PYTHON) + " -c 'import torch, torchvision' 2>/dev/null";
+  if (std::system(cmd.c_str()) == 0) return true;
+  *why = std::string(CXRTUNE_PYTHON) + " cannot import torch and torchvision (apt-get install "
+         "python3-torch python3-torchvision)";
+  return false;
+}
+
+struct Case {
+  std::string arch, backend;
+};
+
+class ResnetVsTorch : public ::testing::TestWithParam<Case> {};
+
+// Relative error of a vector: max |a - b| / max |b|.
+double rel_error(const std::vector<float>& a, const std::vector<double>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    num = std::max(num, std::abs(a[i] - b[i]));
+    den = std::max(den, std::abs(b[i]));
+  }
+  return num / den;
+}
+
+TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
+  const Case c = GetParam();
+  std::string why;
+  if (!torch_available(&why)) GTEST_SKIP() << why;
+  if (!backend_usable(c.backend, &why)) GTEST_SKIP() << why;
+  const int64_t batch = 4, size = 64, classes = 5;
+  const fs::path dir = fs::temp_directory_path() / ("cxr_oracle_" + c.arch + "_" + std::to_string(getpid()));
+  const std::string cmd = std::string(CXRTUNE_PYTHON) + " " + CXRTUNE_SOURCE_DIR +
+                          "/tests/oracle/torch_resnet_oracle.py " + c.arch + " 4 64 5 7 " + dir.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  LayerRegistry registry;
+  register_all_layers(registry);
+  auto backend = make_backend(c.backend, 2);
+  ResNetConfig rc;
+  rc.arch = c.arch;
+  rc.num_classes = classes;
+  Network net(build_resnet(rc), registry, *backend);
+
+  // Load torch's state by name; every key must be known to cxrtune and vice versa.
+  const auto index = nlohmann::json::parse(std::ifstream(dir / "state.json"));
+  const std::vector<float> state = read_floats(dir / "state.bin");
+  std::map<std::string, StateEntry> entries;
+  for (const StateEntry& e : net.state()) entries[e.name] = e;
+  ASSERT_EQ(entries.size(), index.size());
+  for (const auto& item : index) {
+    const std::string name = item["name"];
+    ASSERT_TRUE(entries.count(name)) << "cxrtune has no " << name;
+    Tensor& t = *entries[name].value;
+    ASSERT_EQ(t.shape(), item["shape"].get<Shape>()) << name;
+    const float* src = state.data() + item["offset"].get<size_t>() / sizeof(float);
+    if (t.dtype() == DType::I64) {
+      for (int64_t i = 0; i < t.numel(); ++i) t.data_as<int64_t>()[i] = static_cast<int64_t>(src[i]);
+    } else {
+      backend->write_plain(t, src);
+    }
+  }
+
+  ops::SoftmaxCrossEntropyParams loss;
+  TrainStep step(net, registry, loss);
+  step.prepare({batch, 3, size, size}, {batch}, true);
+  const std::vector<float> input = read_floats(dir / "input.bin");
+  const std::vector<float> labels = read_floats(dir / "labels.bin");
+  backend->write_plain(step.input(), input.data());
+  backend->write_plain(step.targets(), labels.data());
+  Context ctx;
+  const double loss_value = step.run(ctx);
+  std::vector<float> logits(static_cast<size_t>(batch * classes));
+  backend->read_plain(step.logits(), logits.data());
+  const GradNorms norms = grad_norms(*backend, net.parameters(), net.graph().stages);
+
+  const auto expect = nlohmann::json::parse(std::ifstream(dir / "expect.json"));
+  const double logit_err = rel_error(logits, expect["logits"].get<std::vector<double>>());
+  EXPECT_LT(logit_err, 1e-4) << "logits";
+  const double want_loss = expect["loss"];
+  EXPECT_LT(std::abs(loss_value - want_loss) / want_loss, 1e-3) << loss_value << " vs " << want_loss;
+  for (const auto& [stage, want] : expect["grad_norm"].items()) {
+    const double got = norms.stage.at(stage);
+    EXPECT_LT(std::abs(got - want.get<double>()) / want.get<double>(), 1e-3)
+        << stage << ": " << got << " vs " << want;
+  }
+  const double want_total = expect["grad_norm_total"];
+  EXPECT_LT(std::abs(norms.total - want_total) / want_total, 1e-3);
+  std::printf("[%s/%s] logits rel err %.2e, loss %.6f vs %.6f, total grad norm %.6f vs %.6f\n",
+              c.arch.c_str(), c.backend.c_str(), logit_err, loss_value, want_loss, norms.total,
+              want_total);
+
+  // Two more train-mode forward passes, then BN running statistics.
+  net.forward(ctx);
+  net.forward(ctx);
+  const std::vector<float> running = read_floats(dir / "running.bin");
+  double worst = 0;
+  for (const auto& item : expect["running"]) {
+    Tensor& t = *entries[item["name"].get<std::string>()].value;
+    std::vector<float> got(static_cast<size_t>(t.numel()));
+    backend->read_plain(t, got.data());
+    const float* want = running.data() + item["offset"].get<size_t>() / sizeof(float);
+    for (size_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, std::abs(got[i] - want[i]) / std::max(1.0f, std::abs(want[i])));
+  }
+  EXPECT_LT(worst, 1e-4) << "BN running statistics after 3 passes";
+  std::printf("[%s/%s] BN running stats max rel err %.2e\n", c.arch.c_str(), c.backend.c_str(), worst);
+  fs::remove_all(dir);
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (const std::string& backend : compiled_backends())
+    for (const char* arch : {"resnet18", "resnet50"}) out.push_back({arch, backend});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ResnetVsTorch, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return info.param.arch + "_" + info.param.backend; });
+
+}  // namespace
+}  // namespace cxr

@@ -1,0 +1,72 @@
+"""Oracle for tests/oracle: torchvision ResNet in train mode, written to simple files.
+
+Writes into OUT_DIR:
+  state.json + state.bin  every state_dict entry (f32, row-major; counters as f32) with offsets
+  input.bin               [N, 3, S, S] f32;  labels.bin [N] f32 class indices
+  expect.json             logits, loss, per-stage gradient norms of pass 1 (forward+backward),
+                          and BN running stats (by key, offsets into running.bin) after 3
+                          train-mode forward passes
+Usage: torch_resnet_oracle.py ARCH BATCH SIZE NUM_CLASSES SEED OUT_DIR
+"""
+import json
+import os
+import sys
+
+import torch
+import torchvision
+
+arch, batch, size, classes, seed, out = sys.argv[1], *map(int, sys.argv[2:6]), sys.argv[6]
+torch.manual_seed(seed)
+torch.set_num_threads(2)
+model = getattr(torchvision.models, arch)(num_classes=classes)
+# Non-trivial BN state so that affine parameters and running stats are all exercised.
+with torch.no_grad():
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.8, 1.2)
+os.makedirs(out, exist_ok=True)
+
+index, offset = [], 0
+with open(os.path.join(out, "state.bin"), "wb") as f:
+    for key, t in model.state_dict().items():
+        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        index.append({"name": key, "shape": list(t.shape), "offset": offset})
+        f.write(data)
+        offset += len(data)
+json.dump(index, open(os.path.join(out, "state.json"), "w"))
+
+x = torch.randn(batch, 3, size, size)
+y = torch.arange(batch) % classes
+x.numpy().tofile(os.path.join(out, "input.bin"))
+y.to(torch.float32).numpy().tofile(os.path.join(out, "labels.bin"))
+
+model.train()
+logits = model(x)
+loss = torch.nn.functional.cross_entropy(logits, y)
+loss.backward()
+stages = {s: 0.0 for s in ["conv1", "layer1", "layer2", "layer3", "layer4", "fc"]}
+for name, p in model.named_parameters():
+    stage = name.split(".")[0]
+    stage = "conv1" if stage in ("conv1", "bn1") else stage
+    stages[stage] += float(p.grad.double().pow(2).sum())
+with torch.no_grad():
+    model(x)
+    model(x)
+running, roffset = [], 0
+with open(os.path.join(out, "running.bin"), "wb") as f:
+    for key, t in model.state_dict().items():
+        if "running_" in key:
+            data = t.to(torch.float32).numpy().tobytes()
+            running.append({"name": key, "offset": roffset, "numel": t.numel()})
+            f.write(data)
+            roffset += len(data)
+json.dump({
+    "logits": logits.detach().flatten().tolist(),
+    "loss": float(loss),
+    "grad_norm": {k: v ** 0.5 for k, v in stages.items()},
+    "grad_norm_total": sum(stages.values()) ** 0.5,
+    "running": running,
+}, open(os.path.join(out, "expect.json"), "w"))
