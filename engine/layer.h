@@ -67,6 +67,12 @@ class Layer {
   virtual void backward(std::span<const Tensor* const> x, const Tensor& y, const Tensor& dy,
                         std::span<Tensor* const> dx, Context& ctx) = 0;
 
+  // Which forward tensors backward() reads. The network keeps those alive until backward and
+  // reuses the memory of the others (e.g. a BN output consumed only by an add). Conservative
+  // default: all of them. Called after prepare().
+  virtual bool backward_reads_input(size_t /*i*/) const { return true; }
+  virtual bool backward_reads_output() const { return true; }
+
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }
   std::vector<Buffer>& buffers() { return buffers_; }

@@ -10,11 +10,13 @@
 namespace cxr {
 namespace {
 
-// Raw memory pool for gradients. Buffers are handed out by best fit over the bytes asked for and
-// returned when a gradient's last reader has run, so backward needs only a few live buffers.
-class GradPool {
+// Raw memory shared by short-lived tensors: activations that backward does not read, and
+// gradients. Buffers are handed out by best fit over the bytes asked for and returned after their
+// last reader in the plan, so forward and backward need only a few live buffers. All planning
+// happens in prepare(); at run time the plan is followed, nothing is allocated.
+class Arena {
  public:
-  explicit GradPool(Backend& backend) : backend_(backend) {}
+  explicit Arena(Backend& backend) : backend_(backend) {}
 
   int acquire(int64_t bytes) {
     int best = -1;
@@ -60,12 +62,13 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<TensorDesc> descs;
   std::vector<Tensor> acts;
   std::vector<bool> requires_grad;  // per node output
+  std::vector<bool> owned;          // per node output: own memory (else a view into the arena)
   Tensor input;
   Shape prepared_shape;
   bool prepared_training = false;
   bool prepared = false;
 
-  std::unique_ptr<GradPool> pool;
+  std::unique_ptr<Arena> pool;  // the arena of short-lived tensors
   std::vector<Tensor> grad_views;     // per node, the view its output gradient lives in
   std::vector<BackwardStep> steps;
   std::deque<Tensor> partial_store;
@@ -119,6 +122,51 @@ void summer_for(Network::Impl& m, const TensorDesc& desc) {
   m.summers[key] = std::move(layer);
 }
 
+// An output is kept until backward when backward reads it (its own layer as y, or a consumer as
+// x); every other output lives in the arena from its producer to its last consumer, and its
+// memory is reused later in forward and then by gradients. In eval mode only the logits stay.
+void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
+  const size_t n = graph.nodes.size();
+  std::vector<bool> keep(n, false);
+  std::vector<size_t> last_use(n, 0);
+  keep[n - 1] = true;
+  for (size_t i = 0; i < n; ++i) {
+    const bool has_backward = training && m.requires_grad[i];
+    if (has_backward && m.layers[i]->backward_reads_output()) keep[i] = true;
+    const auto& inputs = graph.nodes[i].inputs;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (inputs[k] == NodeSpec::kInput) continue;
+      const auto in = static_cast<size_t>(inputs[k]);
+      last_use[in] = i;
+      if (has_backward && m.layers[i]->backward_reads_input(k)) keep[in] = true;
+    }
+  }
+  m.acts.clear();
+  m.acts.resize(n);
+  m.owned.assign(n, false);
+  m.pool = std::make_unique<Arena>(*m.backend);
+  std::vector<int> slot(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    m.owned[i] = keep[i];
+    if (keep[i]) {
+      m.acts[i] = m.backend->allocate(m.descs[i]);
+    } else {
+      slot[i] = m.pool->acquire(m.descs[i].bytes());
+      m.acts[i] = m.pool->view(slot[i], m.descs[i]);
+    }
+    for (int in : graph.nodes[i].inputs)
+      if (in != NodeSpec::kInput && slot[static_cast<size_t>(in)] >= 0 &&
+          last_use[static_cast<size_t>(in)] == i) {
+        m.pool->release(slot[static_cast<size_t>(in)]);
+        slot[static_cast<size_t>(in)] = -1;
+      }
+    if (slot[i] >= 0 && last_use[i] <= i) {  // nobody reads it
+      m.pool->release(slot[i]);
+      slot[i] = -1;
+    }
+  }
+}
+
 }  // namespace
 
 void Network::prepare(const Shape& input_shape, bool training) {
@@ -127,7 +175,6 @@ void Network::prepare(const Shape& input_shape, bool training) {
   const size_t n = graph_.nodes.size();
   m.input = backend_.allocate(plain_desc(input_shape));
   m.descs.assign(n, TensorDesc{});
-  m.acts.clear();
   m.requires_grad.assign(n, false);
 
   auto desc_of = [&](int in) -> const TensorDesc& {
@@ -153,17 +200,15 @@ void Network::prepare(const Shape& input_shape, bool training) {
     } catch (const GraphError& e) {
       throw GraphError("layer '" + node.name + "' (" + node.params->str() + "): " + e.what());
     }
-    m.acts.push_back(backend_.allocate(m.descs[i]));
   }
 
+  plan_activations(m, graph_, training);
   m.steps.clear();
   m.grad_views.clear();
   m.partial_store.clear();
-  m.pool.reset();
   if (training) {
-    // Plan backward: node outputs' gradients live from their first writer (the last consumer in
-    // forward order) until their producer's backward has read them.
-    m.pool = std::make_unique<GradPool>(backend_);
+    // Plan backward in the same arena: node outputs' gradients live from their first writer
+    // (the last consumer in forward order) until their producer's backward has read them.
     m.grad_views.resize(n);
     std::vector<int> slot(n, -1);
     std::vector<int> partial_slots;
@@ -270,9 +315,11 @@ Layer* Network::layer(const std::string& node_name) {
 }
 
 int64_t Network::activation_bytes() const {
-  int64_t b = impl_->input.bytes();
-  for (const Tensor& t : impl_->acts) b += t.bytes();
-  return b + (impl_->pool ? impl_->pool->bytes() : 0);
+  // Views into the arena are counted once, through the arena.
+  int64_t b = impl_->input.bytes() + (impl_->pool ? impl_->pool->bytes() : 0);
+  for (size_t i = 0; i < impl_->acts.size(); ++i)
+    if (impl_->owned[i]) b += impl_->acts[i].bytes();
+  return b;
 }
 
 }  // namespace cxr

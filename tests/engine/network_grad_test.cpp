@@ -1,0 +1,141 @@
+// The network executor's backward plan on a small graph where one tensor feeds three consumers
+// (so gradients are summed) and two adds (one fused with ReLU): every parameter gradient equals
+// central finite differences of the loss, on the reference backend. Then the same graph on
+// every other usable backend matches the reference's gradients.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/network.h"
+#include "engine/train_step.h"
+#include "plugins/backends.h"
+#include "plugins/ops/add.h"
+#include "plugins/ops/batchnorm2d.h"
+#include "plugins/ops/conv2d.h"
+#include "plugins/ops/flatten.h"
+#include "plugins/ops/global_avgpool.h"
+#include "plugins/ops/linear.h"
+#include "plugins/ops/relu.h"
+#include "plugins/ops/softmax_cross_entropy.h"
+
+namespace cxr {
+namespace {
+
+Graph fanout_graph() {
+  Graph g;
+  g.arch = "fanout";
+  g.stages = {"a", "b", "fc"};
+  g.in_channels = 3;
+  g.num_classes = 3;
+  auto conv = [](int64_t cin, int64_t cout, int64_t k, int64_t s) {
+    auto p = std::make_shared<ops::Conv2dParams>();
+    p->in_channels = cin, p->out_channels = cout, p->kernel = k, p->stride = s, p->padding = k / 2;
+    return p;
+  };
+  auto add = [](bool relu) {
+    auto p = std::make_shared<ops::AddParams>();
+    p->fuse_relu = relu;
+    return p;
+  };
+  auto bn = std::make_shared<ops::BatchNorm2dParams>();
+  bn->channels = 5;
+  auto fc = std::make_shared<ops::LinearParams>();
+  fc->in_features = 5, fc->out_features = 3;
+  g.nodes = {
+      {"c0", "a", conv(3, 5, 3, 2), {NodeSpec::kInput}},         // 0: feeds 1, 2, 4
+      {"r", "a", std::make_shared<ops::ReluParams>(), {0}},      // 1
+      {"c1", "b", conv(5, 5, 1, 1), {0}},                        // 2
+      {"s1", "b", add(false), {1, 2}},                           // 3
+      {"s2", "b", add(true), {3, 0}},                            // 4
+      {"bn", "b", bn, {4}},                                      // 5
+      {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {5}},
+      {"flat", "fc", std::make_shared<ops::FlattenParams>(), {6}},
+      {"fc", "fc", fc, {7}},
+  };
+  return g;
+}
+
+struct Fixture {
+  LayerRegistry registry;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Network> net;
+  std::unique_ptr<TrainStep> step;
+  std::vector<float> input, labels{0, 2, 1};
+
+  explicit Fixture(const std::string& backend_name) {
+    register_all_layers(registry);
+    backend = make_backend(backend_name, 2);
+    net = std::make_unique<Network>(fanout_graph(), registry, *backend);
+    ops::SoftmaxCrossEntropyParams loss;
+    step = std::make_unique<TrainStep>(*net, registry, loss);
+    step->prepare({3, 3, 9, 7}, {3}, true);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal;
+    input.resize(3 * 3 * 9 * 7);
+    for (float& x : input) x = normal(rng);
+    for (Parameter* p : net->parameters()) {
+      std::vector<float> v(static_cast<size_t>(p->value.numel()));
+      for (float& x : v) x = 0.5f * normal(rng);
+      backend->write_plain(p->value, v.data());
+    }
+  }
+  double loss() {
+    backend->write_plain(step->input(), input.data());
+    backend->write_plain(step->targets(), labels.data());
+    Context ctx;
+    return step->run(ctx);
+  }
+  std::vector<float> read(const Tensor& t) {
+    std::vector<float> v(static_cast<size_t>(t.numel()));
+    backend->read_plain(t, v.data());
+    return v;
+  }
+};
+
+TEST(NetworkGrad, FanOutGradientsMatchFiniteDifferences) {
+  Fixture f("reference");
+  f.loss();
+  for (Parameter* p : f.net->parameters()) {
+    const std::vector<float> grad = f.read(p->grad);
+    std::vector<float> value = f.read(p->value);
+    for (size_t i = 0; i < value.size(); i += std::max<size_t>(1, value.size() / 6)) {
+      const float saved = value[i];
+      const float eps = 1e-2f;
+      value[i] = saved + eps;
+      f.backend->write_plain(p->value, value.data());
+      const double up = f.loss();
+      value[i] = saved - eps;
+      f.backend->write_plain(p->value, value.data());
+      const double down = f.loss();
+      value[i] = saved;
+      f.backend->write_plain(p->value, value.data());
+      const double numeric = (up - down) / (2 * eps);
+      EXPECT_NEAR(grad[i], numeric, 2e-3 + 2e-2 * std::abs(numeric)) << p->name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) {
+  Fixture ref("reference");
+  ref.loss();
+  for (const std::string& name : compiled_backends()) {
+    if (name == "reference" || !backend_usable(name)) continue;
+    Fixture other(name);
+    for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
+      const auto v = ref.read(ref.net->parameters()[k]->value);
+      other.backend->write_plain(other.net->parameters()[k]->value, v.data());
+    }
+    EXPECT_NEAR(other.loss(), ref.loss(), 1e-5);
+    for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
+      const auto a = other.read(other.net->parameters()[k]->grad);
+      const auto b = ref.read(ref.net->parameters()[k]->grad);
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], 1e-4 + 1e-3 * std::abs(b[i]))
+            << name << " " << ref.net->parameters()[k]->name << "[" << i << "]";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cxr
