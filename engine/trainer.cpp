@@ -1,0 +1,205 @@
+#include "engine/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "engine/errors.h"
+
+namespace cxr {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+bool state_finite(Network& net) {
+  for (const StateEntry& e : net.state())
+    if (e.value->dtype() == DType::F32 && !net.backend().all_finite(*e.value)) return false;
+  return true;
+}
+
+}  // namespace
+
+Trainer::Trainer(Network& net, TrainStep& step, StepOptimizer& optimizer, TrainConfig config)
+    : net_(net), step_(step), optimizer_(optimizer), config_(std::move(config)) {}
+
+void Trainer::load_batch(const HostBatch& batch) {
+  Backend& backend = net_.backend();
+  const Tensor& input = step_.input();
+  const int64_t full = input.dim(0);
+  if (batch.n == full) {
+    backend.write_plain(step_.input(), batch.images);
+    backend.write_plain(step_.targets(), batch.targets);
+    return;
+  }
+  // A short final batch in eval: pad with zeros. Eval-mode layers treat samples independently,
+  // so the padding does not change the real samples' outputs; callers ignore the padded rows.
+  const int64_t per_image = input.numel() / full;
+  const int64_t per_target = step_.targets().numel() / full;
+  pad_images_.assign(static_cast<size_t>(input.numel()), 0.0f);
+  pad_targets_.assign(static_cast<size_t>(step_.targets().numel()), 0.0f);
+  std::memcpy(pad_images_.data(), batch.images, sizeof(float) * static_cast<size_t>(batch.n * per_image));
+  std::memcpy(pad_targets_.data(), batch.targets, sizeof(float) * static_cast<size_t>(batch.n * per_target));
+  backend.write_plain(step_.input(), pad_images_.data());
+  backend.write_plain(step_.targets(), pad_targets_.data());
+}
+
+EvalResult Trainer::evaluate(BatchSource& source) {
+  const Shape input_shape = step_.input().shape();
+  const Shape target_shape = step_.targets().shape();
+  step_.prepare(input_shape, target_shape, /*training=*/false);
+  const int64_t k = net_.graph().num_classes;
+  EvalResult out;
+  Context ctx;
+  ctx.training = false;
+  source.start_epoch(0, 0);
+  HostBatch batch;
+  std::vector<float> logits(static_cast<size_t>(input_shape[0] * k));
+  double loss_sum = 0;
+  std::vector<double> flat_probs, flat_targets;
+  std::vector<int64_t> labels;
+  while (source.next(batch)) {
+    if (batch.n > input_shape[0] || batch.n < 1)
+      throw RuntimeFailure("evaluation batch of " + std::to_string(batch.n) + " samples");
+    load_batch(batch);
+    step_.run(ctx);
+    net_.backend().read_plain(step_.logits(), logits.data());
+    for (int64_t i = 0; i < batch.n; ++i) {
+      const float* z = logits.data() + i * k;
+      std::vector<double> p(static_cast<size_t>(k)), t(static_cast<size_t>(k), 0.0);
+      if (config_.multi_label) {
+        // Mean BCE over labels, written in the overflow-safe form max(z,0) − z·t + log(1+e^−|z|).
+        for (int64_t c = 0; c < k; ++c) {
+          const double zc = z[c], tc = batch.targets[i * k + c];
+          p[static_cast<size_t>(c)] = 1.0 / (1.0 + std::exp(-zc));
+          t[static_cast<size_t>(c)] = tc;
+          loss_sum += (std::max(zc, 0.0) - zc * tc + std::log1p(std::exp(-std::abs(zc)))) / static_cast<double>(k);
+        }
+      } else {
+        double mx = z[0];
+        for (int64_t c = 1; c < k; ++c) mx = std::max(mx, static_cast<double>(z[c]));
+        double sum = 0;
+        for (int64_t c = 0; c < k; ++c) sum += std::exp(z[c] - mx);
+        const auto label = static_cast<int64_t>(batch.targets[i]);
+        for (int64_t c = 0; c < k; ++c) p[static_cast<size_t>(c)] = std::exp(z[c] - mx) / sum;
+        t[static_cast<size_t>(label)] = 1.0;
+        loss_sum += -(z[label] - mx - std::log(sum));
+        labels.push_back(label);
+      }
+      flat_probs.insert(flat_probs.end(), p.begin(), p.end());
+      flat_targets.insert(flat_targets.end(), t.begin(), t.end());
+      out.probs.push_back(std::move(p));
+      out.targets.push_back(std::move(t));
+      if (static_cast<size_t>(i) < batch.ids.size()) out.ids.push_back(batch.ids[static_cast<size_t>(i)]);
+    }
+  }
+  const auto n = static_cast<int64_t>(out.probs.size());
+  if (n == 0) throw UsageError("evaluation data set is empty");
+  out.loss = loss_sum / static_cast<double>(n);
+  std::vector<std::string> names = config_.class_names;
+  for (int64_t c = static_cast<int64_t>(names.size()); c < k; ++c) names.push_back("class" + std::to_string(c));
+  out.metrics = config_.multi_label ? multi_label_metrics(flat_probs, flat_targets, names)
+                                    : single_label_metrics(flat_probs, labels, names);
+  return out;
+}
+
+TrainPosition Trainer::run(BatchSource& train, BatchSource* val, RunSink& sink,
+                           TrainPosition pos, const std::atomic<bool>& stop) {
+  const Shape input_shape = step_.input().shape();
+  const Shape target_shape = step_.targets().shape();
+  const int64_t batch_size = input_shape[0];
+  const std::vector<std::string>& stages = net_.graph().stages;
+  const int64_t batches = train.batches_per_epoch();
+  if (batches < 1)
+    throw UsageError("the training set has fewer samples than one batch of " + std::to_string(batch_size));
+  Context ctx;
+  bool done = config_.max_steps >= 0 && pos.step >= config_.max_steps;
+  while (!done && pos.epoch < config_.epochs) {
+    step_.prepare(input_shape, target_shape, /*training=*/true);
+    ctx.training = true;
+    train.start_epoch(pos.epoch, pos.batch);
+    HostBatch batch;
+    while (train.next(batch)) {
+      if (batch.n != batch_size) continue;  // drop_last: BN statistics need full batches
+      const auto t0 = Clock::now();
+      load_batch(batch);
+      ctx.step = pos.step;
+      const double loss = step_.run(ctx);
+      const GradNorms norms = grad_norms(net_.backend(), net_.parameters(), stages);
+      if (!std::isfinite(loss) || !norms.finite) {
+        // The update was not applied: the weights are those before this step. Save them when
+        // the forward pass did not poison the BN statistics; otherwise the previous "last" stays.
+        if (state_finite(net_)) sink.save_checkpoint("last", pos);
+        throw RuntimeFailure("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") +
+                             " at step " + std::to_string(pos.step) + " (epoch " +
+                             std::to_string(pos.epoch) + ")" +
+                             (norms.finite ? "" : ", first in stage " + norms.first_nonfinite_stage) +
+                             "; the last good checkpoint is checkpoints/last.safetensors");
+      }
+      if (config_.grad_clip > 0 && norms.total > config_.grad_clip) {
+        const double factor = config_.grad_clip / (norms.total + 1e-6);  // torch clip_grad_norm_
+        for (Parameter* p : net_.parameters())
+          if (p->trainable) net_.backend().scale(p->grad, factor);
+      }
+      StepRecord rec;
+      rec.epoch = pos.epoch;
+      rec.step = pos.step;
+      rec.loss = loss;
+      rec.lr = optimizer_.step(pos.step);
+      net_.backend().synchronize();
+      rec.grad_norm = norms;
+      rec.data_wait_s = batch.wait_s;
+      rec.images_per_s = static_cast<double>(batch_size) / seconds_since(t0);
+      sink.on_step(rec);
+
+      pos.epoch_loss_sum += loss;
+      for (const auto& [stage, v] : norms.stage) {
+        pos.epoch_grad_sum[stage] += v;
+        pos.epoch_grad_last[stage] = v;
+      }
+      pos.step++;
+      pos.batch++;
+      sink.on_progress(pos.epoch, pos.batch, batches, loss, rec.images_per_s);
+      done = config_.max_steps >= 0 && pos.step >= config_.max_steps;
+      if (config_.checkpoint_every > 0 && pos.step % config_.checkpoint_every == 0 && !done)
+        sink.save_checkpoint("last", pos);
+      if (stop.load()) {
+        sink.save_checkpoint("last", pos);
+        throw Interrupted("interrupted at step " + std::to_string(pos.step) +
+                          "; resume with --resume (checkpoints/last.safetensors)");
+      }
+      if (done) break;
+    }
+
+    EpochRecord er;
+    er.epoch = pos.epoch;
+    er.train_loss = pos.batch > 0 ? pos.epoch_loss_sum / static_cast<double>(pos.batch) : 0.0;
+    for (const std::string& s : stages) {
+      er.grad_norm_mean[s] = pos.batch > 0 ? pos.epoch_grad_sum[s] / static_cast<double>(pos.batch) : 0.0;
+      er.grad_norm_last[s] = pos.epoch_grad_last[s];
+    }
+    bool improved = false;
+    if (val) {
+      er.val = evaluate(*val);
+      const double auroc = er.val->metrics.macro_auroc;
+      improved = std::isfinite(auroc) && auroc > pos.best_auroc;
+      if (improved) pos.best_auroc = auroc;
+    }
+    sink.on_epoch(er);
+    pos.epochs_without_improvement = improved || !val ? 0 : pos.epochs_without_improvement + 1;
+    pos.epoch++;
+    pos.batch = 0;
+    pos.epoch_loss_sum = 0;
+    pos.epoch_grad_sum.clear();
+    pos.epoch_grad_last.clear();
+    if (improved) sink.save_checkpoint("best", pos);
+    sink.save_checkpoint("last", pos);
+    if (config_.early_stopping > 0 && pos.epochs_without_improvement >= config_.early_stopping) break;
+  }
+  return pos;
+}
+
+}  // namespace cxr
