@@ -1,0 +1,103 @@
+#include "cli/run_writer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "engine/atomic_file.h"
+
+namespace cxr::cli {
+namespace {
+
+using nlohmann::json;
+
+// NaN/Inf become null: JSON has no such numbers, and a reader must see "undefined", not 0.
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json stage_map(const std::map<std::string, double>& values) {
+  json j = json::object();
+  for (const auto& [k, v] : values) j[k] = number(v);
+  return j;
+}
+
+json operating_point(const OperatingPoint& p) {
+  return {{"threshold", number(p.threshold)}, {"sensitivity", number(p.sensitivity)},
+          {"specificity", number(p.specificity)}, {"tp", p.tp}, {"fp", p.fp}, {"tn", p.tn},
+          {"fn", p.fn}};
+}
+
+}  // namespace
+
+RunWriter::RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
+                     SaveCheckpoint save, int log_every)
+    : dir_(std::move(run_dir)),
+      stages_(std::move(stages)),
+      batch_size_(batch_size),
+      save_(std::move(save)),
+      log_every_(log_every) {}
+
+void RunWriter::on_step(const StepRecord& r) {
+  json grad = stage_map(r.grad_norm.stage);
+  grad["total"] = number(r.grad_norm.total);
+  const json line = {{"kind", "step"},       {"epoch", r.epoch},
+                     {"step", r.step},       {"loss", number(r.loss)},
+                     {"lr", stage_map(r.lr)}, {"grad_norm", grad},
+                     {"images_per_s", number(r.images_per_s)},
+                     {"data_wait_s", number(r.data_wait_s)}};
+  append_line_durable(dir_ + "/metrics.jsonl", line.dump());
+  smoothed_loss_ = smoothed_loss_ < 0 ? r.loss : 0.9 * smoothed_loss_ + 0.1 * r.loss;
+}
+
+void RunWriter::on_epoch(const EpochRecord& r) {
+  if (bar_) bar_->finish();
+  json line = {{"kind", "epoch"},
+               {"epoch", r.epoch},
+               {"train_loss", number(r.train_loss)},
+               {"grad_norm_mean", stage_map(r.grad_norm_mean)},
+               {"grad_norm_last", stage_map(r.grad_norm_last)}};
+  if (r.val) {
+    const ClassificationMetrics& m = r.val->metrics;
+    line["val_loss"] = number(r.val->loss);
+    line["val_accuracy"] = number(m.accuracy);
+    line["val_auroc"] = number(m.macro_auroc);
+    json per_class = json::object();
+    for (const ClassMetrics& c : m.classes)
+      per_class[c.name] = {{"auroc", number(c.auroc)}, {"support", c.support},
+                           {"at_0.5", operating_point(c.at_half)},
+                           {"at_youden", operating_point(c.at_youden)}};
+    line["val_per_class"] = per_class;
+    if (!m.confusion.empty()) line["val_confusion"] = m.confusion;
+    json preds = {{"epoch", r.epoch}, {"classes", json::array()}, {"ids", r.val->ids},
+                  {"targets", r.val->targets}, {"scores", r.val->probs}};
+    for (const ClassMetrics& c : m.classes) preds["classes"].push_back(c.name);
+    write_file_atomic(dir_ + "/val_predictions.json", preds.dump());
+    std::fprintf(stderr, "epoch %lld: train loss %.4f  val loss %.4f  val acc %.3f  val AUROC %.3f\n",
+                 static_cast<long long>(r.epoch), r.train_loss, r.val->loss, m.accuracy, m.macro_auroc);
+  } else {
+    std::fprintf(stderr, "epoch %lld: train loss %.4f\n", static_cast<long long>(r.epoch), r.train_loss);
+  }
+  append_line_durable(dir_ + "/metrics.jsonl", line.dump());
+}
+
+void RunWriter::save_checkpoint(const std::string& name, const TrainPosition& position) {
+  save_(name, position);
+}
+
+void RunWriter::on_progress(int64_t epoch, int64_t batch, int64_t batches, double,
+                            double) {
+  if (epoch != bar_epoch_) {
+    if (bar_) bar_->finish();
+    bar_ = std::make_unique<ProgressBar>("epoch " + std::to_string(epoch), static_cast<int>(batches),
+                                         static_cast<double>(batch_size_), log_every_);
+    bar_epoch_ = epoch;
+  }
+  char extra[64];
+  std::snprintf(extra, sizeof extra, "loss %.4f", smoothed_loss_);
+  bar_->update(static_cast<int>(batch), extra);
+}
+
+void RunWriter::write_weight_change(const std::map<std::string, double>& change) {
+  write_file_atomic(dir_ + "/weight_change.json", stage_map(change).dump(2));
+}
+
+}  // namespace cxr::cli
