@@ -1,0 +1,75 @@
+#include "plugins/ops/batchnorm2d.h"
+#include "plugins/reference/reference_layer.h"
+#include "plugins/reference/register.h"
+
+namespace cxr::ref {
+namespace {
+
+class BatchNorm2dReference final : public Layer {
+ public:
+  BatchNorm2dReference(const ops::BatchNorm2dParams& p, Backend& backend) : p_(p) {
+    parameters_.push_back(make_parameter(backend, "weight", {p.channels}, false));
+    parameters_.push_back(make_parameter(backend, "bias", {p.channels}, false));
+    const std::vector<float> ones(static_cast<size_t>(p.channels), 1.0f);
+    backend.write_plain(parameters_[0].value, ones.data());
+    buffers_.push_back({"running_mean", backend.allocate(plain_desc({p.channels}))});
+    buffers_.push_back({"running_var", backend.allocate(plain_desc({p.channels}))});
+    backend.write_plain(buffers_[1].value, ones.data());
+    buffers_.push_back({"num_batches_tracked", host_tensor({}, DType::I64)});
+  }
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
+    require_plain(in, p_.str());
+    return plain_desc(p_.output_shape(shapes_of(in)));
+  }
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) override {
+    const auto xv = to_double(*x[0]), g = to_double(parameters_[0].value), b = to_double(parameters_[1].value);
+    std::vector<double> yv(xv.size());
+    const Dims4 d = dims4(x[0]->shape());
+    if (ctx.training) {
+      mean_.assign(static_cast<size_t>(d.c), 0.0);
+      var_.assign(static_cast<size_t>(d.c), 0.0);
+      batchnorm_forward_train(xv.data(), d, g.data(), b.data(), p_.eps, p_.fuse_relu, yv.data(),
+                              mean_.data(), var_.data());
+      // PyTorch: running stats move by `momentum` toward the batch mean and the *unbiased* variance.
+      auto rm = to_double(buffers_[0].value), rv = to_double(buffers_[1].value);
+      const double m = static_cast<double>(d.n * d.h * d.w);
+      for (size_t c = 0; c < rm.size(); ++c) {
+        rm[c] = (1 - p_.momentum) * rm[c] + p_.momentum * mean_[c];
+        rv[c] = (1 - p_.momentum) * rv[c] + p_.momentum * var_[c] * m / std::max(1.0, m - 1);
+      }
+      store(rm, buffers_[0].value);
+      store(rv, buffers_[1].value);
+      ++*buffers_[2].value.data_as<int64_t>();
+    } else {
+      const auto rm = to_double(buffers_[0].value), rv = to_double(buffers_[1].value);
+      batchnorm_forward_eval(xv.data(), d, g.data(), b.data(), rm.data(), rv.data(), p_.eps,
+                             p_.fuse_relu, yv.data());
+    }
+    store(yv, y);
+  }
+  void backward(std::span<const Tensor* const> x, const Tensor& y, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    const auto xv = to_double(*x[0]), g = to_double(parameters_[0].value);
+    const auto yv = to_double(y), gy = to_double(dy);
+    std::vector<double> dxv(xv.size()), dg(g.size()), db(g.size());
+    batchnorm_backward_train(xv.data(), dims4(x[0]->shape()), g.data(), mean_.data(), var_.data(),
+                             p_.eps, p_.fuse_relu, yv.data(), gy.data(),
+                             dx[0] ? dxv.data() : nullptr, dg.data(), db.data());
+    if (dx[0]) store(dxv, *dx[0]);
+    store(dg, parameters_[0].grad);
+    store(db, parameters_[1].grad);
+  }
+  bool backward_reads_output() const override { return p_.fuse_relu; }
+
+ private:
+  ops::BatchNorm2dParams p_;
+  std::vector<double> mean_, var_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_batchnorm2d_reference(const OpParams& p, Backend& b) {
+  return std::make_unique<BatchNorm2dReference>(dynamic_cast<const ops::BatchNorm2dParams&>(p), b);
+}
+
+}  // namespace cxr::ref
