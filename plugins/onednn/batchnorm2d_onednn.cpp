@@ -1,0 +1,151 @@
+// batchnorm2d on oneDNN, in the layout of its input (blocked inside the network). Training uses
+// batch statistics (oneDNN computes mean and biased variance); the running statistics are
+// updated here exactly as PyTorch does (unbiased variance, momentum). fuse_relu uses oneDNN's
+// fused BN+ReLU, whose backward takes the ReLU mask from a bit workspace instead of the output.
+#include <cmath>
+
+#include "plugins/onednn/onednn_util.h"
+#include "plugins/onednn/register.h"
+#include "plugins/ops/batchnorm2d.h"
+
+namespace cxr::dnn {
+namespace {
+
+using dnnl::memory;
+using flags = dnnl::normalization_flags;
+
+class BatchNorm2dOnednn final : public Layer {
+ public:
+  BatchNorm2dOnednn(const ops::BatchNorm2dParams& p, Backend& backend) : p_(p), be_(onednn(backend)) {
+    parameters_.push_back(param(backend, "weight", {p.channels}, false));
+    parameters_.push_back(param(backend, "bias", {p.channels}, false));
+    const std::vector<float> ones(static_cast<size_t>(p.channels), 1.0f);
+    backend.write_plain(parameters_[0].value, ones.data());
+    buffers_.push_back({"running_mean", backend.allocate(plain_desc({p.channels}))});
+    buffers_.push_back({"running_var", backend.allocate(plain_desc({p.channels}))});
+    backend.write_plain(buffers_[1].value, ones.data());
+    buffers_.push_back({"num_batches_tracked", host_tensor({}, DType::I64)});
+    mean_ = backend.allocate(plain_desc({p.channels}));
+    var_ = backend.allocate(plain_desc({p.channels}));
+  }
+
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
+    const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
+    auto& eng = be_.engine();
+    const std::string name = p_.str(), shapes = in[0].str();
+    const memory::desc data = md_of(in[0]);
+    const memory::desc c_md = plain_md({p_.channels});
+    training_ = info.training;
+    flags f = flags::use_scale | flags::use_shift;
+    if (p_.fuse_relu) f |= flags::fuse_norm_relu;
+    auto attr = user_scratchpad();
+    auto fwd = checked("batch normalization forward", name, shapes, [&] {
+      const auto prop = training_ ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+      return dnnl::batch_normalization_forward::primitive_desc(
+          dnnl::batch_normalization_forward::desc(prop, data, static_cast<float>(p_.eps),
+                                                  training_ ? f : f | flags::use_global_stats),
+          attr, eng);
+    });
+    fwd_ = Op(dnnl::batch_normalization_forward(fwd), "batch normalization forward");
+    fwd_.arg(DNNL_ARG_SRC, data, eng);
+    fwd_.arg(DNNL_ARG_DST, data, eng);
+    fwd_.arg(DNNL_ARG_SCALE, c_md, eng);
+    fwd_.arg(DNNL_ARG_SHIFT, c_md, eng);
+    fwd_.arg(DNNL_ARG_MEAN, c_md, eng);
+    fwd_.arg(DNNL_ARG_VARIANCE, c_md, eng);
+    fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
+    be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
+    const bool has_ws = p_.fuse_relu && training_;
+    if (has_ws) {
+      fwd_.arg(DNNL_ARG_WORKSPACE, fwd.workspace_desc(), eng);
+      workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
+    }
+    bwd_ = Op();
+    if (training_) {
+      auto bwd = checked("batch normalization backward", name, shapes, [&] {
+        return dnnl::batch_normalization_backward::primitive_desc(
+            dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, data, data,
+                                                     static_cast<float>(p_.eps), f),
+            attr, eng, fwd);
+      });
+      bwd_ = Op(dnnl::batch_normalization_backward(bwd), "batch normalization backward");
+      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) bwd_.arg(a, data, eng);
+      // oneDNN 2.6 refuses to execute this backward without DNNL_ARG_SHIFT, though it does not
+      // read it.
+      for (int a : {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE,
+                    DNNL_ARG_DIFF_SHIFT})
+        bwd_.arg(a, c_md, eng);
+      if (has_ws) bwd_.arg(DNNL_ARG_WORKSPACE, bwd.workspace_desc(), eng);
+      bwd_.arg(DNNL_ARG_SCRATCHPAD, bwd.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(bwd.scratchpad_desc().get_size());
+      // The input gradient is always computed (dγ and dβ come with it); without a consumer it
+      // goes to a private buffer.
+      if (!info.needs_grad(0)) dx_scratch_ = be_.allocate(in[0]);
+    }
+    count_ = out[0] * out[2] * out[3];
+    return in[0];
+  }
+
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) override {
+    if (ctx.training != training_)
+      throw GraphError(p_.str() + ": prepared for " + (training_ ? "training" : "eval") +
+                       ", run in the other mode");
+    fwd_.bind(DNNL_ARG_SRC, x[0]->data());
+    fwd_.bind(DNNL_ARG_DST, y.data());
+    fwd_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
+    fwd_.bind(DNNL_ARG_SHIFT, parameters_[1].value.data());
+    fwd_.bind(DNNL_ARG_MEAN, training_ ? mean_.data() : buffers_[0].value.data());
+    fwd_.bind(DNNL_ARG_VARIANCE, training_ ? var_.data() : buffers_[1].value.data());
+    if (workspace_.defined() && training_) fwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
+    fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    fwd_.run(be_.stream(), p_.str());
+    if (!training_) return;
+    // PyTorch: running = (1 − m)·running + m·batch, with the unbiased batch variance.
+    const double m = p_.momentum;
+    const double unbias = count_ > 1 ? static_cast<double>(count_) / static_cast<double>(count_ - 1) : 1.0;
+    float* rm = buffers_[0].value.data_as<float>();
+    float* rv = buffers_[1].value.data_as<float>();
+    const float* bm = mean_.data_as<const float>();
+    const float* bv = var_.data_as<const float>();
+    for (int64_t c = 0; c < p_.channels; ++c) {
+      rm[c] = static_cast<float>((1 - m) * rm[c] + m * bm[c]);
+      rv[c] = static_cast<float>((1 - m) * rv[c] + m * bv[c] * unbias);
+    }
+    ++*buffers_[2].value.data_as<int64_t>();
+  }
+
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    if (!bwd_) throw GraphError(p_.str() + ": backward on a layer prepared for eval");
+    bwd_.bind(DNNL_ARG_SRC, x[0]->data());
+    bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
+    bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0] ? dx[0]->data() : dx_scratch_.data());
+    bwd_.bind(DNNL_ARG_MEAN, mean_.data());
+    bwd_.bind(DNNL_ARG_VARIANCE, var_.data());
+    bwd_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
+    bwd_.bind(DNNL_ARG_SHIFT, parameters_[1].value.data());
+    bwd_.bind(DNNL_ARG_DIFF_SCALE, parameters_[0].grad.data());
+    bwd_.bind(DNNL_ARG_DIFF_SHIFT, parameters_[1].grad.data());
+    if (workspace_.defined()) bwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
+    bwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    bwd_.run(be_.stream(), p_.str());
+  }
+
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  ops::BatchNorm2dParams p_;
+  OnednnBackend& be_;
+  Op fwd_, bwd_;
+  Tensor mean_, var_, workspace_, dx_scratch_;
+  bool training_ = true;
+  int64_t count_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_batchnorm2d_onednn(const OpParams& p, Backend& b) {
+  return std::make_unique<BatchNorm2dOnednn>(dynamic_cast<const ops::BatchNorm2dParams&>(p), b);
+}
+
+}  // namespace cxr::dnn

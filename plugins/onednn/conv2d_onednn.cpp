@@ -1,0 +1,201 @@
+// conv2d on oneDNN. The source arrives in whatever layout the previous layer produced (blocked
+// nChw16c inside the network, plain nchw for the first conv) and is used as is when oneDNN has
+// a kernel for it; the destination is `any` (oneDNN's preferred blocked layout). Weights stay
+// plain OIHW parameters and are reordered into the kernel's format at each forward; weight
+// gradients are reordered back. Backward-data is not even built when no one wants dx (the
+// network's first conv), which saves the slow 7×7 C=3 kernel entirely.
+#include "plugins/onednn/onednn_util.h"
+#include "plugins/onednn/register.h"
+#include "plugins/ops/conv2d.h"
+
+namespace cxr::dnn {
+namespace {
+
+using dnnl::memory;
+
+class Conv2dOnednn final : public Layer {
+ public:
+  Conv2dOnednn(const ops::Conv2dParams& p, Backend& backend) : p_(p), be_(onednn(backend)) {
+    parameters_.push_back(param(backend, "weight", p.weight_shape(), true));
+    if (p.bias) parameters_.push_back(param(backend, "bias", {p.out_channels}, false));
+  }
+
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
+    const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
+    auto& eng = be_.engine();
+    const std::string name = p_.str(), shapes = in[0].str();
+    const memory::desc src_in = md_of(in[0]);
+    const memory::desc w_plain = plain_md(p_.weight_shape());
+    const memory::desc w_any(dims_of(p_.weight_shape()), dt::f32, tag::any);
+    const memory::desc dst_any(dims_of(out), dt::f32, tag::any);
+    const memory::desc b_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
+    const memory::dims strides{p_.stride, p_.stride}, pad{p_.padding, p_.padding};
+    const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+    auto attr = user_scratchpad();
+    auto fwd_pd_for = [&](const memory::desc& src) {
+      return dnnl::convolution_forward::primitive_desc(
+          dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, src, w_any, b_md,
+                                          dst_any, strides, pad, pad),
+          attr, eng);
+    };
+    // Use the arriving layout when a kernel exists for it; otherwise let oneDNN choose and
+    // reorder at this edge.
+    dnnl::convolution_forward::primitive_desc fwd;
+    try {
+      fwd = fwd_pd_for(src_in);
+    } catch (const dnnl::error&) {
+      fwd = checked("convolution forward", name, shapes, [&] {
+        return fwd_pd_for(memory::desc(dims_of(in[0].shape), dt::f32, tag::any));
+      });
+    }
+    src_md_ = fwd.src_desc();
+    dst_md_ = fwd.dst_desc();
+    w_fwd_md_ = fwd.weights_desc();
+    src_reorder_ = Op();
+    if (src_md_ != src_in) {
+      src_reorder_ = make_reorder(src_in, src_md_, eng, name);
+      src_buf_ = be_.allocate(desc_of(src_md_, in[0].shape));
+    }
+    w_reorder_ = Op();
+    if (w_fwd_md_ != w_plain) {
+      w_reorder_ = make_reorder(w_plain, w_fwd_md_, eng, name);
+      w_fwd_ = be_.allocate(desc_of(w_fwd_md_, p_.weight_shape()));
+    }
+    fwd_ = Op(dnnl::convolution_forward(fwd), "convolution forward");
+    fwd_.arg(DNNL_ARG_SRC, src_md_, eng);
+    fwd_.arg(DNNL_ARG_WEIGHTS, w_fwd_md_, eng);
+    if (p_.bias) fwd_.arg(DNNL_ARG_BIAS, b_md, eng);
+    fwd_.arg(DNNL_ARG_DST, dst_md_, eng);
+    fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
+    be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
+
+    bwd_data_ = Op();
+    bwd_weights_ = Op();
+    if (info.training && info.needs_grad(0)) {
+      auto bd = checked("convolution backward data", name, shapes, [&] {
+        return dnnl::convolution_backward_data::primitive_desc(
+            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src_md_, w_any,
+                                                  dst_md_, strides, pad, pad),
+            attr, eng, fwd);
+      });
+      w_bd_md_ = bd.weights_desc();
+      w_bd_reorder_ = Op();
+      if (w_bd_md_ != w_fwd_md_ && w_bd_md_ != w_plain) {
+        w_bd_reorder_ = make_reorder(w_plain, w_bd_md_, eng, name);
+        w_bd_ = be_.allocate(desc_of(w_bd_md_, p_.weight_shape()));
+      }
+      bwd_data_ = Op(dnnl::convolution_backward_data(bd), "convolution backward data");
+      bwd_data_.arg(DNNL_ARG_DIFF_DST, dst_md_, eng);
+      bwd_data_.arg(DNNL_ARG_WEIGHTS, w_bd_md_, eng);
+      bwd_data_.arg(DNNL_ARG_DIFF_SRC, src_md_, eng);
+      bwd_data_.arg(DNNL_ARG_SCRATCHPAD, bd.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(bd.scratchpad_desc().get_size());
+      if (src_reorder_) {
+        dsrc_reorder_ = make_reorder(src_md_, src_in, eng, name);
+        dsrc_buf_ = be_.allocate(desc_of(src_md_, in[0].shape));
+      }
+    }
+    if (info.training) {
+      const memory::desc db_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
+      auto bw = checked("convolution backward weights", name, shapes, [&] {
+        return dnnl::convolution_backward_weights::primitive_desc(
+            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md_,
+                                                     w_any, db_md, dst_md_, strides, pad, pad),
+            attr, eng, fwd);
+      });
+      dw_md_ = bw.diff_weights_desc();
+      dw_reorder_ = Op();
+      if (dw_md_ != w_plain) {
+        dw_reorder_ = make_reorder(dw_md_, w_plain, eng, name);
+        dw_buf_ = be_.allocate(desc_of(dw_md_, p_.weight_shape()));
+      }
+      bwd_weights_ = Op(dnnl::convolution_backward_weights(bw), "convolution backward weights");
+      bwd_weights_.arg(DNNL_ARG_SRC, src_md_, eng);
+      bwd_weights_.arg(DNNL_ARG_DIFF_DST, dst_md_, eng);
+      bwd_weights_.arg(DNNL_ARG_DIFF_WEIGHTS, dw_md_, eng);
+      if (p_.bias) bwd_weights_.arg(DNNL_ARG_DIFF_BIAS, db_md, eng);
+      bwd_weights_.arg(DNNL_ARG_SCRATCHPAD, bw.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(bw.scratchpad_desc().get_size());
+    }
+    return desc_of(dst_md_, out);
+  }
+
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    auto& s = be_.stream();
+    const void* src = x[0]->data();
+    if (src_reorder_) {
+      src_reorder_.bind(DNNL_ARG_FROM, src);
+      src_reorder_.bind(DNNL_ARG_TO, src_buf_.data());
+      src_reorder_.run(s, p_.str());
+      src = src_buf_.data();
+    }
+    const void* w = parameters_[0].value.data();
+    if (w_reorder_) {
+      w_reorder_.bind(DNNL_ARG_FROM, w);
+      w_reorder_.bind(DNNL_ARG_TO, w_fwd_.data());
+      w_reorder_.run(s, p_.str());
+      w = w_fwd_.data();
+    }
+    fwd_.bind(DNNL_ARG_SRC, src);
+    fwd_.bind(DNNL_ARG_WEIGHTS, w);
+    if (p_.bias) fwd_.bind(DNNL_ARG_BIAS, parameters_[1].value.data());
+    fwd_.bind(DNNL_ARG_DST, y.data());
+    fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    fwd_.run(s, p_.str());
+  }
+
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    auto& s = be_.stream();
+    if (dx[0]) {
+      if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
+      const void* w = w_bd_md_ == w_fwd_md_ ? (w_reorder_ ? w_fwd_.data() : parameters_[0].value.data())
+                                            : parameters_[0].value.data();
+      if (w_bd_reorder_) {
+        w_bd_reorder_.bind(DNNL_ARG_FROM, parameters_[0].value.data());
+        w_bd_reorder_.bind(DNNL_ARG_TO, w_bd_.data());
+        w_bd_reorder_.run(s, p_.str());
+        w = w_bd_.data();
+      }
+      bwd_data_.bind(DNNL_ARG_DIFF_DST, dy.data());
+      bwd_data_.bind(DNNL_ARG_WEIGHTS, w);
+      bwd_data_.bind(DNNL_ARG_DIFF_SRC, src_reorder_ ? dsrc_buf_.data() : dx[0]->data());
+      bwd_data_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+      bwd_data_.run(s, p_.str());
+      if (src_reorder_) {
+        dsrc_reorder_.bind(DNNL_ARG_FROM, dsrc_buf_.data());
+        dsrc_reorder_.bind(DNNL_ARG_TO, dx[0]->data());
+        dsrc_reorder_.run(s, p_.str());
+      }
+    }
+    bwd_weights_.bind(DNNL_ARG_SRC, src_reorder_ ? src_buf_.data() : x[0]->data());
+    bwd_weights_.bind(DNNL_ARG_DIFF_DST, dy.data());
+    bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? dw_buf_.data() : parameters_[0].grad.data());
+    if (p_.bias) bwd_weights_.bind(DNNL_ARG_DIFF_BIAS, parameters_[1].grad.data());
+    bwd_weights_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    bwd_weights_.run(s, p_.str());
+    if (dw_reorder_) {
+      dw_reorder_.bind(DNNL_ARG_FROM, dw_buf_.data());
+      dw_reorder_.bind(DNNL_ARG_TO, parameters_[0].grad.data());
+      dw_reorder_.run(s, p_.str());
+    }
+  }
+
+  bool backward_reads_input(size_t) const override { return !src_reorder_; }
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  ops::Conv2dParams p_;
+  OnednnBackend& be_;
+  memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
+  Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
+  Tensor src_buf_, dsrc_buf_, w_fwd_, w_bd_, dw_buf_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_conv2d_onednn(const OpParams& p, Backend& b) {
+  return std::make_unique<Conv2dOnednn>(dynamic_cast<const ops::Conv2dParams&>(p), b);
+}
+
+}  // namespace cxr::dnn

@@ -1,0 +1,85 @@
+#include "plugins/onednn/onednn_backend.h"
+
+#include <omp.h>
+
+#include <dnnl_debug.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <vector>
+
+#include "plugins/onednn/onednn_util.h"
+
+namespace cxr {
+
+// "nChw16c"-style name from the blocking description: dimensions outermost first (by stride),
+// upper case when also blocked, then the inner blocks.
+std::string OnednnLayout::name() const {
+  const dnnl_memory_desc_t& d = md_.data;
+  if (d.format_kind != dnnl_blocked) return dnnl_fmt_kind2str(d.format_kind);
+  const char* letters = d.ndims == 4 ? "nchw" : d.ndims == 2 ? "nc" : "abcdef";
+  const auto& blk = d.format_desc.blocking;
+  std::vector<int> order(static_cast<size_t>(d.ndims));
+  for (int i = 0; i < d.ndims; ++i) order[static_cast<size_t>(i)] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return blk.strides[a] > blk.strides[b]; });
+  std::string out;
+  for (int i : order) {
+    bool blocked = false;
+    for (int k = 0; k < blk.inner_nblks; ++k) blocked |= blk.inner_idxs[k] == i;
+    out += blocked ? static_cast<char>(std::toupper(letters[i])) : letters[i];
+  }
+  for (int k = 0; k < blk.inner_nblks; ++k) out += std::to_string(blk.inner_blks[k]) + letters[blk.inner_idxs[k]];
+  return out;
+}
+
+bool OnednnLayout::same_as(const Layout& other) const {
+  const auto* o = dynamic_cast<const OnednnLayout*>(&other);
+  return o && o->md_ == md_;
+}
+
+OnednnBackend::OnednnBackend(int threads)
+    : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+std::string OnednnBackend::describe() const {
+  using isa = dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case isa::avx512_core_amx: return "onednn avx512_core_amx";
+    case isa::avx512_core_bf16: return "onednn avx512_core_bf16";
+    case isa::avx512_core_vnni: return "onednn avx512_core_vnni";
+    case isa::avx512_core: return "onednn avx512_core";
+    case isa::avx2_vnni: return "onednn avx2_vnni";
+    case isa::avx2: return "onednn avx2";
+    default: return "onednn";
+  }
+}
+
+void OnednnBackend::write_plain(Tensor& dst, const float* src) {
+  if (dst.layout().is_plain()) return HostBackend::write_plain(dst, src);
+  const auto to = dnn::md_of(dst.desc());
+  const auto from = dnn::plain_md(dst.shape());
+  dnnl::memory a(from, engine_, const_cast<float*>(src)), b(to, engine_, dst.data());
+  dnnl::reorder(a, b).execute(stream_, a, b);
+}
+
+void OnednnBackend::read_plain(const Tensor& src, float* dst) {
+  if (src.layout().is_plain()) return HostBackend::read_plain(src, dst);
+  const auto from = dnn::md_of(src.desc());
+  const auto to = dnn::plain_md(src.shape());
+  dnnl::memory a(from, engine_, src.data()), b(to, engine_, dst);
+  dnnl::reorder(a, b).execute(stream_, a, b);
+}
+
+void OnednnBackend::reserve_scratchpad(size_t bytes) {
+  if (scratchpad_.defined() && static_cast<size_t>(scratchpad_.bytes()) >= bytes) return;
+  scratchpad_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
+}
+
+std::unique_ptr<Backend> make_onednn_backend(int threads) {
+  return std::make_unique<OnednnBackend>(threads);
+}
+
+}  // namespace cxr

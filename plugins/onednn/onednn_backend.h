@@ -1,0 +1,53 @@
+// The oneDNN CPU backend: one dnnl::engine and stream, blocked activation layouts (OnednnLayout
+// wraps a dnnl::memory::desc), one shared user scratchpad, and write/read of plain data through
+// reorders. Layers keep activations in oneDNN's preferred layouts end to end; plain layouts
+// appear only at the network's edges (input image, flatten, logits).
+#pragma once
+#include <memory>
+#include <string>
+
+#include <dnnl.hpp>
+
+#include "engine/backend.h"
+
+namespace cxr {
+
+// A oneDNN memory descriptor as a cxr::Layout.
+class OnednnLayout final : public Layout {
+ public:
+  explicit OnednnLayout(dnnl::memory::desc md) : md_(std::move(md)) {}
+  std::string name() const override;
+  int64_t bytes() const override { return static_cast<int64_t>(md_.get_size()); }
+  bool is_plain() const override { return false; }
+  bool same_as(const Layout& other) const override;
+  const dnnl::memory::desc& md() const { return md_; }
+
+ private:
+  dnnl::memory::desc md_;
+};
+
+class OnednnBackend final : public HostBackend {
+ public:
+  explicit OnednnBackend(int threads);
+  std::string name() const override { return "onednn"; }
+  std::string describe() const override;
+  void write_plain(Tensor& dst, const float* src) override;
+  void read_plain(const Tensor& src, float* dst) override;
+
+  dnnl::engine& engine() { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  // One scratchpad shared by all layers (they run one at a time): grown in prepare(), read at
+  // execution (the pointer may change while other layers prepare).
+  void reserve_scratchpad(size_t bytes);
+  void* scratchpad() const { return scratchpad_.data(); }
+
+ private:
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  Tensor scratchpad_;
+};
+
+std::unique_ptr<Backend> make_onednn_backend(int threads);
+
+}  // namespace cxr

@@ -1,0 +1,78 @@
+#include "plugins/onednn/onednn_util.h"
+
+namespace cxr::dnn {
+
+dnnl::memory::dims dims_of(const Shape& shape) {
+  return dnnl::memory::dims(shape.begin(), shape.end());
+}
+
+dnnl::memory::desc plain_md(const Shape& shape) {
+  static const tag tags[] = {tag::a, tag::a, tag::ab, tag::abc, tag::abcd};
+  if (shape.size() > 4) throw GraphError("oneDNN backend: rank " + std::to_string(shape.size()) + " > 4");
+  const Shape s = shape.empty() ? Shape{1} : shape;
+  return dnnl::memory::desc(dims_of(s), dt::f32, tags[s.size()]);
+}
+
+dnnl::memory::desc md_of(const TensorDesc& desc) {
+  if (desc.dtype != DType::F32) throw GraphError("oneDNN backend: only f32 tensors, got " + desc.str());
+  if (desc.layout->is_plain()) return plain_md(desc.shape);
+  const auto* layout = dynamic_cast<const OnednnLayout*>(desc.layout.get());
+  if (!layout) throw GraphError("oneDNN backend: foreign layout " + desc.str());
+  return layout->md();
+}
+
+TensorDesc desc_of(const dnnl::memory::desc& md, const Shape& shape) {
+  if (md == plain_md(shape)) return plain_desc(shape);
+  return TensorDesc{shape, DType::F32, std::make_shared<OnednnLayout>(md)};
+}
+
+void Op::arg(int arg, const dnnl::memory::desc& md, dnnl::engine& eng) {
+  args_[arg] = dnnl::memory(md, eng, DNNL_MEMORY_NONE);
+}
+
+void Op::run(dnnl::stream& stream, const std::string& layer) {
+  try {
+    prim_.execute(stream, args_);
+  } catch (const dnnl::error& e) {
+    // Name the arguments left without data: the usual cause of "could not execute".
+    std::string unbound;
+    for (auto& [arg, mem] : args_)
+      if (!mem.get_data_handle() && mem.get_desc().get_size() > 0) unbound += " " + std::to_string(arg);
+    throw BackendError("oneDNN " + kind_ + " in " + layer + " failed: " + e.what() +
+                       (unbound.empty() ? "" : " (arguments without data:" + unbound + ")"));
+  }
+}
+
+Op make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::engine& eng,
+                const std::string& layer) {
+  auto pd = checked("reorder", layer, "", [&] {
+    return dnnl::reorder::primitive_desc(eng, from, eng, to);
+  });
+  Op op(dnnl::reorder(pd), "reorder");
+  op.arg(DNNL_ARG_FROM, from, eng);
+  op.arg(DNNL_ARG_TO, to, eng);
+  return op;
+}
+
+OnednnBackend& onednn(Backend& backend) {
+  auto* b = dynamic_cast<OnednnBackend*>(&backend);
+  if (!b) throw GraphError("a oneDNN layer needs the onednn backend, got '" + backend.name() + "'");
+  return *b;
+}
+
+Parameter param(Backend& backend, const std::string& name, const Shape& shape, bool weight_decay) {
+  Parameter p;
+  p.name = name;
+  p.value = backend.allocate(plain_desc(shape));
+  p.grad = backend.allocate(plain_desc(shape));
+  p.weight_decay = weight_decay;
+  return p;
+}
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+}  // namespace cxr::dnn
