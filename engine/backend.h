@@ -33,6 +33,10 @@ class Backend {
   // What it runs on, for logs and reports: "onednn avx512_core_bf16", "cudnn NVIDIA H100".
   virtual std::string describe() const { return name(); }
 
+  // The layout this backend's layers produce for activations of `shape` (blocked on oneDNN,
+  // NHWC on the GPU); plain by default. Tests use it to feed layers what a network would.
+  virtual TensorDesc activation_desc(const Shape& shape) const { return plain_desc(shape); }
+
   // Zero-filled memory for `desc` (any layout this backend understands).
   virtual Tensor allocate(const TensorDesc& desc) = 0;
   // Copy `numel` floats of row-major data into / out of a tensor of any layout of this backend.

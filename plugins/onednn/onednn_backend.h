@@ -31,6 +31,7 @@ class OnednnBackend final : public HostBackend {
   explicit OnednnBackend(int threads);
   std::string name() const override { return "onednn"; }
   std::string describe() const override;
+  TensorDesc activation_desc(const Shape& shape) const override;
   void write_plain(Tensor& dst, const float* src) override;
   void read_plain(const Tensor& src, float* dst) override;
 

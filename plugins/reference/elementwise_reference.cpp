@@ -14,17 +14,18 @@ class ReluReference final : public Layer {
     return plain_desc(ops::ReluParams().output_shape(shapes_of(in)));
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    const float* a = x[0]->data_as<const float>();
-    float* out = y.data_as<float>();
-    for (int64_t i = 0; i < y.numel(); ++i) out[i] = a[i] > 0.0f ? a[i] : 0.0f;
+    const auto a = to_double(*x[0]);
+    std::vector<double> out(a.size());
+    relu_forward(a.data(), y.numel(), out.data());
+    store(out, y);
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!dx[0]) return;
-    const float* a = x[0]->data_as<const float>();
-    const float* g = dy.data_as<const float>();
-    float* out = dx[0]->data_as<float>();
-    for (int64_t i = 0; i < dy.numel(); ++i) out[i] = a[i] > 0.0f ? g[i] : 0.0f;
+    const auto a = to_double(*x[0]), g = to_double(dy);
+    std::vector<double> out(a.size());
+    relu_backward(a.data(), g.data(), dy.numel(), out.data());
+    store(out, *dx[0]);
   }
   bool backward_reads_output() const override { return false; }
 };
@@ -36,24 +37,20 @@ class AddReference final : public Layer {
     require_plain(in, p_.str());
     return plain_desc(p_.output_shape(shapes_of(in)));
   }
+  // y may alias a: the network sums gradients in place. Inputs are copied first.
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    const float* a = x[0]->data_as<const float>();
-    const float* b = x[1]->data_as<const float>();
-    float* out = y.data_as<float>();  // may alias a (the network sums gradients in place)
-    for (int64_t i = 0; i < y.numel(); ++i) {
-      const double s = static_cast<double>(a[i]) + b[i];
-      out[i] = static_cast<float>(p_.fuse_relu && s < 0 ? 0.0 : s);
-    }
+    const auto a = to_double(*x[0]), b = to_double(*x[1]);
+    std::vector<double> out(a.size());
+    add_forward(a.data(), b.data(), y.numel(), p_.fuse_relu, out.data());
+    store(out, y);
   }
   void backward(std::span<const Tensor* const>, const Tensor& y, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
-    const float* out = y.data_as<const float>();
-    const float* g = dy.data_as<const float>();
-    for (Tensor* d : dx) {
-      if (!d) continue;
-      float* o = d->data_as<float>();
-      for (int64_t i = 0; i < dy.numel(); ++i) o[i] = !p_.fuse_relu || out[i] > 0.0f ? g[i] : 0.0f;
-    }
+    const auto out = to_double(y), g = to_double(dy);
+    std::vector<double> d(out.size());
+    add_backward(out.data(), g.data(), dy.numel(), p_.fuse_relu, d.data());
+    for (Tensor* t : dx)
+      if (t) store(d, *t);
   }
   bool backward_reads_input(size_t) const override { return false; }
   bool backward_reads_output() const override { return p_.fuse_relu; }

@@ -167,6 +167,74 @@ void maxpool_backward(Dims4 d, const T* dy, int64_t outputs, const int64_t* arg,
   for (int64_t o = 0; o < outputs; ++o) dx[arg[o]] += dy[o];
 }
 
+// y = x Wᵀ + b (x [n, in], W [out, in]); backward dx = dy W, dW = dyᵀ x, db = Σₙ dy.
+template <class T>
+void linear_forward(const T* x, const T* w, const T* b, int64_t n, int64_t in, int64_t out, T* y) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      T acc = b ? b[o] : T(0);
+      for (int64_t k = 0; k < in; ++k) acc += x[i * in + k] * w[o * in + k];
+      y[i * out + o] = acc;
+    }
+}
+
+template <class T>
+void linear_backward(const T* x, const T* w, const T* dy, int64_t n, int64_t in, int64_t out, T* dx,
+                     T* dw, T* db) {
+  if (dx) std::fill(dx, dx + n * in, T(0));
+  std::fill(dw, dw + out * in, T(0));
+  if (db) std::fill(db, db + out, T(0));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      const T g = dy[i * out + o];
+      if (db) db[o] += g;
+      for (int64_t k = 0; k < in; ++k) {
+        if (dx) dx[i * in + k] += g * w[o * in + k];
+        dw[o * in + k] += g * x[i * in + k];
+      }
+    }
+}
+
+// relu: y = max(0, x); dx = dy where x > 0 (0 at the kink, as PyTorch).
+template <class T>
+void relu_forward(const T* x, int64_t n, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+}
+template <class T>
+void relu_backward(const T* x, const T* dy, int64_t n, T* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+}
+
+// add: y = a + b (then max(0, ·) when fused); da = db = dy where y > 0 (or everywhere).
+template <class T>
+void add_forward(const T* a, const T* b, int64_t n, bool relu, T* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T s = a[i] + b[i];
+    y[i] = relu && s < T(0) ? T(0) : s;
+  }
+}
+template <class T>
+void add_backward(const T* y, const T* dy, int64_t n, bool relu, T* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = !relu || y[i] > T(0) ? dy[i] : T(0);
+}
+
+// Global average pooling over H·W; dx = dy / (H·W) everywhere.
+template <class T>
+void avgpool_forward(const T* x, Dims4 d, T* y) {
+  const int64_t hw = d.h * d.w;
+  for (int64_t nc = 0; nc < d.n * d.c; ++nc) {
+    T sum = 0;
+    for (int64_t i = 0; i < hw; ++i) sum += x[nc * hw + i];
+    y[nc] = sum / T(hw);
+  }
+}
+template <class T>
+void avgpool_backward(Dims4 d, const T* dy, T* dx) {
+  const int64_t hw = d.h * d.w;
+  for (int64_t nc = 0; nc < d.n * d.c; ++nc)
+    for (int64_t i = 0; i < hw; ++i) dx[nc * hw + i] = dy[nc] / T(hw);
+}
+
 // Binary cross-entropy with logits, mean over all N·K elements, optional pos_weight per label:
 // ℓ = (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z); dℓ/dz = (1 − t) − (1 + (pw − 1)·t)·σ(−z).
 template <class T>

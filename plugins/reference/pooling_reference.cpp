@@ -48,24 +48,18 @@ class GlobalAvgPoolReference final : public Layer {
     return plain_desc(ops::GlobalAvgPoolParams().output_shape(shapes_of(in)));
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    const auto& s = x[0]->shape();
-    const int64_t hw = s[2] * s[3];
-    const float* a = x[0]->data_as<const float>();
-    for (int64_t nc = 0; nc < s[0] * s[1]; ++nc) {
-      double sum = 0;
-      for (int64_t i = 0; i < hw; ++i) sum += a[nc * hw + i];
-      y.data_as<float>()[nc] = static_cast<float>(sum / static_cast<double>(hw));
-    }
+    const auto a = to_double(*x[0]);
+    std::vector<double> out(static_cast<size_t>(y.numel()));
+    avgpool_forward(a.data(), dims4(x[0]->shape()), out.data());
+    store(out, y);
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!dx[0]) return;
-    const auto& s = x[0]->shape();
-    const int64_t hw = s[2] * s[3];
-    for (int64_t nc = 0; nc < s[0] * s[1]; ++nc)
-      for (int64_t i = 0; i < hw; ++i)
-        dx[0]->data_as<float>()[nc * hw + i] =
-            static_cast<float>(static_cast<double>(dy.data_as<const float>()[nc]) / static_cast<double>(hw));
+    const auto g = to_double(dy);
+    std::vector<double> d(static_cast<size_t>(x[0]->numel()));
+    avgpool_backward(dims4(x[0]->shape()), g.data(), d.data());
+    store(d, *dx[0]);
   }
   bool backward_reads_input(size_t) const override { return false; }
   bool backward_reads_output() const override { return false; }

@@ -1,0 +1,198 @@
+// Every (op, backend) entry of the registry against the reference backend, forward and
+// backward, on every test case of the op: outputs, input gradients, parameter gradients and BN
+// running statistics, in training and in eval mode. Inputs are fed both plain and in the
+// backend's own activation layout (what a network gives a layer). A backend that cannot run on
+// this machine (cudnn without a GPU) is reported as skipped; an entry without test cases fails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/errors.h"
+#include "plugins/backends.h"
+
+namespace cxr {
+namespace {
+
+struct Entry {
+  std::string op, backend;
+};
+void PrintTo(const Entry& e, std::ostream* os) { *os << e.op << "/" << e.backend; }
+
+class BackendParity : public ::testing::TestWithParam<Entry> {};
+
+const LayerRegistry& registry() {
+  static const LayerRegistry r = [] {
+    LayerRegistry reg;
+    register_all_layers(reg);
+    return reg;
+  }();
+  return r;
+}
+
+std::vector<float> read(Backend& b, const Tensor& t) {
+  std::vector<float> v(static_cast<size_t>(t.numel()));
+  b.read_plain(t, v.data());
+  return v;
+}
+
+// max |a − b| / max(1, max |b|): relative to the magnitude of the reference tensor.
+double error(const std::vector<float>& a, const std::vector<float>& b) {
+  double num = 0, den = 1;
+  for (size_t i = 0; i < b.size(); ++i) {
+    num = std::max(num, static_cast<double>(std::abs(a[i] - b[i])));
+    den = std::max(den, static_cast<double>(std::abs(b[i])));
+  }
+  return num / den;
+}
+
+struct LayerRun {
+  std::unique_ptr<Layer> layer;
+  std::vector<Tensor> x, dx;
+  Tensor y, dy;
+};
+
+// Prepares `layer` on `backend` with inputs in plain or native layout and runs forward (and
+// backward when training) with the given plain data.
+LayerRun run(Backend& backend, const OpCase& c, bool native, bool training,
+        const std::vector<std::vector<float>>& inputs, const std::vector<float>& dy,
+        const std::vector<std::vector<float>>& params) {
+  LayerRun r;
+  r.layer = registry().create(*c.params, backend);
+  std::vector<TensorDesc> descs;
+  PrepareInfo info;
+  info.training = training;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const bool diff = c.differentiable.empty() || c.differentiable[i];
+    descs.push_back(native && diff ? backend.activation_desc(c.inputs[i]) : plain_desc(c.inputs[i]));
+    info.needs_input_grad.push_back(diff);
+  }
+  const TensorDesc out = r.layer->prepare(descs, info);
+  for (size_t i = 0; i < params.size(); ++i) backend.write_plain(r.layer->parameters()[i].value, params[i].data());
+  std::vector<const Tensor*> xs;
+  for (size_t i = 0; i < descs.size(); ++i) {
+    r.x.push_back(backend.allocate(descs[i]));
+    backend.write_plain(r.x.back(), inputs[i].data());
+  }
+  for (const Tensor& t : r.x) xs.push_back(&t);
+  r.y = backend.allocate(out);
+  Context ctx;
+  ctx.training = training;
+  r.layer->forward(xs, r.y, ctx);
+  if (!training) return r;
+  r.dy = backend.allocate(out);
+  backend.write_plain(r.dy, dy.data());
+  std::vector<Tensor*> dxs;
+  r.dx.reserve(descs.size());  // dxs points into it
+  for (size_t i = 0; i < descs.size(); ++i) {
+    r.dx.push_back(backend.allocate(descs[i]));
+    dxs.push_back(info.needs_grad(i) ? &r.dx.back() : nullptr);
+  }
+  r.layer->backward(xs, r.y, r.dy, dxs, ctx);
+  backend.synchronize();
+  return r;
+}
+
+TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
+  const Entry e = GetParam();
+  std::string why;
+  if (!backend_usable(e.backend, &why)) GTEST_SKIP() << why;
+  const OpInfo* info = registry().op_info(e.op);
+  ASSERT_NE(info, nullptr) << "op '" << e.op << "' has no OpInfo with test cases";
+  const auto cases = info->cases();
+  ASSERT_FALSE(cases.empty());
+  auto ref = make_backend("reference", 1);
+  auto other = make_backend(e.backend, 2);
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal;
+  double worst = 0;
+  int checked = 0;
+  for (const OpCase& c : cases) {
+    std::vector<std::vector<float>> inputs;
+    for (size_t i = 0; i < c.inputs.size(); ++i) {
+      inputs.emplace_back(static_cast<size_t>(numel(c.inputs[i])));
+      if (c.fill) c.fill(i, inputs.back(), rng);
+      else for (float& v : inputs.back()) v = normal(rng);
+    }
+    // Parameters: random, BN scale around 1 (its typical range).
+    auto probe = registry().create(*c.params, *ref);
+    std::vector<std::vector<float>> params;
+    for (const Parameter& p : probe->parameters()) {
+      params.emplace_back(static_cast<size_t>(p.value.numel()));
+      const bool bn_scale = e.op == "batchnorm2d" && p.name == "weight";
+      for (float& v : params.back()) v = (bn_scale ? 1.0f : 0.0f) + 0.5f * normal(rng);
+    }
+    for (bool training : {true, false}) {
+      const LayerRun shape_probe = run(*ref, c, false, /*training=*/false, inputs, {}, params);
+      std::vector<float> dy(static_cast<size_t>(shape_probe.y.numel()));
+      for (float& v : dy) v = normal(rng);
+      const LayerRun want = run(*ref, c, false, training, inputs, dy, params);
+      for (bool native : {false, true}) {
+        const LayerRun got = run(*other, c, native, training, inputs, dy, params);
+        const std::string where = c.params->str() + (training ? " train" : " eval") + (native ? " native" : " plain");
+        const double ey = error(read(*other, got.y), read(*ref, want.y));
+        EXPECT_LT(ey, 1e-4) << where << " output";
+        worst = std::max(worst, ey);
+        if (training) {
+          for (size_t i = 0; i < c.inputs.size(); ++i) {
+            if (!(c.differentiable.empty() || c.differentiable[i])) continue;
+            const double ex = error(read(*other, got.dx[i]), read(*ref, want.dx[i]));
+            EXPECT_LT(ex, 1e-4) << where << " d input " << i;
+            worst = std::max(worst, ex);
+          }
+          for (size_t k = 0; k < params.size(); ++k) {
+            const double ep = error(read(*other, got.layer->parameters()[k].grad), read(*ref, want.layer->parameters()[k].grad));
+            EXPECT_LT(ep, 1e-4) << where << " d " << want.layer->parameters()[k].name;
+            worst = std::max(worst, ep);
+          }
+          for (size_t k = 0; k < want.layer->buffers().size(); ++k) {
+            const Tensor& wb = want.layer->buffers()[k].value;
+            const Tensor& gb = got.layer->buffers()[k].value;
+            if (wb.dtype() == DType::I64) {
+              EXPECT_EQ(*gb.data_as<int64_t>(), *wb.data_as<int64_t>()) << where << " num_batches_tracked";
+            } else {
+              EXPECT_LT(error(read(*other, gb), read(*ref, wb)), 1e-5) << where << " " << want.layer->buffers()[k].name;
+            }
+          }
+        }
+        ++checked;
+      }
+    }
+  }
+  std::printf("[%s/%s] %d runs, worst relative error %.2e\n", e.op.c_str(), e.backend.c_str(), checked, worst);
+}
+
+std::vector<Entry> entries() {
+  std::vector<Entry> out;
+  for (const auto& [op, backend] : registry().entries())
+    if (backend != "reference") out.push_back({op, backend});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, BackendParity, ::testing::ValuesIn(entries()),
+                         [](const auto& info) { return info.param.op + "_" + info.param.backend; });
+
+TEST(Registry, EveryOpHasAReferenceAndTestCases) {
+  for (const auto& [op, backend] : registry().entries()) {
+    EXPECT_TRUE(registry().has(op, "reference")) << op << " has no reference implementation";
+    ASSERT_NE(registry().op_info(op), nullptr) << op;
+    EXPECT_FALSE(registry().op_info(op)->cases().empty()) << op;
+  }
+}
+
+TEST(Registry, UnsupportedPairIsATypedErrorNamingTheOp) {
+  auto ref = make_backend("reference", 1);
+  struct Unknown : OpParams {
+    std::string op() const override { return "no_such_op"; }
+    std::unique_ptr<OpParams> clone() const override { return std::make_unique<Unknown>(*this); }
+  };
+  try {
+    registry().create(Unknown(), *ref);
+    FAIL() << "expected GraphError";
+  } catch (const GraphError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_op"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace cxr
