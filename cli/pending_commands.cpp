@@ -22,7 +22,6 @@ void add_train_command(CLI::App& app) { add_pending(app, "train", "fine-tune fro
 void add_eval_command(CLI::App& app) { add_pending(app, "eval", "score a checkpoint"); }
 void add_report_command(CLI::App& app) { add_pending(app, "report", "HTML report of runs"); }
 void add_inspect_command(CLI::App& app) { add_pending(app, "inspect", "decoded image facts"); }
-void add_weights_command(CLI::App& app) { add_pending(app, "weights", "weights info|convert"); }
 void add_demo_data_command(CLI::App& app) { add_pending(app, "demo-data", "synthetic CXR set"); }
 
 }  // namespace cxr::cli

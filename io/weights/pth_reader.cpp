@@ -43,6 +43,20 @@ class Archive {
     }
     throw UsageError(path_ + ": no <folder>/data.pkl inside: not a torch.save checkpoint");
   }
+  // Reads an entry of exactly `bytes` bytes into `dst` (no intermediate copy).
+  void read_into(const std::string& name, void* dst, int64_t bytes) const {
+    zip_stat_t st;
+    if (zip_stat(zip_.get(), name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+      throw UsageError(path_ + ": missing entry " + name);
+    if (st.size != static_cast<uint64_t>(bytes))
+      throw UsageError(path_ + ": entry " + name + " has " + std::to_string(st.size) + " bytes, expected " +
+                       std::to_string(bytes));
+    std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> f(zip_fopen(zip_.get(), name.c_str(), 0), zip_fclose);
+    if (!f) throw UsageError(path_ + ": cannot open entry " + name);
+    const zip_int64_t got = zip_fread(f.get(), dst, st.size);
+    if (got < 0 || static_cast<zip_uint64_t>(got) != st.size)
+      throw UsageError(path_ + ": entry " + name + " is truncated or corrupt");
+  }
   std::string read(const std::string& name, int64_t max_bytes) const {
     zip_stat_t st;
     if (zip_stat(zip_.get(), name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
@@ -74,7 +88,7 @@ const pickle::Value& find_state(const pickle::Value& root, const std::string& pa
 
 NamedTensor materialise(const std::string& name, const pickle::TensorRef& t, const Archive& zip,
                         const std::string& prefix, std::map<std::string, std::string>& cache,
-                        const std::string& path) {
+                        bool sole_user, const std::string& path) {
   const pickle::Storage& st = *t.storage;
   if (!st.supported)
     throw UsageError(path + ": tensor " + name + " is stored as " + st.type_name + " (cxrtune loads float32, "
@@ -95,6 +109,18 @@ NamedTensor materialise(const std::string& name, const pickle::TensorRef& t, con
   if (count > 0 && last >= st.numel)
     throw UsageError(path + ": tensor " + name + " reaches element " + std::to_string(last) + " of a storage of " +
                      std::to_string(st.numel));
+  int64_t expect = 1;
+  bool contiguous = true;
+  for (size_t d = t.size.size(); d-- > 0;) {
+    if (t.size[d] != 1 && t.stride[d] != expect) contiguous = false;
+    expect *= t.size[d];
+  }
+  // The common case: a tensor that is its whole storage is read straight into place.
+  if (sole_user && contiguous && t.offset == 0 && count == st.numel) {
+    out.bytes.resize(static_cast<size_t>(count * elem));
+    zip.read_into(prefix + "/data/" + st.key, out.bytes.data(), count * elem);
+    return out;
+  }
   auto it = cache.find(st.key);
   if (it == cache.end()) {
     it = cache.emplace(st.key, zip.read(prefix + "/data/" + st.key, st.numel * elem)).first;
@@ -103,7 +129,11 @@ NamedTensor materialise(const std::string& name, const pickle::TensorRef& t, con
   }
   const std::string& raw = it->second;
   out.bytes.resize(static_cast<size_t>(count * elem));
-  // Walk the view in row-major order of its logical index.
+  if (contiguous) {
+    std::memcpy(out.bytes.data(), raw.data() + t.offset * elem, out.bytes.size());
+    return out;
+  }
+  // Otherwise walk the view in row-major order of its logical index.
   std::vector<int64_t> idx(out.shape.size(), 0);
   for (int64_t k = 0; k < count; ++k) {
     int64_t src = t.offset;
@@ -136,12 +166,15 @@ StateDict read_pth(const std::string& path) {
   const pickle::Value& state = find_state(*root, path);
   StateDict dict;
   std::map<std::string, std::string> cache;
+  std::map<std::string, int> users;  // tensors per storage
+  for (const auto& [k, v] : state.entries)
+    if (v->kind == Kind::Tensor) users[v->tensor->storage->key]++;
   for (const auto& [k, v] : state.entries) {
     if (k->kind != Kind::String) throw UsageError(path + ": a state_dict key is not a string");
     if (v->kind != Kind::Tensor) continue;  // e.g. nested non-tensor entries of a checkpoint
     std::string name = k->s;
     if (name.rfind("module.", 0) == 0) name = name.substr(7);
-    dict.add(materialise(name, *v->tensor, zip, prefix, cache, path));
+    dict.add(materialise(name, *v->tensor, zip, prefix, cache, users[v->tensor->storage->key] == 1, path));
   }
   if (dict.tensors.empty()) throw UsageError(path + ": no tensors found (expected a state_dict)");
   return dict;
