@@ -1,0 +1,84 @@
+// The recipe of a training run (contracts.md "Recipe"), as plain typed structs. Parsed from
+// YAML by recipe_parser.h; defaults here are the contract's defaults.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cxr {
+
+struct ModelRecipe {
+  std::string arch = "resnet50";
+  std::optional<std::string> weights;  // path, "torchvision", or none (fresh init)
+  int64_t num_classes = 2;
+  int64_t in_channels = 3;
+};
+
+struct DataRecipe {
+  std::string train = "data/train";
+  std::optional<std::string> val = "data/val";
+  std::optional<std::string> test;
+  int64_t image_size = 224;
+  std::string augment = "none";  // none | standard
+  bool hflip = false;            // standard augmentation only; off: the heart is on one side
+  bool shuffle = true;
+  int64_t workers = 1;
+  std::string cache = "none";    // none | memory
+  std::string on_bad_file = "fail";  // fail | skip
+  double val_split = 0.0;        // > 0: validation is this seeded fraction of train (val ignored)
+};
+
+struct TrainRecipe {
+  int64_t epochs = 5;
+  std::optional<int64_t> max_steps;
+  int64_t batch_size = 32;
+  int64_t seed = 0;
+  std::string backend = "auto";    // cpu | cuda | auto
+  std::string precision = "f32";   // f32 (bf16 | f16: later)
+  int64_t checkpoint_every = 0;    // steps; 0 = every epoch ("epoch")
+  double grad_clip = 0.0;          // 0 = off
+  int64_t early_stopping = 0;      // patience in epochs; 0 = off
+  int64_t threads = 0;             // 0 = all cores
+  int64_t log_every = 10;          // plain progress line every N steps when not on a terminal
+};
+
+struct OptimizerRecipe {
+  std::string name = "adam";
+  double lr = 1e-4;
+  double weight_decay = 0.0;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double layer_decay = 1.0;
+  std::vector<std::string> freeze;
+  std::map<std::string, double> stage_lr;  // per-stage lr multiplier on top of layer_decay
+  bool decay_bn_and_bias = false;
+};
+
+struct ScheduleRecipe {
+  std::string name = "constant";
+  int64_t warmup_steps = 0;
+  double min_lr = 0.0;     // cosine floor (absolute)
+  double pct_start = 0.3;  // onecycle
+};
+
+struct LossRecipe {
+  std::string name = "cross_entropy";  // cross_entropy | bce (multi-label)
+  std::string class_weights = "none";  // none | auto (inverse class frequency) | list below
+  std::vector<double> class_weight_values;
+  double label_smoothing = 0.0;
+};
+
+struct Recipe {
+  ModelRecipe model;
+  DataRecipe data;
+  TrainRecipe train;
+  OptimizerRecipe optimizer;
+  ScheduleRecipe schedule;
+  LossRecipe loss;
+  std::vector<std::string> plugins;
+};
+
+}  // namespace cxr

@@ -1,0 +1,78 @@
+// Recipes: every example parses; defaults are the contract's; errors name the key path and
+// line:column (or the --set that caused them) and suggest the key a typo meant; --set
+// overrides; the resolved recipe round-trips through YAML.
+#include <gtest/gtest.h>
+
+#include "engine/errors.h"
+#include "recipes/recipe_parser.h"
+
+namespace cxr {
+namespace {
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& sets = {}) {
+  try {
+    parse_recipe_text(yaml, "r.yaml", sets);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Recipe, ExamplesParse) {
+  for (const char* name : {"demo.yaml", "kermany-resnet50.yaml", "chestxray14-multilabel.yaml", "ci-smoke.yaml"}) {
+    SCOPED_TRACE(name);
+    const Recipe r = parse_recipe_file(std::string(CXRTUNE_SOURCE_DIR) + "/recipes/" + name);
+    EXPECT_FALSE(r.model.arch.empty());
+  }
+}
+
+TEST(Recipe, DefaultsAreTheContracts) {
+  const Recipe r = parse_recipe_text("", "empty.yaml");
+  EXPECT_EQ(r.model.arch, "resnet50");
+  EXPECT_FALSE(r.model.weights.has_value());
+  EXPECT_EQ(r.model.num_classes, 2);
+  EXPECT_EQ(r.data.image_size, 224);
+  EXPECT_EQ(r.train.epochs, 5);
+  EXPECT_EQ(r.train.batch_size, 32);
+  EXPECT_EQ(r.optimizer.name, "adam");
+  EXPECT_DOUBLE_EQ(r.optimizer.lr, 1e-4);
+  EXPECT_DOUBLE_EQ(r.optimizer.layer_decay, 1.0);
+  EXPECT_EQ(r.schedule.name, "constant");
+}
+
+TEST(Recipe, ErrorsNameKeyAndLineColumn) {
+  EXPECT_EQ(error_of("model:\n  arch: resnet18\noptimizer:\n  lr: fast\n"),
+            "r.yaml:4:7: optimizer.lr: expected a number, got 'fast'");
+  EXPECT_EQ(error_of("train:\n  epochs: 0\n"), "r.yaml:2:11: train.epochs: must be in 1..100000, got 0");
+  EXPECT_EQ(error_of("optimizer:\n  name: lion\n"), "r.yaml:2:9: optimizer.name: 'lion' is not one of sgd, adam, adamw");
+  EXPECT_EQ(error_of("optimizer:\n  layer_decy: 0.5\n"),
+            "r.yaml:2:3: optimizer.layer_decy: unknown key (did you mean 'optimizer.layer_decay'?)");
+  EXPECT_EQ(error_of("trian:\n  epochs: 1\n"), "r.yaml:1:1: trian: unknown key (did you mean 'train'?)");
+  EXPECT_NE(error_of("model: [1, 2\n").find("r.yaml:"), std::string::npos);
+  EXPECT_EQ(error_of("train:\n  checkpoint_every: often\n"),
+            "r.yaml: train.checkpoint_every: expected 'epoch' or a number of steps >= 1, got 'often'");
+}
+
+TEST(Recipe, SetOverridesAndNamesItselfInErrors) {
+  const Recipe r = parse_recipe_text("optimizer:\n  lr: 0.1\n", "r.yaml",
+                                     {"optimizer.lr=0.001", "train.max_steps=7", "optimizer.freeze=[conv1, layer1]"});
+  EXPECT_DOUBLE_EQ(r.optimizer.lr, 0.001);
+  EXPECT_EQ(r.train.max_steps, 7);
+  EXPECT_EQ(r.optimizer.freeze, (std::vector<std::string>{"conv1", "layer1"}));
+  EXPECT_EQ(error_of("", {"optimizer.lr=fast"}), "--set optimizer.lr=fast: optimizer.lr: expected a number, got 'fast'");
+  EXPECT_NE(error_of("", {"nonsense"}).find("expected key.path=value"), std::string::npos);
+}
+
+TEST(Recipe, ResolvedRecipeRoundTrips) {
+  const Recipe a = parse_recipe_file(std::string(CXRTUNE_SOURCE_DIR) + "/recipes/demo.yaml",
+                                     {"optimizer.stage_lr={fc: 2.0}", "loss.class_weights=[1.0, 3.5]"});
+  const std::string yaml = recipe_to_yaml(a);
+  const Recipe b = parse_recipe_text(yaml, "resolved.yaml");
+  EXPECT_EQ(recipe_to_yaml(b), yaml);
+  EXPECT_EQ(b.optimizer.stage_lr.at("fc"), 2.0);
+  EXPECT_EQ(b.loss.class_weight_values, (std::vector<double>{1.0, 3.5}));
+  EXPECT_EQ(b.data.train, a.data.train);
+}
+
+}  // namespace
+}  // namespace cxr
