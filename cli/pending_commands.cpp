@@ -21,7 +21,5 @@ void add_pending(CLI::App& app, const std::string& name, const std::string& what
 void add_train_command(CLI::App& app) { add_pending(app, "train", "fine-tune from a recipe"); }
 void add_eval_command(CLI::App& app) { add_pending(app, "eval", "score a checkpoint"); }
 void add_report_command(CLI::App& app) { add_pending(app, "report", "HTML report of runs"); }
-void add_inspect_command(CLI::App& app) { add_pending(app, "inspect", "decoded image facts"); }
-void add_demo_data_command(CLI::App& app) { add_pending(app, "demo-data", "synthetic CXR set"); }
 
 }  // namespace cxr::cli

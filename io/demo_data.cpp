@@ -1,0 +1,94 @@
+#include "io/demo_data.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "engine/errors.h"
+#include "io/dicom_writer.h"
+#include "io/png_io.h"
+#include "io/synthetic_cxr.h"
+
+namespace cxr {
+namespace {
+
+struct Format {
+  const char* ext;
+  DicomEncoding dicom;
+  int png_bits;
+};
+
+const std::vector<Format>& formats() {
+  static const std::vector<Format> f{
+      {".dcm", {"DX", false, 16, "none", 0}, 0},      {".png", {}, 8},
+      {".dcm", {"CR", true, 12, "rle", -1024}, 0},    {".dcm", {"DX", false, 12, "jpeg-lossless", 0}, 0},
+      {".png", {}, 16},                               {".dcm", {"DX", true, 16, "jpeg-ls", 0}, 0},
+  };
+  return f;
+}
+
+}  // namespace
+
+void write_demo_data(const DemoDataSpec& spec, const std::function<void(int64_t, int64_t)>& progress) {
+  if (spec.count < 12) throw UsageError("demo-data: --count must be at least 12 (two per class and split)");
+  if (spec.size < 32 || spec.size > 4096) throw UsageError("demo-data: --size must be in 32..4096");
+  namespace fs = std::filesystem;
+  struct Job {
+    std::string path;
+    bool pneumonia;
+    uint64_t index;
+  };
+  std::vector<Job> jobs;
+  const int64_t train = spec.count * 6 / 10, val = spec.count * 2 / 10;
+  uint64_t index = 0;
+  for (const auto& [split, n] : {std::pair<const char*, int64_t>{"train", train}, {"val", val}, {"test", spec.count - train - val}})
+    for (const char* cls : {"NORMAL", "PNEUMONIA"}) {
+      const fs::path dir = fs::path(spec.out_dir) / split / cls;
+      fs::create_directories(dir);
+      for (int64_t i = 0; i < n / 2; ++i, ++index) {
+        const Format& f = formats()[index % formats().size()];
+        char name[64];
+        std::snprintf(name, sizeof name, "%s_%04llu%s", cls, static_cast<unsigned long long>(index), f.ext);
+        jobs.push_back({(dir / name).string(), std::string(cls) == "PNEUMONIA", index});
+      }
+    }
+  std::atomic<int64_t> next{0}, done{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto work = [&] {
+    for (int64_t k; (k = next++) < static_cast<int64_t>(jobs.size());) {
+      try {
+        const Job& j = jobs[static_cast<size_t>(k)];
+        const Image img = make_chest_phantom({spec.size, j.pneumonia, spec.seed, j.index});
+        const Format& f = formats()[j.index % formats().size()];
+        if (f.png_bits) write_png(j.path, img, f.png_bits);
+        else write_dicom(j.path, img, f.dicom, "PHANTOM-" + std::to_string(j.index));
+        ++done;
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 0; t < n; ++t) threads.emplace_back(work);
+  // A failed worker stops early; the others drain the queue, so this loop always ends.
+  while (done < static_cast<int64_t>(jobs.size()) && next < static_cast<int64_t>(jobs.size()) + n) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (progress) progress(done, static_cast<int64_t>(jobs.size()));
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (failure) break;
+  }
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (progress) progress(done, static_cast<int64_t>(jobs.size()));
+}
+
+}  // namespace cxr
