@@ -18,8 +18,6 @@ void add_pending(CLI::App& app, const std::string& name, const std::string& what
 
 }  // namespace
 
-void add_train_command(CLI::App& app) { add_pending(app, "train", "fine-tune from a recipe"); }
 void add_eval_command(CLI::App& app) { add_pending(app, "eval", "score a checkpoint"); }
-void add_report_command(CLI::App& app) { add_pending(app, "report", "HTML report of runs"); }
 
 }  // namespace cxr::cli

@@ -1,0 +1,106 @@
+#include "cli/job_setup.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "engine/errors.h"
+#include "engine/init.h"
+#include "engine/resnet.h"
+#include "io/weights/apply.h"
+#include "io/weights/torchvision_files.h"
+#include "io/weights/weights_file.h"
+#include "plugins/backends.h"
+#include "plugins/ops/bce_with_logits.h"
+#include "plugins/ops/softmax_cross_entropy.h"
+
+namespace cxr::cli {
+
+Model make_model(const Recipe& r, const std::vector<std::string>& plugins) {
+  Model m;
+  register_all_layers(m.registry);
+  for (const std::string& p : r.plugins) load_plugin(p, m.registry);
+  for (const std::string& p : plugins) load_plugin(p, m.registry);
+  if (r.train.precision != "f32")
+    throw UsageError("train.precision: " + r.train.precision + " is not built yet in this version (f32 only)");
+  const int threads = r.train.threads > 0 ? static_cast<int>(r.train.threads)
+                                          : static_cast<int>(std::thread::hardware_concurrency());
+  m.backend = make_backend(r.train.backend, threads);
+  ResNetConfig rc;
+  rc.arch = r.model.arch;
+  rc.num_classes = r.model.num_classes;
+  rc.in_channels = r.model.in_channels;
+  m.network = std::make_unique<Network>(build_resnet(rc), m.registry, *m.backend);
+  return m;
+}
+
+void initialise_weights(Model& m, const Recipe& r) {
+  const auto seed = static_cast<uint64_t>(r.train.seed);
+  init_torchvision(*m.network, seed);
+  if (!r.model.weights) {
+    m.weights_note = "fresh initialisation (torchvision's Kaiming init), seed " + std::to_string(seed);
+    return;
+  }
+  const std::string path = *r.model.weights == "torchvision" ? find_torchvision_weights(r.model.arch) : *r.model.weights;
+  const LoadReport report = apply_state_dict(*m.network, read_weights(path), {true, path});
+  if (report.head_replaced) init_torchvision_module(*m.network, "fc", seed);
+  m.weights_note = "pretrained: " + path + " (" + std::to_string(report.loaded) + " tensors)";
+  for (const std::string& n : report.notes) m.weights_note += "; " + n;
+}
+
+std::unique_ptr<OpParams> make_loss(const Recipe& r, const Dataset& train) {
+  if (r.loss.name == "bce")
+    throw UsageError("loss.name: bce (multi-label) needs CSV manifests, which are not built yet");
+  auto p = std::make_unique<ops::SoftmaxCrossEntropyParams>();
+  p->label_smoothing = r.loss.label_smoothing;
+  std::vector<double> w;
+  if (r.loss.class_weights == "auto") w = train.class_weights();
+  if (r.loss.class_weights == "list") w = r.loss.class_weight_values;
+  if (!w.empty() && static_cast<int64_t>(w.size()) != r.model.num_classes)
+    throw UsageError("loss.class_weights: " + std::to_string(w.size()) + " weights for " +
+                     std::to_string(r.model.num_classes) + " classes");
+  for (double v : w) p->class_weights.push_back(static_cast<float>(v));
+  return p;
+}
+
+LoaderConfig loader_config(const Recipe& r, bool training) {
+  LoaderConfig c;
+  c.batch_size = r.train.batch_size;
+  c.transform.size = r.data.image_size;
+  c.transform.channels = r.model.in_channels;
+  c.transform.augment = training && r.data.augment == "standard";
+  c.transform.hflip = r.data.hflip;
+  c.shuffle = training && r.data.shuffle;
+  c.drop_last = training;
+  c.seed = static_cast<uint64_t>(r.train.seed);
+  c.workers = static_cast<int>(std::max<int64_t>(1, r.data.workers));
+  c.cache = r.data.cache == "memory";
+  c.skip_bad_files = r.data.on_bad_file == "skip";
+  return c;
+}
+
+Data make_data(const Recipe& r) {
+  Dataset train = scan_folder_dataset(r.data.train), val;
+  if (r.data.val_split > 0 || !r.data.val) {
+    if (r.data.val_split <= 0) throw UsageError("data.val is null: set data.val_split (e.g. 0.1) or a val folder");
+    auto [rest, held] = split_dataset(train, r.data.val_split, static_cast<uint64_t>(r.train.seed));
+    train = std::move(rest);
+    val = std::move(held);
+  } else {
+    val = scan_folder_dataset(*r.data.val);
+    if (val.classes != train.classes)
+      throw UsageError("data: the val classes differ from the train classes (" + r.data.train + " vs " + *r.data.val + ")");
+  }
+  if (static_cast<int64_t>(train.classes.size()) != r.model.num_classes)
+    throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
+                     std::to_string(train.classes.size()) + " class folders (" + train.summary() + ")");
+  std::fprintf(stderr, "data: train %s; val %s\n", train.summary().c_str(), val.summary().c_str());
+  Data d;
+  d.train = std::make_unique<Loader>(std::move(train), loader_config(r, true));
+  d.val = std::make_unique<Loader>(std::move(val), loader_config(r, false));
+  if (d.train->batches_per_epoch() < 1)
+    throw UsageError("data: " + std::to_string(d.train->dataset().samples.size()) + " training images are fewer than one batch of " +
+                     std::to_string(r.train.batch_size));
+  return d;
+}
+
+}  // namespace cxr::cli

@@ -1,0 +1,34 @@
+// What `train` and `eval` both build from a recipe: the backend (with plugins), the network
+// with its initial weights, the loss, and the data loaders.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "engine/layer_registry.h"
+#include "engine/network.h"
+#include "io/loader.h"
+#include "recipes/recipe.h"
+
+namespace cxr::cli {
+
+struct Model {
+  LayerRegistry registry;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Network> network;
+  std::string weights_note;  // how the weights were obtained, for the log
+};
+
+// Backend by name, every compiled layer, the recipe's and the command line's plugins.
+Model make_model(const Recipe& recipe, const std::vector<std::string>& plugins);
+// Fresh torchvision init, then model.weights (path or "torchvision") when given.
+void initialise_weights(Model& model, const Recipe& recipe);
+
+std::unique_ptr<OpParams> make_loss(const Recipe& recipe, const Dataset& train);
+
+struct Data {
+  std::unique_ptr<Loader> train, val;
+};
+Data make_data(const Recipe& recipe);
+LoaderConfig loader_config(const Recipe& recipe, bool training);
+
+}  // namespace cxr::cli

@@ -1,0 +1,22 @@
+// `cxrtune report RUN_DIR [RUN_DIR ...] [-o report.html]`: several runs side by side.
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "reports/report.h"
+
+namespace cxr::cli {
+
+void add_report_command(CLI::App& app) {
+  auto dirs = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>("report.html");
+  auto* cmd = app.add_subcommand("report", "one self-contained HTML page from run directories");
+  cmd->add_option("RUN_DIR", *dirs, "run directories")->required();
+  cmd->add_option("-o,--output", *out, "HTML file")->capture_default_str();
+  cmd->callback([dirs, out] {
+    write_report(*dirs, *out);
+    std::printf("report: %s\n", out->c_str());
+  });
+}
+
+}  // namespace cxr::cli

@@ -1,0 +1,201 @@
+#include "cli/train_job.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/job_setup.h"
+#include "cli/run_writer.h"
+#include "engine/atomic_file.h"
+#include "engine/errors.h"
+#include "engine/optimizer.h"
+#include "engine/trainer.h"
+#include "engine/weight_change.h"
+#include "io/weights/apply.h"
+#include "io/weights/checkpoint.h"
+#include "io/weights/safetensors.h"
+#include "recipes/recipe_parser.h"
+#include "reports/report.h"
+
+namespace cxr::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
+
+std::string exact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string default_run_dir(const std::string& recipe_path) {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return "runs/" + fs::path(recipe_path).stem().string() + "-" + stamp;
+}
+
+StateDict tensors_of(Backend& backend, const std::vector<std::pair<std::string, Tensor*>>& named) {
+  StateDict d;
+  for (const auto& [name, t] : named) {
+    std::vector<float> v(static_cast<size_t>(t->numel()));
+    backend.read_plain(*t, v.data());
+    d.add(NamedTensor::from_f32(name, t->shape(), v.data()));
+  }
+  return d;
+}
+
+void load_tensors(Backend& backend, const StateDict& d, const std::vector<std::pair<std::string, Tensor*>>& named,
+                  const std::string& what) {
+  for (const auto& [name, t] : named) {
+    const NamedTensor* n = d.find(name);
+    if (!n || n->shape != t->shape()) throw UsageError(what + ": optimizer state " + name + " missing or of another shape");
+    const auto v = n->to_f32();
+    backend.write_plain(*t, v.data());
+  }
+}
+
+// metrics.jsonl as of a checkpoint: records after its position are dropped (they are redone).
+void truncate_metrics(const std::string& path, const TrainPosition& pos) {
+  std::ifstream in(path);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    const bool keep = j["kind"] == "step" ? j["step"].get<int64_t>() < pos.step : j["epoch"].get<int64_t>() < pos.epoch;
+    if (keep) kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+}  // namespace
+
+std::string run_training(const TrainOptions& o) {
+  Recipe recipe;
+  std::string run_dir = o.out_dir;
+  std::string recipe_source = o.recipe_path;
+  if (!o.resume_dir.empty()) {
+    run_dir = o.resume_dir;
+    recipe_source = (fs::path(run_dir) / "recipe.yaml").string();
+    if (!fs::exists(fs::path(run_dir) / "checkpoints" / "last.safetensors"))
+      throw UsageError("--resume " + run_dir + ": no checkpoints/last.safetensors to continue from");
+  }
+  recipe = parse_recipe_file(recipe_source, o.overrides);
+  if (!o.backend.empty()) recipe.train.backend = o.backend;
+  if (run_dir.empty()) run_dir = default_run_dir(o.recipe_path);
+  fs::create_directories(fs::path(run_dir) / "checkpoints");
+  write_file_atomic((fs::path(run_dir) / "recipe.yaml").string(), recipe_to_yaml(recipe));
+
+  Model model = make_model(recipe, o.plugins);
+  Network& net = *model.network;
+  Backend& backend = *model.backend;
+  Data data = make_data(recipe);
+  const auto loss = make_loss(recipe, data.train->dataset());
+  TrainStep step(net, model.registry, *loss);
+  const int64_t b = recipe.train.batch_size, s = recipe.data.image_size;
+
+  const int64_t batches = data.train->batches_per_epoch();
+  ScheduleConfig schedule;
+  schedule.name = recipe.schedule.name;
+  schedule.warmup_steps = recipe.schedule.warmup_steps;
+  schedule.total_steps = recipe.train.max_steps ? std::min(*recipe.train.max_steps, recipe.train.epochs * batches)
+                                                : recipe.train.epochs * batches;
+  schedule.min_factor = recipe.schedule.min_lr / recipe.optimizer.lr;
+  schedule.pct_start = recipe.schedule.pct_start;
+  OptimizerConfig oc;
+  const OptimizerRecipe& orc = recipe.optimizer;
+  oc.name = orc.name, oc.lr = orc.lr, oc.weight_decay = orc.weight_decay, oc.momentum = orc.momentum;
+  oc.nesterov = orc.nesterov, oc.beta1 = orc.beta1, oc.beta2 = orc.beta2, oc.eps = orc.eps;
+  oc.layer_decay = orc.layer_decay, oc.freeze = orc.freeze, oc.stage_scale = orc.stage_lr;
+  oc.decay_bn_and_bias = orc.decay_bn_and_bias;
+  // The optimizer marks frozen stages; the network is planned after, so it computes no gradient
+  // a frozen stage would not use.
+  Optimizer optimizer(oc, schedule, net.parameters(), backend, net.graph().stages);
+  step.prepare({b, recipe.model.in_channels, s, s}, {b}, true);
+
+  const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
+  const std::string init_path = ckpt_dir + "/init.safetensors";
+  TrainPosition start;
+  if (o.resume_dir.empty()) {
+    initialise_weights(model, recipe);
+    std::fprintf(stderr, "weights: %s\n", model.weights_note.c_str());
+    write_safetensors(init_path, network_state_dict(net));  // W_init, for weight_change.json
+    fs::remove(fs::path(run_dir) / "metrics.jsonl");
+  } else {
+    const Checkpoint c = load_checkpoint(ckpt_dir + "/last.safetensors", recipe.model.arch);
+    apply_state_dict(net, c.model, {false, ckpt_dir + "/last.safetensors"});
+    load_tensors(backend, c.optimizer, optimizer.state(), ckpt_dir + "/last.optim.safetensors");
+    const auto& m = c.metadata;
+    start.epoch = std::stoll(m.at("epoch"));
+    start.batch = std::stoll(m.at("batch"));
+    start.step = std::stoll(m.at("step"));
+    start.best_auroc = std::stod(m.at("best_auroc"));
+    start.epochs_without_improvement = std::stoll(m.at("epochs_without_improvement"));
+    start.epoch_loss_sum = std::stod(m.at("epoch_loss_sum"));
+    start.epoch_grad_sum = json::parse(m.at("epoch_grad_sum")).get<std::map<std::string, double>>();
+    start.epoch_grad_last = json::parse(m.at("epoch_grad_last")).get<std::map<std::string, double>>();
+    optimizer.set_steps_done(std::stoll(m.at("optimizer_steps")));
+    truncate_metrics((fs::path(run_dir) / "metrics.jsonl").string(), start);
+    std::fprintf(stderr, "resuming %s at epoch %lld, step %lld\n", run_dir.c_str(), static_cast<long long>(start.epoch),
+                 static_cast<long long>(start.step));
+  }
+  WeightChange change(net);
+  {
+    std::map<std::string, std::vector<float>> init;
+    for (const NamedTensor& t : read_safetensors(init_path).tensors) init[t.name] = t.to_f32();
+    change.set_initial(std::move(init));
+  }
+
+  auto save = [&](const std::string& name, const TrainPosition& pos) {
+    Checkpoint c;
+    c.model = network_state_dict(net);
+    c.optimizer = tensors_of(backend, optimizer.state());
+    c.metadata = {{"arch", recipe.model.arch},
+                  {"cxrtune_version", CXRTUNE_VERSION},
+                  {"recipe", recipe_to_yaml(recipe)},
+                  {"classes", json(data.train->dataset().classes).dump()},
+                  {"epoch", std::to_string(pos.epoch)},
+                  {"batch", std::to_string(pos.batch)},
+                  {"step", std::to_string(pos.step)},
+                  {"optimizer_steps", std::to_string(optimizer.steps_done())},
+                  {"best_auroc", exact(pos.best_auroc)},
+                  {"epochs_without_improvement", std::to_string(pos.epochs_without_improvement)},
+                  {"epoch_loss_sum", exact(pos.epoch_loss_sum)},
+                  {"epoch_grad_sum", json(pos.epoch_grad_sum).dump(-1, ' ', false)},
+                  {"epoch_grad_last", json(pos.epoch_grad_last).dump(-1, ' ', false)},
+                  {"seed", std::to_string(recipe.train.seed)}};
+    save_checkpoint(ckpt_dir + "/" + name + ".safetensors", c);
+  };
+  RunWriter writer(run_dir, net.graph().stages, b, save, static_cast<int>(recipe.train.log_every));
+  TrainConfig tc;
+  tc.epochs = recipe.train.epochs;
+  tc.max_steps = recipe.train.max_steps.value_or(-1);
+  tc.checkpoint_every = recipe.train.checkpoint_every;
+  tc.grad_clip = recipe.train.grad_clip;
+  tc.early_stopping = recipe.train.early_stopping;
+  tc.class_names = data.train->dataset().classes;
+  Trainer trainer(net, step, optimizer, tc);
+
+  g_stop = false;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::fprintf(stderr, "training %s on %s: %lld steps per epoch, run directory %s\n", recipe.model.arch.c_str(),
+               backend.describe().c_str(), static_cast<long long>(batches), run_dir.c_str());
+  trainer.run(*data.train, data.val.get(), writer, start, g_stop);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  writer.write_weight_change(change.relative_change(net));
+  if (o.report) write_report({run_dir}, (fs::path(run_dir) / "report.html").string());
+  return run_dir;
+}
+
+}  // namespace cxr::cli

@@ -1,0 +1,77 @@
+#include "io/dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "engine/errors.h"
+
+namespace cxr {
+
+namespace fs = std::filesystem;
+
+std::vector<int64_t> Dataset::class_counts() const {
+  std::vector<int64_t> counts(classes.size(), 0);
+  for (const Sample& s : samples) counts[static_cast<size_t>(s.label)]++;
+  return counts;
+}
+
+std::vector<double> Dataset::class_weights() const {
+  const auto counts = class_counts();
+  std::vector<double> w(counts.size(), 0.0);
+  for (size_t k = 0; k < counts.size(); ++k)
+    if (counts[k] > 0)
+      w[k] = static_cast<double>(samples.size()) / (static_cast<double>(counts.size()) * static_cast<double>(counts[k]));
+  return w;
+}
+
+std::string Dataset::summary() const {
+  const auto counts = class_counts();
+  std::string s;
+  for (size_t k = 0; k < classes.size(); ++k)
+    s += (k ? ", " : "") + classes[k] + " " + std::to_string(counts[k]);
+  return s;
+}
+
+Dataset scan_folder_dataset(const std::string& root) {
+  if (!fs::is_directory(root)) throw UsageError("data: " + root + " is not a folder");
+  Dataset d;
+  d.root = root;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.is_directory() && e.path().filename().string()[0] != '.') d.classes.push_back(e.path().filename().string());
+  std::sort(d.classes.begin(), d.classes.end());
+  if (d.classes.empty()) throw UsageError("data: " + root + " has no class folders (expected ROOT/<class>/<images>)");
+  for (size_t k = 0; k < d.classes.size(); ++k) {
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / d.classes[k], fs::directory_options::follow_directory_symlink)) {
+      if (!e.is_regular_file()) continue;
+      std::string ext = e.path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (ext == ".dcm" || ext == ".dicom" || ext == ".png") files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() + " has no .dcm or .png files");
+    for (const std::string& f : files)
+      d.samples.push_back({f, fs::relative(f, root).string(), static_cast<int64_t>(k)});
+  }
+  return d;
+}
+
+std::pair<Dataset, Dataset> split_dataset(const Dataset& all, double fraction, uint64_t seed) {
+  Dataset a{all.root, all.classes, {}}, b{all.root, all.classes, {}};
+  std::mt19937_64 rng(seed ^ 0x5eedf00dull);
+  for (size_t k = 0; k < all.classes.size(); ++k) {
+    std::vector<const Sample*> mine;
+    for (const Sample& s : all.samples)
+      if (s.label == static_cast<int64_t>(k)) mine.push_back(&s);
+    std::shuffle(mine.begin(), mine.end(), rng);
+    const auto held = static_cast<size_t>(std::llround(fraction * static_cast<double>(mine.size())));
+    for (size_t i = 0; i < mine.size(); ++i) (i < held ? b : a).samples.push_back(*mine[i]);
+  }
+  auto order = [](const Sample& x, const Sample& y) { return x.label != y.label ? x.label < y.label : x.path < y.path; };
+  std::sort(a.samples.begin(), a.samples.end(), order);
+  std::sort(b.samples.begin(), b.samples.end(), order);
+  return {a, b};
+}
+
+}  // namespace cxr

@@ -1,0 +1,78 @@
+// Loader: the trainer's BatchSource over a Dataset. Worker threads decode and preprocess whole
+// batches into preallocated 64-byte-aligned buffers (plain NCHW f32) ahead of the trainer, at
+// most `prefetch` batches ahead. The order is fixed by (seed, epoch) — shuffled or ImageFolder
+// order — and augmentation randomness by (seed, epoch, sample), so a resumed run sees the same
+// batches. Training drops the last partial batch; evaluation keeps it. Optionally the working
+// images (already resized) are cached in memory after the first decode, so later epochs skip
+// DICOM decoding. on_bad_file skip: every file is decoded once up front, unreadable ones are
+// named once and left out; fail: the first unreadable file stops the run with its name.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/tensor.h"
+#include "engine/trainer.h"
+#include "io/dataset.h"
+#include "io/image.h"
+#include "io/transforms.h"
+
+namespace cxr {
+
+struct LoaderConfig {
+  int64_t batch_size = 32;
+  TransformConfig transform;
+  bool shuffle = true;
+  bool drop_last = true;
+  uint64_t seed = 0;
+  int workers = 1;
+  int prefetch = 2;
+  bool cache = false;
+  bool skip_bad_files = false;
+};
+
+class Loader final : public BatchSource {
+ public:
+  Loader(Dataset dataset, LoaderConfig config);
+  ~Loader() override;
+
+  int64_t batches_per_epoch() const override;
+  void start_epoch(int64_t epoch, int64_t skip) override;
+  bool next(HostBatch& batch) override;
+
+  const Dataset& dataset() const { return dataset_; }
+  int64_t skipped_files() const { return skipped_; }
+
+ private:
+  struct Slot {
+    Tensor images, targets;
+    int64_t batch = -1, n = 0;
+    bool ready = false;
+  };
+  void stop_workers();
+  void work();
+  void fill(Slot& slot, int64_t batch);
+  Image load(size_t sample);
+
+  Dataset dataset_;
+  LoaderConfig c_;
+  std::vector<Slot> slots_;
+  std::vector<size_t> order_;
+  int64_t epoch_ = 0, next_batch_ = 0, end_batch_ = 0, consumed_ = 0;
+  int64_t skipped_ = 0;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  int64_t current_slot_ = -1;
+  std::mutex cache_mutex_;
+  std::map<size_t, std::shared_ptr<const Image>> cache_;
+};
+
+}  // namespace cxr
