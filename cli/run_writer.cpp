@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/metrics_json.h"
 #include "engine/atomic_file.h"
 
 namespace cxr::cli {
@@ -12,18 +13,12 @@ namespace {
 using nlohmann::json;
 
 // NaN/Inf become null: JSON has no such numbers, and a reader must see "undefined", not 0.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number(double v) { return number_json(v); }
 
 json stage_map(const std::map<std::string, double>& values) {
   json j = json::object();
   for (const auto& [k, v] : values) j[k] = number(v);
   return j;
-}
-
-json operating_point(const OperatingPoint& p) {
-  return {{"threshold", number(p.threshold)}, {"sensitivity", number(p.sensitivity)},
-          {"specificity", number(p.specificity)}, {"tp", p.tp}, {"fp", p.fp}, {"tn", p.tn},
-          {"fn", p.fn}};
 }
 
 }  // namespace
@@ -60,12 +55,7 @@ void RunWriter::on_epoch(const EpochRecord& r) {
     line["val_loss"] = number(r.val->loss);
     line["val_accuracy"] = number(m.accuracy);
     line["val_auroc"] = number(m.macro_auroc);
-    json per_class = json::object();
-    for (const ClassMetrics& c : m.classes)
-      per_class[c.name] = {{"auroc", number(c.auroc)}, {"support", c.support},
-                           {"at_0.5", operating_point(c.at_half)},
-                           {"at_youden", operating_point(c.at_youden)}};
-    line["val_per_class"] = per_class;
+    line["val_per_class"] = per_class_json(m);
     if (!m.confusion.empty()) line["val_confusion"] = m.confusion;
     json preds = {{"epoch", r.epoch}, {"classes", json::array()}, {"ids", r.val->ids},
                   {"targets", r.val->targets}, {"scores", r.val->probs}};
