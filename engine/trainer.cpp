@@ -190,6 +190,13 @@ TrainPosition Trainer::run(BatchSource& train, BatchSource* val, RunSink& sink,
     }
     sink.on_epoch(er);
     pos.epochs_without_improvement = improved || !val ? 0 : pos.epochs_without_improvement + 1;
+    if (done && pos.batch < batches) {
+      // Stopped by max_steps inside the epoch: keep the position there, so that a resumed run
+      // with a larger budget continues with the same batches as a run never stopped.
+      if (improved) sink.save_checkpoint("best", pos);
+      sink.save_checkpoint("last", pos);
+      break;
+    }
     pos.epoch++;
     pos.batch = 0;
     pos.epoch_loss_sum = 0;

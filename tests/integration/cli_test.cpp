@@ -1,0 +1,185 @@
+// cxrtune end to end through its command line, on a small synthetic set: training writes the
+// run directory of contracts.md; the lr of every stage is lr·decay^distance; a frozen stage does
+// not move; a run stopped and resumed gives exactly the losses of a run never stopped; eval and
+// report work; bad recipes and corrupt files exit 2 naming the key/line or file; no patient
+// identifier (a canary planted in a DICOM) reaches any output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kBin = std::string(CXRTUNE_BINARY_DIR) + "/cli/cxrtune";
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const std::string log = fs::temp_directory_path() / ("cxr_cli_" + std::to_string(getpid()) + ".log");
+  const int status = std::system((kBin + " " + args + " > " + log + " 2>&1").c_str());
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<json> records(const fs::path& run_dir, const char* kind) {
+  std::vector<json> out;
+  std::ifstream in(run_dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line);
+    if (j["kind"] == kind) out.push_back(j);
+  }
+  return out;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("cxr_cli_" + std::to_string(getpid()));
+    fs::create_directories(root_);
+    const Result r = run("demo-data " + (root_ / "data").string() + " --count 40 --size 72 --seed 3");
+    ASSERT_EQ(r.code, 0) << r.output;
+    // A canary in the patient attributes of one training DICOM: it must never be printed.
+    for (const auto& e : fs::directory_iterator(root_ / "data/train/PNEUMONIA"))
+      if (e.path().extension() == ".dcm") {
+        const std::string cmd = "dcmodify -nb -m \"(0010,0010)=<script>alert(1)</script>CANARY^Patient\" -m "
+                                "\"(0010,0020)=CANARYID42\" " + e.path().string() + " > /dev/null 2>&1";
+        have_canary_ = std::system(cmd.c_str()) == 0;
+        break;
+      }
+    std::ofstream(root_ / "recipe.yaml") << "model:\n  arch: resnet18\n  num_classes: 2\ndata:\n  train: " +
+                                                (root_ / "data/train").string() + "\n  val: " + (root_ / "data/val").string() +
+                                                "\n  image_size: 64\n  augment: standard\ntrain:\n  epochs: 2\n  batch_size: 8\n"
+                                                "  backend: cpu\n  checkpoint_every: 2\n  threads: 2\noptimizer:\n  name: adamw\n"
+                                                "  lr: 1.0e-3\n  layer_decay: 0.5\nschedule:\n  name: cosine\n  warmup_steps: 2\n";
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static inline fs::path root_;
+  static inline bool have_canary_ = false;
+};
+
+TEST_F(Cli, TrainWritesTheRunDirectoryAndLayerDecayedRates) {
+  const fs::path dir = root_ / "run_full";
+  const Result r = run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"recipe.yaml", "metrics.jsonl", "weight_change.json", "report.html", "checkpoints/last.safetensors",
+                        "checkpoints/last.optim.safetensors", "checkpoints/best.safetensors"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  const auto steps = records(dir, "step");
+  ASSERT_EQ(steps.size(), 6u);  // 24 training images, batch 8, 2 epochs
+  const char* stages[] = {"conv1", "layer1", "layer2", "layer3", "layer4", "fc"};
+  for (const json& s : steps) {
+    for (int d = 0; d < 6; ++d) {
+      const double fc = s["lr"]["fc"].get<double>();
+      EXPECT_NEAR(s["lr"][stages[d]].get<double>(), fc * std::pow(0.5, 5 - d), 1e-15) << stages[d];
+      EXPECT_GT(s["grad_norm"][stages[d]].get<double>(), 0.0);
+    }
+    EXPECT_TRUE(s.contains("images_per_s") && s.contains("data_wait_s"));
+  }
+  const auto epochs = records(dir, "epoch");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_TRUE(epochs[1]["val_auroc"].is_number());
+  EXPECT_TRUE(epochs[1]["grad_norm_mean"].contains("layer3"));
+}
+
+TEST_F(Cli, ResumedRunEqualsUninterruptedRun) {
+  const fs::path a = root_ / "run_a", b = root_ / "run_b";
+  const std::string recipe = (root_ / "recipe.yaml").string();
+  ASSERT_EQ(run("train " + recipe + " --out " + a.string() + " --no-report").code, 0);
+  const Result first = run("train " + recipe + " --out " + b.string() + " --no-report --set train.max_steps=3");
+  ASSERT_EQ(first.code, 0) << first.output;
+  ASSERT_EQ(records(b, "step").size(), 3u);
+  const Result resumed = run("train --resume " + b.string() + " --no-report --set train.max_steps=null");
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  const auto sa = records(a, "step"), sb = records(b, "step");
+  ASSERT_EQ(sa.size(), sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i]["step"], sb[i]["step"]);
+    EXPECT_EQ(sa[i]["loss"].get<double>(), sb[i]["loss"].get<double>()) << "step " << i;  // bit-identical
+  }
+  EXPECT_EQ(records(a, "epoch").back()["val_loss"].get<double>(), records(b, "epoch").back()["val_loss"].get<double>());
+}
+
+TEST_F(Cli, FrozenStageDoesNotMove) {
+  const fs::path dir = root_ / "run_frozen";
+  const Result r = run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string() +
+                       " --no-report --set train.max_steps=2 --set \"optimizer.freeze=[conv1, layer1]\"");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json wc = json::parse(slurp(dir / "weight_change.json"));
+  EXPECT_EQ(wc["conv1"].get<double>(), 0.0);
+  EXPECT_EQ(wc["layer1"].get<double>(), 0.0);
+  EXPECT_GT(wc["fc"].get<double>(), 0.0);
+  const auto steps = records(dir, "step");
+  EXPECT_EQ(steps[0]["lr"]["conv1"].get<double>(), 0.0);
+  EXPECT_EQ(steps[0]["grad_norm"]["layer1"].get<double>(), 0.0);
+}
+
+TEST_F(Cli, EvalAndReportOfSeveralRuns) {
+  const fs::path dir = root_ / "run_eval";
+  ASSERT_EQ(run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string() + " --set train.max_steps=2").code, 0);
+  const Result e = run("eval --checkpoint " + (dir / "checkpoints/last.safetensors").string() + " --data " +
+                       (root_ / "data/test").string() + " --out " + (dir / "eval/metrics.json").string());
+  ASSERT_EQ(e.code, 0) << e.output;
+  const json m = json::parse(slurp(dir / "eval/metrics.json"));
+  EXPECT_EQ(m["count"].get<int>(), 8);
+  EXPECT_TRUE(m["per_class"].contains("PNEUMONIA"));
+  EXPECT_TRUE(fs::exists(dir / "eval/predictions.csv"));
+  const Result rep = run("report " + dir.string() + " " + dir.string() + " -o " + (root_ / "both.html").string());
+  ASSERT_EQ(rep.code, 0) << rep.output;
+  EXPECT_NE(slurp(root_ / "both.html").find("<svg"), std::string::npos);
+}
+
+TEST_F(Cli, NoPatientIdentifierReachesAnyOutput) {
+  if (!have_canary_) GTEST_SKIP() << "dcmodify (Debian's dcmtk) is needed to plant the canary";
+  const fs::path dir = root_ / "run_canary";
+  const Result r = run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string() + " --set train.max_steps=2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("CANARY"), std::string::npos);
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() == ".safetensors") continue;
+    const std::string text = slurp(e.path());
+    EXPECT_EQ(text.find("CANARY"), std::string::npos) << e.path();
+    EXPECT_EQ(text.find("<script>"), std::string::npos) << e.path();
+    EXPECT_EQ(text.find("Phantom^Synthetic"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(Cli, BadInputExitsTwoNamingTheProblem) {
+  std::ofstream(root_ / "bad.yaml") << "model:\n  arch: resnet18\noptimizer:\n  lr: fast\n";
+  Result r = run("train " + (root_ / "bad.yaml").string() + " --out " + (root_ / "bad_run").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("bad.yaml:4:7: optimizer.lr"), std::string::npos) << r.output;
+  std::ofstream(root_ / "broken.dcm") << std::string(128, '\0') << "DICM" << std::string(40, 'x');
+  r = run("inspect " + (root_ / "broken.dcm").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("broken.dcm"), std::string::npos) << r.output;
+  r = run("inspect /usr/lib/python3/dist-packages/pydicom/data/test_files/SC_rgb.dcm");
+  if (fs::exists("/usr/lib/python3/dist-packages/pydicom/data/test_files/SC_rgb.dcm")) {
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("colour"), std::string::npos) << r.output;
+  }
+  r = run("bench --dtype f64");
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace
