@@ -35,7 +35,7 @@ Anatomy random_anatomy(std::mt19937_64& rng) {
   a.tilt = 0.04 * (u(rng) - 0.5);
   a.exposure = 0.9 + 0.2 * u(rng);
   a.contrast = 0.85 + 0.3 * u(rng);
-  a.noise = 0.01 + 0.015 * u(rng);
+  a.noise = 0.02 + 0.02 * u(rng);
   return a;
 }
 
@@ -66,14 +66,14 @@ Image make_chest_phantom(const PhantomSpec& spec) {
     const int side = u(rng) < 0.5 ? -1 : 1;
     if (lobar) {
       blobs.push_back({a.cx + side * a.lung_dx, a.lung_bottom - 0.14 - 0.05 * u(rng), a.lung_rx * (0.8 + 0.2 * u(rng)),
-                       0.10 + 0.04 * u(rng), 0.30 + 0.12 * u(rng)});
+                       0.10 + 0.04 * u(rng), 0.12 + 0.10 * u(rng)});
     } else {
       const int n = 3 + static_cast<int>(u(rng) * 5);
       for (int i = 0; i < n; ++i) {
         const int s = u(rng) < 0.75 ? side : -side;
         blobs.push_back({a.cx + s * a.lung_dx + a.lung_rx * 0.8 * (u(rng) - 0.5),
                          a.lung_top + (a.lung_bottom - a.lung_top) * (0.3 + 0.6 * u(rng)), 0.03 + 0.04 * u(rng),
-                         0.03 + 0.04 * u(rng), 0.20 + 0.15 * u(rng)});
+                         0.03 + 0.04 * u(rng), 0.08 + 0.10 * u(rng)});
       }
     }
   }
