@@ -12,8 +12,16 @@ void add_report_command(CLI::App& app) {
   auto out = std::make_shared<std::string>("report.html");
   auto* cmd = app.add_subcommand("report", "one self-contained HTML page from run directories");
   cmd->add_option("RUN_DIR", *dirs, "run directories")->required();
+  auto format = std::make_shared<std::string>("html");
   cmd->add_option("-o,--output", *out, "HTML file")->capture_default_str();
-  cmd->callback([dirs, out] {
+  cmd->add_option("--format", *format, "html | json (json: the summary as numbers on stdout)")
+      ->check(CLI::IsMember({"html", "json"}))
+      ->capture_default_str();
+  cmd->callback([dirs, out, format] {
+    if (*format == "json") {
+      std::printf("%s", report_json(*dirs).c_str());
+      return;
+    }
     write_report(*dirs, *out);
     std::printf("report: %s\n", out->c_str());
   });

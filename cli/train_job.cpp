@@ -148,6 +148,13 @@ std::string run_training(const TrainOptions& o) {
     std::fprintf(stderr, "resuming %s at epoch %lld, step %lld\n", run_dir.c_str(), static_cast<long long>(start.epoch),
                  static_cast<long long>(start.step));
   }
+  {
+    // The environment for the report: versions, backend, threads, data counts (no file names).
+    json info = {{"cxrtune_version", CXRTUNE_VERSION}, {"backend", backend.describe()}, {"threads", backend.threads()},
+                 {"arch", recipe.model.arch}, {"weights", model.weights_note}, {"classes", data.train->dataset().classes},
+                 {"train_counts", data.train->dataset().class_counts()}, {"val_counts", data.val->dataset().class_counts()}};
+    write_file_atomic((fs::path(run_dir) / "run_info.json").string(), info.dump(2));
+  }
   WeightChange change(net);
   {
     std::map<std::string, std::vector<float>> init;

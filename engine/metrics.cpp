@@ -12,10 +12,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Also refuses NaN scores: sorting them would break std::sort's ordering contract.
 void check_sizes(const std::vector<double>& scores, const std::vector<bool>& positive) {
   if (scores.size() != positive.size())
     throw UsageError("metrics: " + std::to_string(scores.size()) + " scores for " +
                      std::to_string(positive.size()) + " labels");
+  for (double s : scores)
+    if (std::isnan(s)) throw RuntimeFailure("metrics: a score is NaN");
 }
 
 // Indices sorted by score, descending.

@@ -67,6 +67,11 @@ EvalResult Trainer::evaluate(BatchSource& source) {
     load_batch(batch);
     step_.run(ctx);
     net_.backend().read_plain(step_.logits(), logits.data());
+    for (int64_t i = 0; i < batch.n * k; ++i)
+      if (!std::isfinite(logits[static_cast<size_t>(i)]))
+        throw RuntimeFailure("non-finite network output during evaluation" +
+                             (batch.ids.empty() ? std::string() : " (batch starting at " + batch.ids.front() + ")") +
+                             ": the weights have diverged");
     for (int64_t i = 0; i < batch.n; ++i) {
       const float* z = logits.data() + i * k;
       std::vector<double> p(static_cast<size_t>(k)), t(static_cast<size_t>(k), 0.0);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/atomic_file.h"
 #include "engine/errors.h"
 #include "reports/run_reader.h"
@@ -79,7 +81,7 @@ std::string stage_table(const std::vector<std::string>& stages, const std::vecto
   return t + "</table>";
 }
 
-std::string health(const RunData& r) {
+std::vector<std::string> health_findings(const RunData& r) {
   std::vector<std::string> issues;
   std::vector<double> history;
   for (const StepRow& s : r.steps) {
@@ -109,6 +111,11 @@ std::string health(const RunData& r) {
                          " < 1e-3 × head " + fmt("%.3g", head));
     }
   }
+  return issues;
+}
+
+std::string health(const RunData& r) {
+  const std::vector<std::string> issues = health_findings(r);
   if (issues.empty()) return "<p class='ok'>No NaN/Inf, no spikes above 10× the running median, no vanishing stage.</p>";
   std::string out = "<ul>";
   for (size_t i = 0; i < issues.size() && i < 40; ++i) out += "<li class='warn'>" + html_escape(issues[i]) + "</li>";
@@ -195,11 +202,40 @@ std::string run_section(const RunData& r) {
          "</td><td>" + fmt("%.4f", ep.val_accuracy) + "</td><td>" + fmt("%.4f", ep.val_auroc) + "</td></tr>";
   h += "<h3>Epochs</h3>" + t + "</table>";
   h += "<h3>Gradient health</h3>" + health(r);
+  std::string env = "<table>";
+  for (const auto& [k, v] : r.environment) env += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>";
+  h += "<h3>Environment and data</h3>" + (r.environment.empty() ? std::string("<p class='note'>no run_info.json</p>") : env + "</table>");
   h += details("Resolved recipe", "<pre>" + html_escape(r.recipe) + "</pre>");
   return h;
 }
 
 }  // namespace
+
+std::string report_json(const std::vector<std::string>& run_dirs) {
+  nlohmann::json out = nlohmann::json::array();
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  auto nums = [&](const std::map<std::string, double>& m) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : m) j[k] = num(v);
+    return j;
+  };
+  for (const auto& d : run_dirs) {
+    const RunData r = read_run(d);
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const EpochRow& e : r.epochs)
+      epochs.push_back({{"epoch", e.epoch}, {"train_loss", num(e.train_loss)}, {"val_loss", num(e.val_loss)},
+                        {"val_accuracy", num(e.val_accuracy)}, {"val_auroc", num(e.val_auroc)},
+                        {"grad_norm_mean", nums(e.grad_mean)}, {"grad_norm_last", nums(e.grad_last)}});
+    out.push_back({{"run", r.name},
+                   {"steps", r.steps.size()},
+                   {"stages", r.stages},
+                   {"epochs", epochs},
+                   {"weight_change", nums(r.weight_change)},
+                   {"first_batch_grad_norm", r.steps.empty() ? nlohmann::json::object() : nums(r.steps.front().grad)},
+                   {"health", health_findings(r)}});
+  }
+  return nlohmann::json({{"runs", out}}).dump(2) + "\n";
+}
 
 std::string html_escape(const std::string& s) {
   std::string out;

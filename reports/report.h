@@ -10,6 +10,10 @@ namespace cxr {
 
 void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html);
 
+// The same summary as numbers, for CI (`cxrtune report --format json`): per run the epoch
+// metrics, weight change, first-batch gradient norms and gradient-health findings.
+std::string report_json(const std::vector<std::string>& run_dirs);
+
 std::string html_escape(const std::string& text);
 
 }  // namespace cxr

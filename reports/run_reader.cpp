@@ -93,6 +93,14 @@ RunData read_run(const std::string& dir) {
       for (auto it = j.begin(); it != j.end(); ++it)
         if (it->is_number()) r.weight_change[it.key()] = it->get<double>();
   }
+  std::ifstream info(fs::path(dir) / "run_info.json");
+  if (info) {
+    const json j = json::parse(info, nullptr, false);
+    // Only known keys: a run directory's files are printed into a page.
+    for (const char* key : {"cxrtune_version", "backend", "threads", "arch", "weights", "classes", "train_counts", "val_counts"})
+      if (!j.is_discarded() && j.contains(key))
+        r.environment.emplace_back(key, j[key].is_string() ? j[key].get<std::string>() : j[key].dump());
+  }
   std::ifstream preds(fs::path(dir) / "val_predictions.json");
   if (preds) {
     const json j = json::parse(preds, nullptr, false);

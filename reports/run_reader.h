@@ -30,6 +30,7 @@ struct RunData {
   std::map<std::string, double> weight_change;
   std::vector<std::string> classes;
   std::vector<std::vector<double>> scores, targets;  // last validation
+  std::vector<std::pair<std::string, std::string>> environment;  // run_info.json, as text
 };
 
 RunData read_run(const std::string& dir);

@@ -164,6 +164,21 @@ TEST_F(Cli, NoPatientIdentifierReachesAnyOutput) {
   }
 }
 
+TEST_F(Cli, NonFiniteLossStopsWithExitThreeNamingTheStep) {
+  const fs::path dir = root_ / "run_nan";
+  // The largest learning rate a recipe allows, with heavy momentum, blows the weights up.
+  const Result r = run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string() +
+                       " --no-report --set optimizer.name=sgd --set optimizer.lr=10 --set optimizer.momentum=0.99"
+                       " --set optimizer.layer_decay=1 --set schedule.name=constant --set train.epochs=40");
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("non-finite"), std::string::npos) << r.output;
+  EXPECT_TRUE(r.output.find("at step") != std::string::npos || r.output.find("evaluation") != std::string::npos) << r.output;
+  // The steps before the failure are recorded; none after it.
+  const auto steps = records(dir, "step");
+  ASSERT_FALSE(steps.empty());
+  for (const json& s : steps) EXPECT_TRUE(s["loss"].is_number());
+}
+
 TEST_F(Cli, BadInputExitsTwoNamingTheProblem) {
   std::ofstream(root_ / "bad.yaml") << "model:\n  arch: resnet18\noptimizer:\n  lr: fast\n";
   Result r = run("train " + (root_ / "bad.yaml").string() + " --out " + (root_ / "bad_run").string());

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "engine/errors.h"
 #include "engine/metrics.h"
 
 namespace cxr {
@@ -26,6 +27,11 @@ TEST(Auroc, TiesCountHalf) {
 TEST(Auroc, UndefinedWithOneClass) {
   EXPECT_TRUE(std::isnan(auroc({0.1, 0.2}, {true, true})));
   EXPECT_TRUE(std::isnan(auroc({0.1, 0.2}, {false, false})));
+}
+
+TEST(Auroc, NanScoresAreRefusedNotSorted) {
+  EXPECT_THROW(auroc({0.1, NAN, 0.3}, {false, true, true}), RuntimeFailure);
+  EXPECT_THROW(roc_curve({NAN, 0.2}, {true, false}), RuntimeFailure);
 }
 
 TEST(Auroc, EqualsPairwiseCountOnRandomDataWithTies) {

@@ -53,6 +53,13 @@ x.numpy().tofile(os.path.join(out, "input.bin"))
 with torch.no_grad():
     model(x).numpy().tofile(os.path.join(out, "logits.bin"))
 
+# ResNet-50 as torchvision saves it, and its eval-mode logits.
+torch.manual_seed(5)
+r50 = torchvision.models.resnet50(num_classes=3).eval()
+torch.save(r50.state_dict(), os.path.join(out, "resnet50.pth"))
+with torch.no_grad():
+    r50(x).numpy().tofile(os.path.join(out, "logits50.bin"))
+
 def safetensors(path, tensors, header_patch=None):
     header, blobs, off = {}, [], 0
     for name, t in tensors.items():

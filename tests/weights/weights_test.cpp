@@ -118,6 +118,33 @@ TEST_F(Weights, LoadedNetworkGivesTorchsLogits) {
   }
 }
 
+TEST_F(Weights, Resnet50PthLoadsFastAndGivesTorchsLogits) {
+  LayerRegistry registry;
+  register_all_layers(registry);
+  auto backend = make_backend("cpu", 2);
+  Network net(build_resnet({"resnet50", 3, 3}), registry, *backend);
+  const auto t0 = std::chrono::steady_clock::now();
+  const StateDict d = read_weights(file("resnet50.pth"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("ResNet-50 .pth (%zu tensors) read in %.3f s\n", d.tensors.size(), seconds);
+  EXPECT_LT(seconds, 2.0);  // well under a second on an idle machine; generous under ctest -j
+  apply_state_dict(net, d, {true, "resnet50.pth"});
+  net.prepare({2, 3, 64, 64}, false);
+  const auto input = floats(dir_ / "input.bin"), want = floats(dir_ / "logits50.bin");
+  backend->write_plain(net.input(), input.data());
+  Context ctx;
+  ctx.training = false;
+  std::vector<float> got(want.size());
+  backend->read_plain(net.forward(ctx), got.data());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    num = std::max(num, static_cast<double>(std::abs(got[i] - want[i])));
+    den = std::max(den, static_cast<double>(std::abs(want[i])));
+  }
+  EXPECT_LT(num / den, 1e-4);
+  std::printf("[resnet50] eval logits relative error %.2e\n", num / den);
+}
+
 TEST_F(Weights, HeadReplacedAndGreyscaleFolded) {
   LayerRegistry registry;
   register_all_layers(registry);
