@@ -1,0 +1,168 @@
+// Datasets, preprocessing and the loader on synthetic files: ImageFolder order, a seeded
+// stratified split, PNG 8/16-bit and colour-to-luma, preprocessing at size untouched,
+// augmentation that is a function of (seed, epoch, sample) only, a loader whose batches after
+// a skip equal the batches of an unbroken epoch, and the bad-file policies.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "engine/errors.h"
+#include "io/dataset.h"
+#include "io/demo_data.h"
+#include "io/image_reader.h"
+#include "io/loader.h"
+#include "io/png_io.h"
+#include "io/synthetic_cxr.h"
+#include "io/transforms.h"
+
+namespace cxr {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Data : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("cxr_data_" + std::to_string(getpid()));
+    write_demo_data({(root_ / "set").string(), 60, 48, 1});
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static inline fs::path root_;
+};
+
+TEST_F(Data, ImageFolderOrderAndCounts) {
+  const Dataset d = scan_folder_dataset((root_ / "set/train").string());
+  EXPECT_EQ(d.classes, (std::vector<std::string>{"NORMAL", "PNEUMONIA"}));
+  ASSERT_EQ(d.samples.size(), 36u);
+  for (size_t i = 1; i < d.samples.size(); ++i) {
+    const auto& a = d.samples[i - 1];
+    const auto& b = d.samples[i];
+    EXPECT_TRUE(a.label < b.label || (a.label == b.label && a.path < b.path));
+  }
+  EXPECT_EQ(d.class_counts(), (std::vector<int64_t>{18, 18}));
+  EXPECT_EQ(d.class_weights(), (std::vector<double>{1.0, 1.0}));
+  EXPECT_EQ(d.samples[0].relative, "NORMAL/NORMAL_0000.dcm");
+}
+
+TEST_F(Data, StratifiedSeededSplit) {
+  const Dataset d = scan_folder_dataset((root_ / "set/train").string());
+  const auto [a, b] = split_dataset(d, 0.25, 7);
+  const auto [a2, b2] = split_dataset(d, 0.25, 7);
+  EXPECT_EQ(b.class_counts(), (std::vector<int64_t>{5, 5}));  // round(0.25 · 18) per class
+  EXPECT_EQ(a.samples.size() + b.samples.size(), d.samples.size());
+  std::set<std::string> in_a;
+  for (const auto& s : a.samples) in_a.insert(s.path);
+  for (const auto& s : b.samples) EXPECT_FALSE(in_a.count(s.path)) << s.path;
+  for (size_t i = 0; i < b.samples.size(); ++i) EXPECT_EQ(b.samples[i].path, b2.samples[i].path);
+}
+
+TEST_F(Data, EveryDemoFileDecodes) {
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "set"))
+    if (e.is_regular_file()) {
+      const Image img = read_image(e.path().string());
+      EXPECT_EQ(img.width, 48);
+      EXPECT_GT(*std::max_element(img.pixels.begin(), img.pixels.end()), 0.5f) << e.path();
+    }
+}
+
+TEST_F(Data, PngBitDepthsRoundTrip) {
+  Image img = make_chest_phantom({32, false, 2, 3});
+  for (int bits : {8, 16}) {
+    const fs::path p = root_ / ("p" + std::to_string(bits) + ".png");
+    write_png(p.string(), img, bits);
+    const Image back = read_png(p.string());
+    double worst = 0;
+    for (size_t i = 0; i < img.pixels.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(back.pixels[i] - img.pixels[i])));
+    EXPECT_LE(worst, bits == 8 ? 0.5 / 255 + 1e-6 : 0.5 / 65535 + 1e-7) << bits;
+  }
+}
+
+TEST_F(Data, PreprocessingLeavesAnImageAtSizeUntouchedAndNormalises) {
+  const Image img = make_chest_phantom({64, false, 0, 1});
+  TransformConfig c;
+  c.size = 64;
+  c.channels = 3;
+  const Image w = working_image(img, c);
+  EXPECT_EQ(w.pixels, img.pixels);
+  std::vector<float> out(3 * 64 * 64);
+  std::mt19937_64 rng(0);
+  to_tensor(w, c, rng, out.data());
+  EXPECT_NEAR(out[0], (img.pixels[0] - 0.485f) / 0.229f, 1e-6);
+  EXPECT_NEAR(out[2 * 64 * 64 + 5], (img.pixels[5] - 0.406f) / 0.225f, 1e-6);
+}
+
+TEST_F(Data, AugmentationDependsOnlyOnItsSeed) {
+  const Image img = make_chest_phantom({80, true, 0, 1});
+  TransformConfig c;
+  c.size = 64;
+  c.channels = 1;
+  c.augment = true;
+  const Image w = working_image(img, c);
+  std::vector<float> a(64 * 64), b(64 * 64), d(64 * 64);
+  std::mt19937_64 r1(42), r2(42), r3(43);
+  to_tensor(w, c, r1, a.data());
+  to_tensor(w, c, r2, b.data());
+  to_tensor(w, c, r3, d.data());
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, d);
+}
+
+TEST_F(Data, LoaderSkipResumesTheSameBatches) {
+  LoaderConfig c;
+  c.batch_size = 8;
+  c.transform.size = 32;
+  c.transform.augment = true;
+  c.seed = 5;
+  c.workers = 2;
+  Loader full(scan_folder_dataset((root_ / "set/train").string()), c);
+  Loader resumed(scan_folder_dataset((root_ / "set/train").string()), c);
+  ASSERT_EQ(full.batches_per_epoch(), 4);  // 36 images, drop_last
+  full.start_epoch(3, 0);
+  resumed.start_epoch(3, 2);
+  HostBatch a, b;
+  std::vector<std::vector<float>> kept;
+  for (int i = 0; full.next(a); ++i)
+    if (i >= 2) kept.emplace_back(a.images, a.images + a.n * 3 * 32 * 32);
+  size_t k = 0;
+  while (resumed.next(b)) {
+    ASSERT_LT(k, kept.size());
+    EXPECT_EQ(std::vector<float>(b.images, b.images + b.n * 3 * 32 * 32), kept[k++]);
+  }
+  EXPECT_EQ(k, kept.size());
+}
+
+TEST_F(Data, BadFilePolicies) {
+  const fs::path dir = root_ / "bad";
+  fs::create_directories(dir / "A");
+  fs::create_directories(dir / "B");
+  for (const auto& cls : {"A", "B"})
+    for (const char* name : {"0.png", "1.png", "2.png"})
+      write_png((dir / cls / name).string(), make_chest_phantom({32, false, 0, 1}), 8);
+  std::ofstream(dir / "B" / "3_corrupt.png") << "\x89PNG\r\n\x1a\n garbage";
+  LoaderConfig c;
+  c.batch_size = 7;
+  c.transform.size = 32;
+  c.drop_last = false;
+  c.shuffle = false;
+  Loader fail(scan_folder_dataset(dir.string()), c);
+  fail.start_epoch(0, 0);
+  HostBatch b;
+  try {
+    while (fail.next(b)) {
+    }
+    ADD_FAILURE() << "the corrupt file was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("3_corrupt.png"), std::string::npos) << e.what();
+  }
+  c.skip_bad_files = true;
+  Loader skip(scan_folder_dataset(dir.string()), c);
+  EXPECT_EQ(skip.skipped_files(), 1);
+  EXPECT_EQ(skip.dataset().samples.size(), 6u);
+}
+
+}  // namespace
+}  // namespace cxr
