@@ -72,7 +72,7 @@ TEST_F(Data, EveryDemoFileDecodes) {
 TEST_F(Data, PngBitDepthsRoundTrip) {
   Image img = make_chest_phantom({32, false, 2, 3});
   for (int bits : {8, 16}) {
-    const fs::path p = root_ / ("p" + std::to_string(bits) + ".png");
+    const fs::path p = root_ / (bits == 8 ? "p8.png" : "p16.png");
     write_png(p.string(), img, bits);
     const Image back = read_png(p.string());
     double worst = 0;
