@@ -153,6 +153,20 @@ std::string run_section(const RunData& r) {
     lrs.push_back(s);
   }
   h += svg::line_chart("Learning rate per stage", "optimizer step", "lr (log)", lrs, true) + "</div>";
+  {
+    const size_t every = std::max<size_t>(1, r.steps.size() / 200);
+    std::string t = "<table><tr><th>step</th><th>epoch</th><th>loss</th>";
+    for (const auto& st : r.stages) t += "<th>lr " + html_escape(st) + "</th>";
+    t += "</tr>";
+    for (size_t i = 0; i < r.steps.size(); i += every) {
+      const StepRow& st = r.steps[i];
+      t += "<tr><td>" + std::to_string(st.step) + "</td><td>" + std::to_string(st.epoch) + "</td><td>" + fmt("%.5f", st.loss) + "</td>";
+      for (const auto& name : r.stages) t += "<td>" + (st.lr.count(name) ? fmt("%.3g", st.lr.at(name)) : "–") + "</td>";
+      t += "</tr>";
+    }
+    h += details("Loss and learning rates as numbers" + std::string(every > 1 ? " (every " + std::to_string(every) + "th step)" : ""),
+                 t + "</table>");
+  }
   // 3. Heatmaps.
   std::vector<std::string> cols;
   std::vector<std::vector<double>> last(r.stages.size()), mean(r.stages.size());
@@ -174,14 +188,15 @@ std::string run_section(const RunData& r) {
   // 6. ROC and confusion.
   if (!r.scores.empty()) {
     std::vector<svg::Series> rocs{{"chance", {0, 1}, {0, 1}, "#aaa", true}};
-    std::string aucs;
+    std::string aucs, title = "ROC, last validation";
     const size_t first = r.classes.size() == 2 ? 1 : 0;
     for (size_t c = first; c < r.classes.size(); ++c) {
       const Roc roc = roc_of(r, c);
-      rocs.push_back({r.classes[c] + " (AUROC " + fmt("%.3f", roc.auc) + ")", roc.fpr, roc.tpr, svg::palette(c)});
+      rocs.push_back({r.classes[c], roc.fpr, roc.tpr, svg::palette(c)});
       aucs += "<tr><th>" + html_escape(r.classes[c]) + "</th><td>" + fmt("%.4f", roc.auc) + "</td></tr>";
+      if (r.classes.size() == 2) title += " (AUROC " + fmt("%.4f", roc.auc) + ")";
     }
-    h += "<div class='grid2'>" + svg::line_chart("ROC, last validation", "false positive rate", "true positive rate", rocs, false);
+    h += "<div class='grid2'>" + svg::line_chart(title, "false positive rate", "true positive rate", rocs, false);
     std::string cm = "<h3>Confusion matrix (rows: truth, columns: prediction)</h3><table><tr><th></th>";
     if (!r.epochs.empty() && !r.epochs.back().confusion.empty()) {
       for (const auto& c : r.classes) cm += "<th>" + html_escape(c) + "</th>";
@@ -193,7 +208,17 @@ std::string run_section(const RunData& r) {
         cm += "</tr>";
       }
     }
-    h += "<div>" + cm + "</table><table><tr><th>class</th><th>AUROC</th></tr>" + aucs + "</table></div></div>";
+    std::string pc;
+    if (!r.epochs.empty() && !r.epochs.back().per_class.empty()) {
+      pc = "<h3>Per class, last validation</h3><table><tr><th>class</th><th>support</th><th>AUROC</th>"
+           "<th>sens @0.5</th><th>spec @0.5</th><th>Youden threshold</th><th>sens @J</th><th>spec @J</th></tr>";
+      for (const auto& c : r.epochs.back().per_class)
+        pc += "<tr><th>" + html_escape(c.name) + "</th><td>" + std::to_string(c.support) + "</td><td>" + fmt("%.4f", c.auroc) +
+              "</td><td>" + fmt("%.3f", c.sens_half) + "</td><td>" + fmt("%.3f", c.spec_half) + "</td><td>" +
+              fmt("%.3f", c.threshold_j) + "</td><td>" + fmt("%.3f", c.sens_j) + "</td><td>" + fmt("%.3f", c.spec_j) + "</td></tr>";
+      pc += "</table>";
+    }
+    h += "<div>" + cm + "</table><table><tr><th>class</th><th>AUROC (curve)</th></tr>" + aucs + "</table>" + pc + "</div></div>";
   }
   // Epoch table.
   std::string t = "<table><tr><th>epoch</th><th>train loss</th><th>val loss</th><th>val accuracy</th><th>val AUROC</th></tr>";

@@ -72,6 +72,18 @@ RunData read_run(const std::string& dir) {
         e.grad_mean = num_map(j, "grad_norm_mean");
         e.grad_last = num_map(j, "grad_norm_last");
         if (j.contains("val_confusion")) e.confusion = j["val_confusion"].get<std::vector<std::vector<int64_t>>>();
+        if (j.contains("val_per_class") && j["val_per_class"].is_object())
+          for (auto it = j["val_per_class"].begin(); it != j["val_per_class"].end(); ++it) {
+            EpochRow::ClassRow c;
+            c.name = it.key();
+            c.support = it->value("support", int64_t{0});
+            c.auroc = num(*it, "auroc");
+            if (it->contains("at_0.5")) c.sens_half = num((*it)["at_0.5"], "sensitivity"), c.spec_half = num((*it)["at_0.5"], "specificity");
+            if (it->contains("at_youden"))
+              c.threshold_j = num((*it)["at_youden"], "threshold"), c.sens_j = num((*it)["at_youden"], "sensitivity"),
+              c.spec_j = num((*it)["at_youden"], "specificity");
+            e.per_class.push_back(c);
+          }
         r.epochs.push_back(std::move(e));
       }
     } catch (const json::exception& e) {

@@ -20,6 +20,12 @@ struct EpochRow {
   bool has_val = false;
   std::map<std::string, double> grad_mean, grad_last;
   std::vector<std::vector<int64_t>> confusion;
+  struct ClassRow {
+    std::string name;
+    int64_t support = 0;
+    double auroc = 0, sens_half = 0, spec_half = 0, threshold_j = 0, sens_j = 0, spec_j = 0;
+  };
+  std::vector<ClassRow> per_class;
 };
 
 struct RunData {
