@@ -6,6 +6,7 @@
 #include "engine/errors.h"
 #include "engine/init.h"
 #include "engine/resnet.h"
+#include "io/manifest.h"
 #include "io/weights/apply.h"
 #include "io/weights/torchvision_files.h"
 #include "io/weights/weights_file.h"
@@ -48,8 +49,21 @@ void initialise_weights(Model& m, const Recipe& r) {
 }
 
 std::unique_ptr<OpParams> make_loss(const Recipe& r, const Dataset& train) {
-  if (r.loss.name == "bce")
-    throw UsageError("loss.name: bce (multi-label) needs CSV manifests, which are not built yet");
+  if ((r.loss.name == "bce") != train.multi_label)
+    throw UsageError(std::string("loss.name: ") + r.loss.name + " does not fit " +
+                     (train.multi_label ? "a multi-label manifest (use bce)" : "single-label data (use cross_entropy)"));
+  if (r.loss.name == "bce") {
+    auto b = std::make_unique<ops::BceWithLogitsParams>();
+    // auto: pos_weight = negatives / positives per label (the usual remedy for rare findings).
+    if (r.loss.class_weights == "auto") {
+      const auto pos = train.class_counts();
+      for (int64_t p : pos)
+        b->pos_weight.push_back(p > 0 ? static_cast<float>(static_cast<double>(static_cast<int64_t>(train.samples.size()) - p) / static_cast<double>(p)) : 1.0f);
+    }
+    if (r.loss.class_weights == "list")
+      for (double w : r.loss.class_weight_values) b->pos_weight.push_back(static_cast<float>(w));
+    return b;
+  }
   auto p = std::make_unique<ops::SoftmaxCrossEntropyParams>();
   p->label_smoothing = r.loss.label_smoothing;
   std::vector<double> w;
@@ -78,21 +92,35 @@ LoaderConfig loader_config(const Recipe& r, bool training) {
   return c;
 }
 
+bool is_manifest(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+}
+
 Data make_data(const Recipe& r) {
-  Dataset train = scan_folder_dataset(r.data.train), val;
-  if (r.data.val_split > 0 || !r.data.val) {
+  Dataset train, val;
+  if (is_manifest(r.data.train)) {
+    // A manifest carries its own split (or is split by patient here).
+    ManifestSplits m = read_manifest(r.data.train, r.data.val_split > 0 ? r.data.val_split : 0.1,
+                                     static_cast<uint64_t>(r.train.seed));
+    train = std::move(m.train);
+    val = std::move(m.val);
+    if (val.samples.empty()) throw UsageError(r.data.train + ": no validation rows (add a split column or set data.val_split)");
+  } else if (r.data.val_split > 0 || !r.data.val) {
+    train = scan_folder_dataset(r.data.train);
     if (r.data.val_split <= 0) throw UsageError("data.val is null: set data.val_split (e.g. 0.1) or a val folder");
     auto [rest, held] = split_dataset(train, r.data.val_split, static_cast<uint64_t>(r.train.seed));
     train = std::move(rest);
     val = std::move(held);
   } else {
+    train = scan_folder_dataset(r.data.train);
     val = scan_folder_dataset(*r.data.val);
     if (val.classes != train.classes)
       throw UsageError("data: the val classes differ from the train classes (" + r.data.train + " vs " + *r.data.val + ")");
   }
   if (static_cast<int64_t>(train.classes.size()) != r.model.num_classes)
     throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
-                     std::to_string(train.classes.size()) + " class folders (" + train.summary() + ")");
+                     std::to_string(train.classes.size()) + (train.multi_label ? " labels" : " classes") + " (" +
+                     train.summary() + ")");
   std::fprintf(stderr, "data: train %s; val %s\n", train.summary().c_str(), val.summary().c_str());
   Data d;
   d.train = std::make_unique<Loader>(std::move(train), loader_config(r, true));

@@ -120,7 +120,9 @@ std::string run_training(const TrainOptions& o) {
   // The optimizer marks frozen stages; the network is planned after, so it computes no gradient
   // a frozen stage would not use.
   Optimizer optimizer(oc, schedule, net.parameters(), backend, net.graph().stages);
-  step.prepare({b, recipe.model.in_channels, s, s}, {b}, true);
+  const bool multi_label = data.train->dataset().multi_label;
+  const Shape targets = multi_label ? Shape{b, recipe.model.num_classes} : Shape{b};
+  step.prepare({b, recipe.model.in_channels, s, s}, targets, true);
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
   const std::string init_path = ckpt_dir + "/init.safetensors";
@@ -190,6 +192,7 @@ std::string run_training(const TrainOptions& o) {
   tc.grad_clip = recipe.train.grad_clip;
   tc.early_stopping = recipe.train.early_stopping;
   tc.class_names = data.train->dataset().classes;
+  tc.multi_label = multi_label;
   Trainer trainer(net, step, optimizer, tc);
 
   g_stop = false;

@@ -12,7 +12,10 @@ namespace fs = std::filesystem;
 
 std::vector<int64_t> Dataset::class_counts() const {
   std::vector<int64_t> counts(classes.size(), 0);
-  for (const Sample& s : samples) counts[static_cast<size_t>(s.label)]++;
+  for (const Sample& s : samples) {
+    if (!multi_label) counts[static_cast<size_t>(s.label)]++;
+    for (size_t k = 0; k < s.targets.size() && k < counts.size(); ++k) counts[k] += s.targets[k] >= 0.5f;
+  }
   return counts;
 }
 
@@ -52,13 +55,13 @@ Dataset scan_folder_dataset(const std::string& root) {
     std::sort(files.begin(), files.end());
     if (files.empty()) throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() + " has no .dcm or .png files");
     for (const std::string& f : files)
-      d.samples.push_back({f, fs::relative(f, root).string(), static_cast<int64_t>(k)});
+      d.samples.push_back({f, fs::relative(f, root).string(), static_cast<int64_t>(k), {}});
   }
   return d;
 }
 
 std::pair<Dataset, Dataset> split_dataset(const Dataset& all, double fraction, uint64_t seed) {
-  Dataset a{all.root, all.classes, {}}, b{all.root, all.classes, {}};
+  Dataset a{all.root, all.classes, {}, all.multi_label}, b{all.root, all.classes, {}, all.multi_label};
   std::mt19937_64 rng(seed ^ 0x5eedf00dull);
   for (size_t k = 0; k < all.classes.size(); ++k) {
     std::vector<const Sample*> mine;

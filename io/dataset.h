@@ -12,12 +12,14 @@ struct Sample {
   std::string path;      // as found under the root
   std::string relative;  // path relative to the root (for predictions: nothing identifying)
   int64_t label = 0;
+  std::vector<float> targets;  // multi-label: one 0/1 per label (empty for single-label)
 };
 
 struct Dataset {
   std::string root;
   std::vector<std::string> classes;
   std::vector<Sample> samples;
+  bool multi_label = false;  // classes are labels; samples carry `targets`
 
   std::vector<int64_t> class_counts() const;
   // N / (K · count_k), PyTorch's usual "balanced" weights; classes without samples get 0.

@@ -36,7 +36,7 @@ Loader::Loader(Dataset dataset, LoaderConfig config) : dataset_(std::move(datase
   slots_.resize(static_cast<size_t>(c_.prefetch + 1));
   for (Slot& s : slots_) {
     s.images = host_tensor({c_.batch_size * per_image});
-    s.targets = host_tensor({c_.batch_size});
+    s.targets = host_tensor({c_.batch_size * (dataset_.multi_label ? static_cast<int64_t>(dataset_.classes.size()) : 1)});
   }
 }
 
@@ -99,7 +99,11 @@ void Loader::fill(Slot& slot, int64_t batch) {
     // Augmentation randomness depends on (seed, epoch, sample) only: reproducible on resume.
     std::mt19937_64 rng(c_.seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(epoch_) << 32) ^ sample);
     to_tensor(img, c_.transform, rng, slot.images.data_as<float>() + (i - begin) * per_image);
-    slot.targets.data_as<float>()[i - begin] = static_cast<float>(dataset_.samples[sample].label);
+    const Sample& s = dataset_.samples[sample];
+    if (dataset_.multi_label)
+      std::copy(s.targets.begin(), s.targets.end(), slot.targets.data_as<float>() + (i - begin) * static_cast<int64_t>(s.targets.size()));
+    else
+      slot.targets.data_as<float>()[i - begin] = static_cast<float>(s.label);
   }
   slot.n = end - begin;
 }

@@ -15,6 +15,7 @@
 #include "io/demo_data.h"
 #include "io/image_reader.h"
 #include "io/loader.h"
+#include "io/manifest.h"
 #include "io/png_io.h"
 #include "io/synthetic_cxr.h"
 #include "io/transforms.h"
@@ -162,6 +163,51 @@ TEST_F(Data, BadFilePolicies) {
   Loader skip(scan_folder_dataset(dir.string()), c);
   EXPECT_EQ(skip.skipped_files(), 1);
   EXPECT_EQ(skip.dataset().samples.size(), 6u);
+}
+
+}  // namespace
+}  // namespace cxr
+
+namespace cxr {
+namespace {
+
+TEST(Manifest, MultiLabelPatientSplitAndErrors) {
+  const fs::path dir = fs::temp_directory_path() / ("cxr_manifest_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream csv(dir / "m.csv");
+  csv << "path,patient_id,Effusion,Mass\n";
+  for (int i = 0; i < 60; ++i) csv << "\"img, " << i << ".png\",P" << i / 3 << "," << (i % 2) << "," << (i % 5 == 0) << "\n";
+  csv.close();
+  const ManifestSplits a = read_manifest((dir / "m.csv").string(), 0.25, 9);
+  const ManifestSplits b = read_manifest((dir / "m.csv").string(), 0.25, 9);
+  EXPECT_TRUE(a.train.multi_label);
+  EXPECT_EQ(a.train.classes, (std::vector<std::string>{"Effusion", "Mass"}));
+  EXPECT_EQ(a.val.samples.size(), 15u);  // 5 of 20 patients, 3 images each
+  EXPECT_EQ(a.train.samples.size() + a.val.samples.size(), 60u);
+  // "img, <i>.png" belongs to patient i / 3: no patient may appear in both splits.
+  auto patient = [](const Sample& s) { return std::stoi(s.relative.substr(5)) / 3; };
+  std::set<int> val_patients;
+  for (const auto& s : a.val.samples) val_patients.insert(patient(s));
+  for (const auto& s : a.train.samples) EXPECT_FALSE(val_patients.count(patient(s))) << s.relative;
+  for (size_t i = 0; i < a.val.samples.size(); ++i) EXPECT_EQ(a.val.samples[i].relative, b.val.samples[i].relative);
+  EXPECT_EQ(a.train.samples[0].relative.rfind("img, ", 0), 0u);  // the quoted comma survives
+  EXPECT_EQ(a.train.samples[0].targets.size(), 2u);
+
+  std::ofstream(dir / "single.csv") << "path,label,split\na.png,PNEUMONIA,train\nb.png,NORMAL,val\nc.png,NORMAL,test\n";
+  const ManifestSplits s = read_manifest((dir / "single.csv").string(), 0.1, 0);
+  EXPECT_FALSE(s.train.multi_label);
+  EXPECT_EQ(s.train.classes, (std::vector<std::string>{"NORMAL", "PNEUMONIA"}));
+  EXPECT_EQ(s.train.samples[0].label, 1);
+  EXPECT_EQ(s.test.samples.size(), 1u);
+
+  std::ofstream(dir / "bad.csv") << "path,Effusion\na.png,1\nb.png,maybe\n";
+  try {
+    read_manifest((dir / "bad.csv").string(), 0.1, 0);
+    ADD_FAILURE() << "accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
