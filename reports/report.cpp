@@ -188,13 +188,18 @@ std::string run_section(const RunData& r) {
   // 6. ROC and confusion.
   if (!r.scores.empty()) {
     std::vector<svg::Series> rocs{{"chance", {0, 1}, {0, 1}, "#aaa", true}};
-    std::string aucs, title = "ROC, last validation";
+    std::string aucs, roc_tables, title = "ROC, last validation";
     const size_t first = r.classes.size() == 2 ? 1 : 0;
     for (size_t c = first; c < r.classes.size(); ++c) {
       const Roc roc = roc_of(r, c);
       rocs.push_back({r.classes[c], roc.fpr, roc.tpr, svg::palette(c)});
       aucs += "<tr><th>" + html_escape(r.classes[c]) + "</th><td>" + fmt("%.4f", roc.auc) + "</td></tr>";
       if (r.classes.size() == 2) title += " (AUROC " + fmt("%.4f", roc.auc) + ")";
+      std::string pts = "<table><tr><th>false positive rate</th><th>true positive rate</th></tr>";
+      const size_t every = std::max<size_t>(1, roc.fpr.size() / 100);
+      for (size_t i = 0; i < roc.fpr.size(); i += every)
+        pts += "<tr><td>" + fmt("%.4f", roc.fpr[i]) + "</td><td>" + fmt("%.4f", roc.tpr[i]) + "</td></tr>";
+      roc_tables += details("ROC points of " + r.classes[c], pts + "</table>");
     }
     h += "<div class='grid2'>" + svg::line_chart(title, "false positive rate", "true positive rate", rocs, false);
     std::string cm = "<h3>Confusion matrix (rows: truth, columns: prediction)</h3><table><tr><th></th>";
@@ -218,7 +223,7 @@ std::string run_section(const RunData& r) {
               fmt("%.3f", c.threshold_j) + "</td><td>" + fmt("%.3f", c.sens_j) + "</td><td>" + fmt("%.3f", c.spec_j) + "</td></tr>";
       pc += "</table>";
     }
-    h += "<div>" + cm + "</table><table><tr><th>class</th><th>AUROC (curve)</th></tr>" + aucs + "</table>" + pc + "</div></div>";
+    h += "<div>" + cm + "</table><table><tr><th>class</th><th>AUROC (curve)</th></tr>" + aucs + "</table>" + pc + "</div></div>" + roc_tables;
   }
   // Epoch table.
   std::string t = "<table><tr><th>epoch</th><th>train loss</th><th>val loss</th><th>val accuracy</th><th>val AUROC</th></tr>";

@@ -179,6 +179,22 @@ TEST_F(Cli, NonFiniteLossStopsWithExitThreeNamingTheStep) {
   for (const json& s : steps) EXPECT_TRUE(s["loss"].is_number());
 }
 
+TEST_F(Cli, InterruptWritesACheckpointExits130AndResumes) {
+  const fs::path dir = root_ / "run_sigint";
+  // Start a long run, wait for its first step records, interrupt it, collect the exit code.
+  const std::string script = "(" + kBin + " train " + (root_ / "recipe.yaml").string() + " --out " + dir.string() +
+                             " --no-report --set train.epochs=500 > " + (root_ / "sigint.log").string() +
+                             " 2>&1 & pid=$!; for i in $(seq 600); do [ -s " + (dir / "metrics.jsonl").string() +
+                             " ] && break; sleep 0.1; done; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " +
+                             (root_ / "sigint.rc").string() + ")";
+  ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  EXPECT_EQ(std::stoi(slurp(root_ / "sigint.rc")), 130) << slurp(root_ / "sigint.log");
+  EXPECT_NE(slurp(root_ / "sigint.log").find("interrupted at step"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "checkpoints/last.safetensors"));
+  const Result resumed = run("train --resume " + dir.string() + " --no-report --set train.epochs=1 --set train.max_steps=null");
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
+}
+
 TEST_F(Cli, BadInputExitsTwoNamingTheProblem) {
   std::ofstream(root_ / "bad.yaml") << "model:\n  arch: resnet18\noptimizer:\n  lr: fast\n";
   Result r = run("train " + (root_ / "bad.yaml").string() + " --out " + (root_ / "bad_run").string());
