@@ -31,6 +31,9 @@ struct Parameter {
   bool weight_decay = true;  // false for BN scale/shift and biases (recipe may switch)
 };
 
+// A plain f32 parameter (value and gradient, zero-filled) in the backend's memory.
+Parameter make_parameter(Backend& backend, const std::string& name, const Shape& shape, bool weight_decay);
+
 // A non-trainable state tensor saved with the weights (BN running_mean/var, num_batches_tracked).
 // Plain layout. Counters (I64) live in host memory whatever the backend.
 struct Buffer {

@@ -17,14 +17,7 @@ using flags = dnnl::normalization_flags;
 class BatchNorm2dOnednn final : public Layer {
  public:
   BatchNorm2dOnednn(const ops::BatchNorm2dParams& p, Backend& backend) : p_(p), be_(onednn(backend)) {
-    parameters_.push_back(param(backend, "weight", {p.channels}, false));
-    parameters_.push_back(param(backend, "bias", {p.channels}, false));
-    const std::vector<float> ones(static_cast<size_t>(p.channels), 1.0f);
-    backend.write_plain(parameters_[0].value, ones.data());
-    buffers_.push_back({"running_mean", backend.allocate(plain_desc({p.channels}))});
-    buffers_.push_back({"running_var", backend.allocate(plain_desc({p.channels}))});
-    backend.write_plain(buffers_[1].value, ones.data());
-    buffers_.push_back({"num_batches_tracked", host_tensor({}, DType::I64)});
+    ops::create_batchnorm_state(p, backend, parameters_, buffers_);
     mean_ = backend.allocate(plain_desc({p.channels}));
     var_ = backend.allocate(plain_desc({p.channels}));
   }

@@ -16,8 +16,8 @@ using dnnl::memory;
 class Conv2dOnednn final : public Layer {
  public:
   Conv2dOnednn(const ops::Conv2dParams& p, Backend& backend) : p_(p), be_(onednn(backend)) {
-    parameters_.push_back(param(backend, "weight", p.weight_shape(), true));
-    if (p.bias) parameters_.push_back(param(backend, "bias", {p.out_channels}, false));
+    parameters_.push_back(make_parameter(backend, "weight", p.weight_shape(), true));
+    if (p.bias) parameters_.push_back(make_parameter(backend, "bias", {p.out_channels}, false));
   }
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {

@@ -1,4 +1,4 @@
-// relu (eltwise) and add (binary, with a fused ReLU post-op) on oneDNN, in the layout of their
+// Elementwise ops (relu and any eltwise algorithm) and add (binary, with a fused ReLU post-op) on oneDNN, in the layout of their
 // input. The add's backward masks dy by y > 0 with the "use dst" ReLU backward, so the block's
 // inputs need not be kept for it.
 #include <cstring>
@@ -13,28 +13,29 @@ namespace {
 
 using dnnl::memory;
 
-class ReluOnednn final : public Layer {
+// One oneDNN eltwise algorithm (relu, gelu_erf, ...) in the layout of its input; backward from
+// the input. Plugins reuse it for their own elementwise ops.
+class EltwiseOnednn final : public Layer {
  public:
-  explicit ReluOnednn(Backend& backend) : be_(onednn(backend)) {}
+  EltwiseOnednn(Backend& backend, dnnl::algorithm alg, std::string name)
+      : be_(onednn(backend)), alg_(alg), name_(std::move(name)) {}
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     auto& eng = be_.engine();
     const memory::desc data = md_of(in[0]);
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-    auto fwd = checked("eltwise relu forward", "relu", in[0].str(), [&] {
-      return dnnl::eltwise_forward::primitive_desc(
-          dnnl::eltwise_forward::desc(prop, dnnl::algorithm::eltwise_relu, data, 0.f, 0.f), eng);
+    auto fwd = checked("eltwise forward", name_, in[0].str(), [&] {
+      return dnnl::eltwise_forward::primitive_desc(dnnl::eltwise_forward::desc(prop, alg_, data, 0.f, 0.f), eng);
     });
-    fwd_ = Op(dnnl::eltwise_forward(fwd), "eltwise relu forward");
+    fwd_ = Op(dnnl::eltwise_forward(fwd), "eltwise forward");
     fwd_.arg(DNNL_ARG_SRC, data, eng);
     fwd_.arg(DNNL_ARG_DST, data, eng);
     bwd_ = Op();
     if (info.training) {
-      auto bwd = checked("eltwise relu backward", "relu", in[0].str(), [&] {
-        return dnnl::eltwise_backward::primitive_desc(
-            dnnl::eltwise_backward::desc(dnnl::algorithm::eltwise_relu, data, data, 0.f, 0.f), eng, fwd);
+      auto bwd = checked("eltwise backward", name_, in[0].str(), [&] {
+        return dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg_, data, data, 0.f, 0.f), eng, fwd);
       });
-      bwd_ = Op(dnnl::eltwise_backward(bwd), "eltwise relu backward");
+      bwd_ = Op(dnnl::eltwise_backward(bwd), "eltwise backward");
       for (int a : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) bwd_.arg(a, data, eng);
     }
     return in[0];
@@ -42,7 +43,7 @@ class ReluOnednn final : public Layer {
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
     fwd_.bind(DNNL_ARG_SRC, x[0]->data());
     fwd_.bind(DNNL_ARG_DST, y.data());
-    fwd_.run(be_.stream(), "relu");
+    fwd_.run(be_.stream(), name_);
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
@@ -50,12 +51,14 @@ class ReluOnednn final : public Layer {
     bwd_.bind(DNNL_ARG_SRC, x[0]->data());
     bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
     bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0]->data());
-    bwd_.run(be_.stream(), "relu");
+    bwd_.run(be_.stream(), name_);
   }
   bool backward_reads_output() const override { return false; }
 
  private:
   OnednnBackend& be_;
+  dnnl::algorithm alg_;
+  std::string name_;
   Op fwd_, bwd_;
 };
 
@@ -155,7 +158,12 @@ class AddOnednn final : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_relu_onednn(const OpParams&, Backend& b) { return std::make_unique<ReluOnednn>(b); }
+std::unique_ptr<Layer> make_eltwise_onednn(Backend& b, dnnl::algorithm alg, const std::string& name) {
+  return std::make_unique<EltwiseOnednn>(b, alg, name);
+}
+std::unique_ptr<Layer> make_relu_onednn(const OpParams&, Backend& b) {
+  return make_eltwise_onednn(b, dnnl::algorithm::eltwise_relu, "relu");
+}
 std::unique_ptr<Layer> make_add_onednn(const OpParams& p, Backend& b) {
   return std::make_unique<AddOnednn>(dynamic_cast<const ops::AddParams&>(p), b);
 }

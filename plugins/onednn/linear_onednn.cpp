@@ -11,8 +11,8 @@ using dnnl::memory;
 class LinearOnednn final : public Layer {
  public:
   LinearOnednn(const ops::LinearParams& p, Backend& backend) : p_(p), be_(onednn(backend)) {
-    parameters_.push_back(param(backend, "weight", {p.out_features, p.in_features}, true));
-    if (p.bias) parameters_.push_back(param(backend, "bias", {p.out_features}, false));
+    parameters_.push_back(make_parameter(backend, "weight", {p.out_features, p.in_features}, true));
+    if (p.bias) parameters_.push_back(make_parameter(backend, "bias", {p.out_features}, false));
   }
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {

@@ -60,15 +60,6 @@ OnednnBackend& onednn(Backend& backend) {
   return *b;
 }
 
-Parameter param(Backend& backend, const std::string& name, const Shape& shape, bool weight_decay) {
-  Parameter p;
-  p.name = name;
-  p.value = backend.allocate(plain_desc(shape));
-  p.grad = backend.allocate(plain_desc(shape));
-  p.weight_decay = weight_decay;
-  return p;
-}
-
 dnnl::primitive_attr user_scratchpad() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);

@@ -2,6 +2,7 @@
 // bound memory objects whose data handle is set at execution (nothing is allocated in the step
 // loop), and error translation with the primitive kind and shapes.
 #pragma once
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -60,8 +61,8 @@ Op make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to, dn
 // Cast of the backend a layer is created with.
 OnednnBackend& onednn(Backend& backend);
 
-// A plain f32 parameter (value and gradient) in backend memory.
-Parameter param(Backend& backend, const std::string& name, const Shape& shape, bool weight_decay);
+// A layer running one oneDNN eltwise algorithm in its input's layout (relu; plugins: gelu_erf...).
+std::unique_ptr<Layer> make_eltwise_onednn(Backend& backend, dnnl::algorithm alg, const std::string& name);
 
 // Primitive attributes with a user-managed scratchpad.
 dnnl::primitive_attr user_scratchpad();

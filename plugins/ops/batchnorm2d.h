@@ -31,4 +31,9 @@ struct BatchNorm2dParams final : OpParams {
   }
 };
 
+// The parameters and buffers every implementation owns, initialised as PyTorch does: weight 1,
+// bias 0, running_mean 0, running_var 1, num_batches_tracked 0 (I64, host memory).
+void create_batchnorm_state(const BatchNorm2dParams& p, Backend& backend, std::vector<Parameter>& parameters,
+                            std::vector<Buffer>& buffers);
+
 }  // namespace cxr::ops

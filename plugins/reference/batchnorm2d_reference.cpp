@@ -8,14 +8,7 @@ namespace {
 class BatchNorm2dReference final : public Layer {
  public:
   BatchNorm2dReference(const ops::BatchNorm2dParams& p, Backend& backend) : p_(p) {
-    parameters_.push_back(make_parameter(backend, "weight", {p.channels}, false));
-    parameters_.push_back(make_parameter(backend, "bias", {p.channels}, false));
-    const std::vector<float> ones(static_cast<size_t>(p.channels), 1.0f);
-    backend.write_plain(parameters_[0].value, ones.data());
-    buffers_.push_back({"running_mean", backend.allocate(plain_desc({p.channels}))});
-    buffers_.push_back({"running_var", backend.allocate(plain_desc({p.channels}))});
-    backend.write_plain(buffers_[1].value, ones.data());
-    buffers_.push_back({"num_batches_tracked", host_tensor({}, DType::I64)});
+    ops::create_batchnorm_state(p, backend, parameters_, buffers_);
   }
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
     require_plain(in, p_.str());

@@ -36,14 +36,4 @@ inline std::vector<Shape> shapes_of(std::span<const TensorDesc> inputs) {
 
 inline Dims4 dims4(const Shape& s) { return {s[0], s[1], s[2], s[3]}; }
 
-inline Parameter make_parameter(Backend& backend, const std::string& name, const Shape& shape,
-                                bool weight_decay) {
-  Parameter p;
-  p.name = name;
-  p.value = backend.allocate(plain_desc(shape));
-  p.grad = backend.allocate(plain_desc(shape));
-  p.weight_decay = weight_decay;
-  return p;
-}
-
 }  // namespace cxr::ref
