@@ -33,6 +33,16 @@ void put(DcmDataset* ds, const DcmTagKey& tag, const std::string& value) {
     throw RuntimeFailure("DCMTK: cannot set " + std::string(DcmTag(tag).getTagName()));
 }
 
+// A one-item code sequence (SNOMED CT, "SCT").
+void add_code(DcmDataset* ds, const DcmTagKey& sequence, const char* value, const char* meaning) {
+  DcmItem* item = nullptr;
+  if (ds->findOrCreateSequenceItem(sequence, item, -2).bad() || !item)
+    throw RuntimeFailure("DCMTK: cannot create " + std::string(DcmTag(sequence).getTagName()));
+  item->putAndInsertString(DCM_CodeValue, value);
+  item->putAndInsertString(DCM_CodingSchemeDesignator, "SCT");
+  item->putAndInsertString(DCM_CodeMeaning, meaning);
+}
+
 }  // namespace
 
 void write_dicom(const std::string& path, const Image& image, const DicomEncoding& e, const std::string& patient_id) {
@@ -61,10 +71,21 @@ void write_dicom(const std::string& path, const Image& image, const DicomEncodin
   put(ds, DCM_BodyPartExamined, "CHEST");
   put(ds, DCM_ViewPosition, "PA");
   put(ds, DCM_PatientOrientation, "L\\F");
+  put(ds, DCM_ImageLaterality, "B");
+  put(ds, DCM_LossyImageCompression, "00");
+  put(ds, DCM_ImagerPixelSpacing, "1.6\\1.6");  // a 41 cm chest on 256 pixels
+  add_code(ds, DCM_AnatomicRegionSequence, "51185008", "Chest");
+  add_code(ds, DCM_ViewCodeSequence, "399348003", "postero-anterior");
   if (dx) {
     put(ds, DCM_ImageType, "DERIVED\\PRIMARY");
     put(ds, DCM_PresentationIntentType, "FOR PRESENTATION");
     put(ds, DCM_PresentationLUTShape, e.monochrome1 ? "INVERSE" : "IDENTITY");
+    put(ds, DCM_PixelIntensityRelationship, "LIN");
+    // Bone (less beam reaching the detector) is bright in MONOCHROME2: higher values, less intensity.
+    put(ds, DCM_PixelIntensityRelationshipSign, e.monochrome1 ? "1" : "-1");
+    put(ds, DCM_DetectorType, "SCINTILLATOR");
+    put(ds, DCM_PositionerType, "NONE");
+    ds->insertEmptyElement(DCM_AcquisitionContextSequence);
   }
   put(ds, DCM_BurnedInAnnotation, "NO");
   put(ds, DCM_PhotometricInterpretation, e.monochrome1 ? "MONOCHROME1" : "MONOCHROME2");

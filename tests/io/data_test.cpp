@@ -70,6 +70,20 @@ TEST_F(Data, EveryDemoFileDecodes) {
     }
 }
 
+TEST_F(Data, DemoDicomPassesDciodvfy) {
+  if (std::system("command -v dciodvfy > /dev/null") != 0) GTEST_SKIP() << "dciodvfy absent (apt-get install dicom3tools)";
+  int checked = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "set/train"))
+    if (e.path().extension() == ".dcm" && checked < 6) {
+      const fs::path log = root_ / "dciodvfy.log";
+      std::system(("dciodvfy " + e.path().string() + " > " + log.string() + " 2>&1").c_str());
+      std::ifstream in(log);
+      for (std::string line; std::getline(in, line);) EXPECT_NE(line.rfind("Error", 0), 0u) << e.path() << ": " << line;
+      ++checked;
+    }
+  EXPECT_EQ(checked, 6);  // every encoding of the rotation, DX and CR
+}
+
 TEST_F(Data, PngBitDepthsRoundTrip) {
   Image img = make_chest_phantom({32, false, 2, 3});
   for (int bits : {8, 16}) {
