@@ -35,6 +35,16 @@ std::vector<float> floats(const fs::path& p) {
   return v;
 }
 
+// max |a − b| / max |b|
+double max_relative_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    num = std::max(num, static_cast<double>(std::abs(got[i] - want[i])));
+    den = std::max(den, static_cast<double>(std::abs(want[i])));
+  }
+  return num / den;
+}
+
 class Weights : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -108,13 +118,9 @@ TEST_F(Weights, LoadedNetworkGivesTorchsLogits) {
     ctx.training = false;
     std::vector<float> got(want.size());
     backend->read_plain(net.forward(ctx), got.data());
-    double num = 0, den = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-      num = std::max(num, static_cast<double>(std::abs(got[i] - want[i])));
-      den = std::max(den, static_cast<double>(std::abs(want[i])));
-    }
-    EXPECT_LT(num / den, 1e-4) << backend_name;
-    std::printf("[%s] eval logits relative error %.2e\n", backend_name.c_str(), num / den);
+    const double err = max_relative_error(got, want);
+    EXPECT_LT(err, 1e-4) << backend_name;
+    std::printf("[%s] eval logits relative error %.2e\n", backend_name.c_str(), err);
   }
 }
 
@@ -136,13 +142,9 @@ TEST_F(Weights, Resnet50PthLoadsFastAndGivesTorchsLogits) {
   ctx.training = false;
   std::vector<float> got(want.size());
   backend->read_plain(net.forward(ctx), got.data());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    num = std::max(num, static_cast<double>(std::abs(got[i] - want[i])));
-    den = std::max(den, static_cast<double>(std::abs(want[i])));
-  }
-  EXPECT_LT(num / den, 1e-4);
-  std::printf("[resnet50] eval logits relative error %.2e\n", num / den);
+  const double err = max_relative_error(got, want);
+  EXPECT_LT(err, 1e-4);
+  std::printf("[resnet50] eval logits relative error %.2e\n", err);
 }
 
 TEST_F(Weights, HeadReplacedAndGreyscaleFolded) {
