@@ -20,7 +20,8 @@ void add_inspect_command(CLI::App& app) {
     double lo = 1, hi = 0, sum = 0;
     for (float v : img.pixels) lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v)), sum += v;
     const ImageFacts& f = img.facts;
-    const nlohmann::json j = {{"format", f.format},       {"width", img.width},
+    const nlohmann::json j = {{"format", f.format},       {"decoder", f.decoder},
+                              {"width", img.width},
                               {"height", img.height},     {"modality", f.modality},
                               {"photometric", f.photometric}, {"transfer_syntax", f.transfer_syntax},
                               {"bits_stored", f.bits_stored}, {"signed", f.is_signed},

@@ -1,4 +1,6 @@
-// `cxrtune report RUN_DIR [RUN_DIR ...] [-o report.html]`: several runs side by side.
+// `cxrtune report RUN_DIR [RUN_DIR ...] [-o report.html] [--format html|json]`: one
+// self-contained page with several runs side by side (reports/report.h), or with --format json
+// the same summary as numbers on stdout for CI. Errors are cxr::Error (main.cpp maps exit codes).
 #include <cstdio>
 #include <memory>
 

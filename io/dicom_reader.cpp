@@ -1,95 +1,130 @@
 #include "io/dicom_reader.h"
 
-#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
+#include <dcmtk/dcmimgle/dipixel.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
 
+#include <limits>
 #include <mutex>
 
 #include "engine/errors.h"
+#include "io/dicom_header.h"
+#include "io/gdcm_decoder.h"
 
 namespace cxr {
 namespace {
 
-// DCMTK's decoders are process-wide registrations; do them once, thread-safely.
+// DCMTK's decoders are process-wide registrations; do them once, thread-safely. DCMTK's own
+// warnings on stderr would interleave with cxrtune's output: errors reach the user as
+// exceptions instead.
 void register_decoders() {
   static std::once_flag once;
   std::call_once(once, [] {
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
   });
 }
 
-std::string get_string(DcmDataset* ds, const DcmTagKey& tag) {
-  OFString v;
-  return ds->findAndGetOFString(tag, v).good() ? std::string(v.c_str()) : std::string();
+// Min–max of the modality values over pixels outside [pad_lo, pad_hi] (modality units).
+template <typename T>
+bool min_max_without(const void* data, size_t count, double pad_lo, double pad_hi, double& lo, double& hi) {
+  const auto* p = static_cast<const T*>(data);
+  lo = std::numeric_limits<double>::infinity();
+  hi = -lo;
+  for (size_t i = 0; i < count; ++i) {
+    const auto v = static_cast<double>(p[i]);
+    if (v >= pad_lo && v <= pad_hi) continue;
+    lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  return lo <= hi;
 }
 
-}  // namespace
+// DCMTK ignores Pixel Padding Value; without a window the padding (often the extreme value)
+// would stretch the min–max range, so the window is computed here as DCMTK's
+// setMinMaxWindow would compute it over the other pixels.
+bool set_min_max_without_padding(DicomImage& image, const DicomHeader& h) {
+  const DiPixel* inter = image.getInterData();
+  if (!inter || !h.display.padding || h.modality_lut_sequence) return false;
+  const double a = h.display.padding->first * h.display.slope + h.display.intercept;
+  const double b = h.display.padding->second * h.display.slope + h.display.intercept;
+  const size_t count = static_cast<size_t>(h.rows * h.columns);
+  const double pl = std::min(a, b), ph = std::max(a, b);
+  double lo = 0, hi = 0;
+  bool ok = false;
+  switch (inter->getRepresentation()) {
+    case EPR_Uint8: ok = min_max_without<Uint8>(inter->getData(), count, pl, ph, lo, hi); break;
+    case EPR_Sint8: ok = min_max_without<Sint8>(inter->getData(), count, pl, ph, lo, hi); break;
+    case EPR_Uint16: ok = min_max_without<Uint16>(inter->getData(), count, pl, ph, lo, hi); break;
+    case EPR_Sint16: ok = min_max_without<Sint16>(inter->getData(), count, pl, ph, lo, hi); break;
+    case EPR_Uint32: ok = min_max_without<Uint32>(inter->getData(), count, pl, ph, lo, hi); break;
+    case EPR_Sint32: ok = min_max_without<Sint32>(inter->getData(), count, pl, ph, lo, hi); break;
+  }
+  return ok && image.setWindow((lo + hi + 1) / 2, hi - lo + 1);
+}
 
-Image read_dicom(const std::string& path) {
-  register_decoders();
-  DcmFileFormat file;
-  const OFCondition status = file.loadFile(path.c_str());
-  if (status.bad()) throw UsageError(path + ": not a readable DICOM file (" + status.text() + ")");
-  DcmDataset* ds = file.getDataset();
-  if (!ds->tagExists(DCM_PixelData)) throw UsageError(path + ": DICOM object has no image (no Pixel Data)");
-  Sint32 frames = 1;
-  if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
-    throw UsageError(path + ": multi-frame DICOM (" + std::to_string(frames) + " frames) is not a chest X-ray film");
-  Uint16 samples = 1;
-  ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
-  const std::string photometric = get_string(ds, DCM_PhotometricInterpretation);
-  if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
-    throw UsageError(path + ": colour DICOM (" + (photometric.empty() ? "no photometric" : photometric) +
-                     ") is not supported: cxrtune reads greyscale radiographs");
-  const E_TransferSyntax xfer = ds->getOriginalXfer();
-  if (xfer == EXS_JPEG2000 || xfer == EXS_JPEG2000LosslessOnly)
-    throw UsageError(path + ": JPEG 2000 DICOM is not supported yet (DCMTK cannot decode it)");
-
-  Image img;
-  img.facts.format = "dicom";
-  img.facts.modality = get_string(ds, DCM_Modality);
-  img.facts.photometric = photometric;
-  img.facts.transfer_syntax = DcmXfer(xfer).getXferName();
-  Uint16 bits = 0, repr = 0;
-  ds->findAndGetUint16(DCM_BitsStored, bits);
-  ds->findAndGetUint16(DCM_PixelRepresentation, repr);
-  img.facts.bits_stored = bits;
-  img.facts.is_signed = repr == 1;
-  Float64 slope = 1, intercept = 0;
-  if (ds->findAndGetFloat64(DCM_RescaleSlope, slope).good()) img.facts.rescale_slope = slope;
-  if (ds->findAndGetFloat64(DCM_RescaleIntercept, intercept).good()) img.facts.rescale_intercept = intercept;
-
-  DicomImage image(&file, xfer, CIF_MayDetachPixelData);
+Image render_with_dcmtk(DcmFileFormat& file, const DicomHeader& h, const std::string& path) {
+  DicomImage image(&file, file.getDataset()->getOriginalXfer(), CIF_MayDetachPixelData);
   if (image.getStatus() != EIS_Normal)
     throw UsageError(path + ": cannot decode the image (" + DicomImage::getString(image.getStatus()) + ")");
+  Image img;
+  img.facts = h.facts;
+  img.facts.decoder = "dcmtk";
   if (image.getWindowCount() > 0) {
     image.setWindow(0);
     double center = 0, width = 0;
     image.getWindow(center, width);
-    img.facts.voi = "window " + std::to_string(static_cast<long long>(center)) + "/" +
-                    std::to_string(static_cast<long long>(width));
+    img.facts.voi = window_label(center, width);
   } else if (image.getVoiLutCount() > 0) {
     image.setVoiLut(0);
     img.facts.voi = "voi lut";
   } else {
-    image.setMinMaxWindow();
+    if (!set_min_max_without_padding(image, h)) image.setMinMaxWindow();
     img.facts.voi = "min-max";
   }
   img.width = static_cast<int64_t>(image.getWidth());
   img.height = static_cast<int64_t>(image.getHeight());
+  if (img.width != h.columns || img.height != h.rows) throw UsageError(path + ": decoded size differs from the header");
   // 16-bit display output: DCMTK has applied the modality LUT, the VOI and, for MONOCHROME1,
   // the inversion that makes bone bright.
   const auto* out = static_cast<const Uint16*>(image.getOutputData(16));
-  if (!out) throw UsageError(path + ": cannot render the display image");
+  if (!out) throw UsageError(path + ": cannot render the display image (truncated or corrupt pixel data?)");
   img.pixels.resize(static_cast<size_t>(img.width * img.height));
   for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<float>(out[i]) / 65535.0f;
   return img;
+}
+
+Image render_with_gdcm(const DicomHeader& h, const std::string& path) {
+  if (h.modality_lut_sequence)
+    throw UsageError(path + ": a Modality LUT Sequence is not supported with JPEG 2000 (only Rescale Slope/Intercept)");
+  StoredPixels stored = decode_with_gdcm(path);
+  if (stored.width != h.columns || stored.height != h.rows) throw UsageError(path + ": decoded size differs from the header");
+  DisplayResult shown = stored_to_display(stored.values, h.display);
+  Image img;
+  img.facts = h.facts;
+  img.facts.decoder = "gdcm";
+  img.facts.voi = shown.voi;
+  img.width = stored.width;
+  img.height = stored.height;
+  img.pixels = std::move(shown.pixels);
+  return img;
+}
+
+}  // namespace
+
+Image read_dicom(const std::string& path, DicomDecoder decoder) {
+  register_decoders();
+  DcmFileFormat file;
+  const OFCondition status = file.loadFile(path.c_str());
+  if (status.bad()) throw UsageError(path + ": not a readable DICOM file (" + status.text() + ")");
+  const DicomHeader header = read_dicom_header(*file.getDataset(), path);
+  if (decoder == DicomDecoder::Gdcm || header.jpeg2000) return render_with_gdcm(header, path);
+  return render_with_dcmtk(file, header, path);
 }
 
 }  // namespace cxr

@@ -1,10 +1,12 @@
-// DICOM through DCMTK into the display image of contracts.md: stored values → modality LUT
-// (rescale slope/intercept or Modality LUT Sequence) → VOI (the first window, linear as in
-// PS3.3 C.11.2.1.2, or the first VOI LUT; with neither, the min–max of the modality values) →
-// MONOCHROME1 inverted so bone is bright → [0, 1]. Uncompressed (implicit/explicit little,
-// explicit big endian), deflated, RLE, JPEG (baseline, extended 12-bit, lossless) and JPEG-LS.
-// Multi-frame, colour and non-image objects, and unreadable files, are UsageErrors naming the
-// file and the reason. Nothing identifying is read into the result.
+// DICOM into the display image of contracts.md: stored values → modality LUT (Rescale
+// Slope/Intercept or Modality LUT Sequence) → VOI (the first window, linear as in PS3.3
+// C.11.2.1.2, or the first VOI LUT; with neither, the min–max of the modality values with
+// Pixel Padding excluded) → MONOCHROME1 inverted so bone is bright → [0, 1].
+// DCMTK decodes and renders uncompressed (implicit/explicit little, explicit big endian),
+// deflated, RLE, JPEG (baseline, extended 12-bit, lossless) and JPEG-LS; JPEG 2000 is decoded
+// by GDCM (gdcm_decoder.h) and rendered by voi_transform.h. Multi-frame, colour and non-image
+// objects, and unreadable, truncated or garbage files, are UsageErrors naming the file and the
+// reason. Nothing identifying is read into the result. Thread-safe.
 #pragma once
 #include <string>
 
@@ -12,6 +14,11 @@
 
 namespace cxr {
 
-Image read_dicom(const std::string& path);
+enum class DicomDecoder {
+  Auto,  // DCMTK, GDCM for JPEG 2000
+  Gdcm,  // GDCM and cxrtune's own display pipeline for every syntax (cross-checks in tests)
+};
+
+Image read_dicom(const std::string& path, DicomDecoder decoder = DicomDecoder::Auto);
 
 }  // namespace cxr

@@ -9,14 +9,15 @@
 namespace cxr {
 
 struct ImageFacts {
-  std::string format;        // "dicom" | "png"
+  std::string format;        // "dicom" | "png" | "synthetic"
+  std::string decoder;       // "dcmtk" | "gdcm" (JPEG 2000) | "libpng"
   std::string modality;      // DICOM CR, DX, ...
   std::string photometric;   // MONOCHROME1 | MONOCHROME2 | RGB (PNG colour converted)
   std::string transfer_syntax;
   int bits_stored = 0;
   bool is_signed = false;
   double rescale_slope = 1.0, rescale_intercept = 0.0;
-  std::string voi;           // "window 1600/2800", "voi lut", "min-max", "none (png)"
+  std::string voi;           // "window 1600/2800" (the window used), "voi lut", "min-max", "none (png)"
 };
 
 struct Image {

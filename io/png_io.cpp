@@ -83,6 +83,7 @@ Image read_png(const std::string& path) {
   img.width = d.width;
   img.height = d.height;
   img.facts.format = "png";
+  img.facts.decoder = "libpng";
   img.facts.bits_stored = d.depth;
   img.facts.photometric = d.channels >= 3 ? "RGB" : "MONOCHROME2";
   img.facts.voi = "none (png)";

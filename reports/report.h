@@ -1,19 +1,24 @@
-// `cxrtune report`: one self-contained HTML page (inline SVG, no network) from run directories.
-// Reads only what contracts.md puts in a run directory (recipe.yaml, metrics.jsonl,
-// weight_change.json) plus val_predictions.json. Every string is escaped; nothing but the
-// known keys is printed, so no patient identifier can reach the page.
+// `cxrtune report`: one self-contained HTML page (inline SVG and CSS; no script, no network, no
+// external resource) telling how fine-tuning moved each stage of one or more runs, and the same
+// summary as JSON for CI. Reads only run directories (see run_reader.h for the files and keys);
+// prints only known keys, every string escaped, so no patient identifier reaches the page.
+// Failure modes: a missing or malformed run directory → UsageError naming the file (and line
+// for metrics.jsonl); an unwritable output → RuntimeFailure naming the path.
 #pragma once
 #include <string>
 #include <vector>
 
 namespace cxr {
 
+// Writes the page to `out_html` atomically (a temporary file renamed over the target), so
+// `cxrtune train` can call it at the end of a run.
 void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html);
 
-// The same summary as numbers, for CI (`cxrtune report --format json`): per run the epoch
-// metrics, weight change, first-batch gradient norms and gradient-health findings.
-std::string report_json(const std::vector<std::string>& run_dirs);
+// The page as a string (what write_report writes).
+std::string render_report(const std::vector<std::string>& run_dirs);
 
-std::string html_escape(const std::string& text);
+// The summary as numbers: {"runs": [{"run", "steps", "stages", "epochs": [...], "weight_change",
+// "first_batch_grad_norm", "last_epoch_grad_norm", "best_val_auroc", "roc_auroc", "health": [...]}]}.
+std::string report_json(const std::vector<std::string>& run_dirs);
 
 }  // namespace cxr

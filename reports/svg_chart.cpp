@@ -5,219 +5,214 @@
 #include <cstdio>
 #include <limits>
 
-#include "reports/report.h"
+#include "reports/html.h"
 
 namespace cxr::svg {
 namespace {
 
-constexpr double kW = 660, kH = 300, kL = 64, kR = 170, kT = 34, kB = 46;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
+bool usable(double v, bool log) { return std::isfinite(v) && (!log || v > 0); }
+
+std::string hex(int r, int g, int b) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", r, g, b);
   return buf;
-}
-
-std::string tick_label(double v) {
-  if (v == 0) return "0";
-  const double a = std::abs(v);
-  if (a >= 1e4 || a < 1e-2) return fmt("%.0e", v);
-  return fmt("%.3g", v);
-}
-
-std::string frame(const std::string& title, const std::string& xlabel, const std::string& ylabel) {
-  std::string s = "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 " + fmt("%.0f", kW) + " " + fmt("%.0f", kH) +
-                  "' class='chart' role='img' aria-label='" + html_escape(title) + "'>";
-  s += "<text x='" + fmt("%.0f", kW / 2) + "' y='18' text-anchor='middle' class='title'>" + html_escape(title) + "</text>";
-  s += "<text x='" + fmt("%.0f", kL + (kW - kL - kR) / 2) + "' y='" + fmt("%.0f", kH - 6) +
-       "' text-anchor='middle' class='axis'>" + html_escape(xlabel) + "</text>";
-  s += "<text transform='translate(14 " + fmt("%.0f", kT + (kH - kT - kB) / 2) +
-       ") rotate(-90)' text-anchor='middle' class='axis'>" + html_escape(ylabel) + "</text>";
-  return s;
 }
 
 }  // namespace
 
-std::string palette(size_t i) {
-  static const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-  return colors[i % 8];
+std::string viridis(double t) {
+  static const int stops[][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * 4;
+  const int i = std::min(3, static_cast<int>(t));
+  const double f = t - i;
+  auto mix = [&](int k) { return static_cast<int>(std::lround(stops[i][k] + f * (stops[i + 1][k] - stops[i][k]))); };
+  return hex(mix(0), mix(1), mix(2));
 }
 
-std::vector<double> log_ticks(double lo, double hi) {
-  std::vector<double> t;
-  if (!(lo > 0) || !(hi >= lo)) return t;
-  for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= static_cast<int>(std::ceil(std::log10(hi))); ++e)
-    t.push_back(std::pow(10.0, e));
-  return t;
-}
-
-Series downsample(const Series& s, size_t buckets) {
-  if (s.x.size() <= 2 * buckets) return s;
-  Series out = s;
-  out.x.clear();
-  out.y.clear();
-  const size_t per = (s.x.size() + buckets - 1) / buckets;
-  for (size_t b = 0; b < s.x.size(); b += per) {
-    const size_t e = std::min(s.x.size(), b + per);
-    size_t lo = b, hi = b;
-    for (size_t i = b; i < e; ++i) {
-      if (s.y[i] < s.y[lo]) lo = i;
-      if (s.y[i] > s.y[hi]) hi = i;
-    }
-    for (size_t i : {std::min(lo, hi), std::max(lo, hi)}) {
-      out.x.push_back(s.x[i]);
-      out.y.push_back(s.y[i]);
-      if (lo == hi) break;
+std::string line_chart(const LineChart& c) {
+  const Layout& l = c.layout;
+  std::vector<Series> shown(c.series.size());
+  double x0 = kInf, x1 = -kInf, y0 = kInf, y1 = -kInf;
+  for (size_t k = 0; k < c.series.size(); ++k) {
+    shown[k] = c.series[k];
+    downsample(c.series[k].x, c.series[k].y, c.display_buckets, shown[k].x, shown[k].y);
+    for (size_t i = 0; i < shown[k].x.size(); ++i) {
+      if (!usable(shown[k].y[i], c.log_y) || !std::isfinite(shown[k].x[i])) continue;
+      x0 = std::min(x0, shown[k].x[i]), x1 = std::max(x1, shown[k].x[i]);
+      y0 = std::min(y0, shown[k].y[i]), y1 = std::max(y1, shown[k].y[i]);
     }
   }
-  return out;
-}
-
-std::string line_chart(const std::string& title, const std::string& xlabel, const std::string& ylabel,
-                       const std::vector<Series>& series, bool log_y) {
-  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
-  for (const Series& s : series)
+  std::string out = open_svg(l, c.title) + axis_labels(l, c.xlabel, c.ylabel);
+  if (!std::isfinite(x0) && !c.x_range) return out + plot_frame(l) + no_data(l) + close_svg();
+  Scale xs = c.x_range ? Scale{c.x_range->first, c.x_range->second, false} : nice_linear(x0, x1, false);
+  if (!c.x_range && x0 >= 0 && xs.lo < 0) xs.lo = 0;
+  Scale ys;
+  if (c.y_range) ys = {c.y_range->first, c.y_range->second, c.log_y};
+  else if (!std::isfinite(y0)) ys = c.log_y ? Scale{0.1, 1, true} : Scale{0, 1, false};
+  else ys = c.log_y ? nice_log(y0, y1) : nice_linear(y0, y1, c.include_zero);
+  auto px = [&](double x) { return l.left + l.plot_w() * std::clamp(xs.frac(x), 0.0, 1.0); };
+  auto py = [&](double y) { return l.top + l.plot_h() * (1 - std::clamp(ys.frac(y), -0.02, 1.02)); };
+  out += plot_frame(l) + y_axis(l, ys) + x_axis(l, xs);
+  for (double m : c.x_marks)
+    if (m > xs.lo && m < xs.hi)
+      out += "<line x1='" + f1(px(m)) + "' x2='" + f1(px(m)) + "' y1='" + f1(l.top) + "' y2='" + f1(l.top + l.plot_h()) +
+             "' class='mark'/>";
+  if (c.chance_diagonal)
+    out += "<line x1='" + f1(px(xs.lo)) + "' y1='" + f1(py(ys.lo)) + "' x2='" + f1(px(xs.hi)) + "' y2='" + f1(py(ys.hi)) +
+           "' class='chance'/>";
+  std::vector<LegendEntry> entries;
+  for (const Series& s : shown) {
+    const std::string color = html::escape(s.color);
+    std::string d;
+    bool pen_down = false;
     for (size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.y[i]) || (log_y && s.y[i] <= 0)) continue;
-      x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
-    }
-  std::string out = frame(title, xlabel, ylabel);
-  if (!std::isfinite(x0)) return out + "<text x='320' y='150' text-anchor='middle'>no data</text></svg>";
-  if (x1 == x0) x1 = x0 + 1;
-  if (log_y) y0 = std::pow(10, std::floor(std::log10(y0))), y1 = std::pow(10, std::ceil(std::log10(y1)));
-  else y0 = std::min(0.0, y0), y1 = y1 + 0.05 * (y1 - y0 + 1e-12);
-  if (y1 == y0) y1 = y0 + 1;
-  auto X = [&](double x) { return kL + (x - x0) / (x1 - x0) * (kW - kL - kR); };
-  auto Y = [&](double y) {
-    const double t = log_y ? (std::log10(y) - std::log10(y0)) / (std::log10(y1) - std::log10(y0)) : (y - y0) / (y1 - y0);
-    return kH - kB - t * (kH - kT - kB);
-  };
-  out += "<rect x='" + fmt("%.1f", kL) + "' y='" + fmt("%.1f", kT) + "' width='" + fmt("%.1f", kW - kL - kR) +
-         "' height='" + fmt("%.1f", kH - kT - kB) + "' class='plot'/>";
-  std::vector<double> yt;
-  if (log_y) yt = log_ticks(y0, y1);
-  else for (int i = 0; i <= 4; ++i) yt.push_back(y0 + (y1 - y0) * i / 4);
-  for (double t : yt)
-    out += "<line x1='" + fmt("%.1f", kL) + "' x2='" + fmt("%.1f", kW - kR) + "' y1='" + fmt("%.1f", Y(t)) + "' y2='" +
-           fmt("%.1f", Y(t)) + "' class='grid'/><text x='" + fmt("%.1f", kL - 4) + "' y='" + fmt("%.1f", Y(t) + 4) +
-           "' text-anchor='end' class='tick'>" + tick_label(t) + "</text>";
-  for (int i = 0; i <= 4; ++i) {
-    const double t = x0 + (x1 - x0) * i / 4;
-    out += "<text x='" + fmt("%.1f", X(t)) + "' y='" + fmt("%.1f", kH - kB + 16) + "' text-anchor='middle' class='tick'>" +
-           tick_label(std::round(t * 100) / 100) + "</text>";
-  }
-  for (size_t k = 0; k < series.size(); ++k) {
-    const Series s = downsample(series[k], 800);
-    std::string pts;
-    for (size_t i = 0; i < s.x.size(); ++i)
-      if (std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0)) pts += fmt("%.1f,", X(s.x[i])) + fmt("%.1f ", Y(s.y[i]));
-    out += "<polyline fill='none' stroke='" + s.color + "' stroke-width='1.6'" + (s.dashed ? " stroke-dasharray='5 3'" : "") +
-           " points='" + pts + "'/>";
-    if (s.markers)
-      for (size_t i = 0; i < s.x.size(); ++i)
-        if (std::isfinite(s.y[i]) && (!log_y || s.y[i] > 0))
-          out += "<circle cx='" + fmt("%.1f", X(s.x[i])) + "' cy='" + fmt("%.1f", Y(s.y[i])) + "' r='3' fill='" + s.color + "'/>";
-    const double ly = kT + 14 + 16 * static_cast<double>(k);
-    out += "<line x1='" + fmt("%.0f", kW - kR + 10) + "' x2='" + fmt("%.0f", kW - kR + 28) + "' y1='" + fmt("%.0f", ly - 4) +
-           "' y2='" + fmt("%.0f", ly - 4) + "' stroke='" + s.color + "' stroke-width='2'" +
-           (s.dashed ? " stroke-dasharray='5 3'" : "") + "/><text x='" + fmt("%.0f", kW - kR + 32) + "' y='" +
-           fmt("%.0f", ly) + "' class='legend'>" + html_escape(s.name) + "</text>";
-  }
-  return out + "</svg>";
-}
-
-std::string bar_chart(const std::string& title, const std::string& ylabel, const std::vector<std::string>& categories,
-                      const std::vector<BarGroup>& groups, const char* format, double label_scale) {
-  double lo = std::numeric_limits<double>::infinity(), hi = 0;
-  for (const BarGroup& g : groups)
-    for (double v : g.values)
-      if (v > 0 && std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  std::string out = frame(title, "stage (input side → head)", ylabel);
-  if (!(hi > 0)) return out + "<text x='320' y='150' text-anchor='middle'>no data</text></svg>";
-  const double y0 = std::pow(10, std::floor(std::log10(lo))), y1 = std::pow(10, std::ceil(std::log10(hi)) + 0.0);
-  const double top = y1 == y0 ? y1 * 10 : y1;
-  auto Y = [&](double v) { return kH - kB - (std::log10(v) - std::log10(y0)) / (std::log10(top) - std::log10(y0)) * (kH - kT - kB); };
-  for (double t : log_ticks(y0, top))
-    out += "<line x1='" + fmt("%.1f", kL) + "' x2='" + fmt("%.1f", kW - kR) + "' y1='" + fmt("%.1f", Y(t)) + "' y2='" +
-           fmt("%.1f", Y(t)) + "' class='grid'/><text x='" + fmt("%.1f", kL - 4) + "' y='" + fmt("%.1f", Y(t) + 4) +
-           "' text-anchor='end' class='tick'>" + tick_label(t) + "</text>";
-  const double slot = (kW - kL - kR) / static_cast<double>(categories.size());
-  const double bw = slot * 0.8 / static_cast<double>(groups.size());
-  for (size_t c = 0; c < categories.size(); ++c) {
-    out += "<text x='" + fmt("%.1f", kL + slot * (static_cast<double>(c) + 0.5)) + "' y='" + fmt("%.1f", kH - kB + 16) +
-           "' text-anchor='middle' class='tick'>" + html_escape(categories[c]) + "</text>";
-    for (size_t g = 0; g < groups.size(); ++g) {
-      const double v = c < groups[g].values.size() ? groups[g].values[c] : 0;
-      const double x = kL + slot * static_cast<double>(c) + slot * 0.1 + bw * static_cast<double>(g);
-      if (!(v > 0) || !std::isfinite(v)) {
-        out += "<text x='" + fmt("%.1f", x + bw / 2) + "' y='" + fmt("%.1f", kH - kB - 4) +
-               "' text-anchor='middle' class='tick'>0</text>";
+      if (!usable(s.y[i], c.log_y)) {
+        pen_down = false;
         continue;
       }
-      const double y = Y(v);
-      out += "<rect x='" + fmt("%.1f", x) + "' y='" + fmt("%.1f", y) + "' width='" + fmt("%.1f", bw - 2) + "' height='" +
-             fmt("%.1f", kH - kB - y) + "' fill='" + groups[g].color + "'><title>" + html_escape(groups[g].name) + "</title></rect>";
-      out += "<text x='" + fmt("%.1f", x + bw / 2) + "' y='" + fmt("%.1f", y - 3) + "' text-anchor='middle' class='value'>" +
-             fmt(format, v * label_scale) + "</text>";
+      d.append(pen_down ? " " : "M").append(f1(px(s.x[i]))).append(",").append(f1(py(s.y[i])));
+      pen_down = true;
     }
+    if (!d.empty())
+      out += "<path d='" + d + "' fill='none' stroke='" + color + "' stroke-width='" + f1(s.width) +
+             "' stroke-linejoin='round'" + (s.dashed ? " stroke-dasharray='5 3'" : "") +
+             (s.opacity < 1 ? " stroke-opacity='" + html::num("%.2f", s.opacity) + "'" : "") + "/>";
+    if (s.markers && s.x.size() <= 300)
+      for (size_t i = 0; i < s.x.size(); ++i)
+        if (usable(s.y[i], c.log_y))
+          out += "<circle cx='" + f1(px(s.x[i])) + "' cy='" + f1(py(s.y[i])) + "' r='2.8' fill='" + color + "'/>";
+    if (!s.name.empty())
+      entries.push_back({s.name, s.color,
+                         s.markers ? LegendEntry::Mark::Dot : (s.dashed ? LegendEntry::Mark::Dashed : LegendEntry::Mark::Line)});
   }
-  for (size_t g = 0; g < groups.size() && groups.size() > 1; ++g) {
-    const double ly = kT + 14 + 16 * static_cast<double>(g);
-    out += "<rect x='" + fmt("%.0f", kW - kR + 10) + "' y='" + fmt("%.0f", ly - 10) + "' width='14' height='10' fill='" +
-           groups[g].color + "'/><text x='" + fmt("%.0f", kW - kR + 28) + "' y='" + fmt("%.0f", ly) + "' class='legend'>" +
-           html_escape(groups[g].name) + "</text>";
-  }
-  return out + "</svg>";
+  if (entries.size() > 1 || l.right >= 100) out += legend(l, entries);
+  return out + close_svg();
 }
 
-std::string heatmap(const std::string& title, const std::vector<std::string>& rows, const std::vector<std::string>& cols,
-                    const std::vector<std::vector<double>>& values) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const auto& r : values)
-    for (double v : r)
-      if (v > 0 && std::isfinite(v)) lo = std::min(lo, std::log10(v)), hi = std::max(hi, std::log10(v));
-  std::string out = frame(title, "epoch", "stage");
-  if (!std::isfinite(lo)) return out + "<text x='320' y='150' text-anchor='middle'>no data</text></svg>";
-  if (hi == lo) hi = lo + 1;
-  const double cw = (kW - kL - kR) / std::max<double>(1, static_cast<double>(cols.size()));
-  const double ch = (kH - kT - kB) / std::max<double>(1, static_cast<double>(rows.size()));
-  auto color = [&](double l) {  // viridis-like ramp from dark blue to yellow
-    const double t = std::clamp((l - lo) / (hi - lo), 0.0, 1.0);
-    const int r = static_cast<int>(68 + t * (253 - 68)), g = static_cast<int>(1 + t * (231 - 1)), b = static_cast<int>(84 + t * (37 - 84));
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", r, g, b);
-    return std::string(buf);
-  };
-  for (size_t r = 0; r < rows.size(); ++r) {
-    out += "<text x='" + fmt("%.1f", kL - 4) + "' y='" + fmt("%.1f", kT + ch * (static_cast<double>(r) + 0.5) + 4) +
-           "' text-anchor='end' class='tick'>" + html_escape(rows[r]) + "</text>";
-    for (size_t c = 0; c < cols.size(); ++c) {
-      const double v = r < values.size() && c < values[r].size() ? values[r][c] : NAN;
-      const bool ok = v > 0 && std::isfinite(v);
-      out += "<rect x='" + fmt("%.1f", kL + cw * static_cast<double>(c)) + "' y='" + fmt("%.1f", kT + ch * static_cast<double>(r)) +
-             "' width='" + fmt("%.1f", cw - 1) + "' height='" + fmt("%.1f", ch - 1) + "' fill='" +
-             (ok ? color(std::log10(v)) : std::string("#ccc")) + "'><title>" + html_escape(rows[r]) + ", epoch " +
-             html_escape(cols[c]) + ": " + (ok ? fmt("%.3g", v) : std::string("n/a")) + "</title></rect>";
-      if (cw > 34 && ok)
-        out += "<text x='" + fmt("%.1f", kL + cw * (static_cast<double>(c) + 0.5)) + "' y='" +
-               fmt("%.1f", kT + ch * (static_cast<double>(r) + 0.5) + 4) + "' text-anchor='middle' class='cell'>" +
-               fmt("%.2g", v) + "</text>";
+std::string bar_chart(const BarChart& c) {
+  const Layout& l = c.layout;
+  double lo = kInf, hi = 0;
+  for (const BarGroup& g : c.groups)
+    for (double v : g.values)
+      if (usable(v, true)) lo = std::min(lo, v), hi = std::max(hi, v);
+  std::string out = open_svg(l, c.title) + axis_labels(l, c.xlabel, c.ylabel);
+  if (!(hi > 0) || c.categories.empty()) return out + plot_frame(l) + no_data(l) + close_svg();
+  Scale ys = nice_log(lo, hi);
+  const bool rotated = c.groups.size() > 1;
+  const double headroom = !c.label ? 4 : rotated ? 46 : 16;
+  // Room above the tallest bar for its label: stretch the top just enough (ticks stay at powers of ten).
+  const double need = std::min(0.5, headroom / l.plot_h());
+  if (1 - ys.frac(hi) < need) ys.hi = ys.lo * std::pow(hi / ys.lo, 1 / (1 - need));
+  auto py = [&](double v) { return l.top + l.plot_h() * (1 - ys.frac(v)); };
+  out += plot_frame(l) + y_axis(l, ys);
+  const double slot = l.plot_w() / static_cast<double>(c.categories.size());
+  const double bw = slot * 0.78 / static_cast<double>(std::max<size_t>(1, c.groups.size()));
+  const double base = l.top + l.plot_h();
+  for (size_t k = 0; k < c.categories.size(); ++k) {
+    const double sx = l.left + slot * static_cast<double>(k);
+    out += "<text x='" + f1(sx + slot / 2) + "' y='" + f1(base + 17) + "' class='tick' text-anchor='middle'>" +
+           html::escape(c.categories[k]) + "</text>";
+    for (size_t g = 0; g < c.groups.size(); ++g) {
+      const double v = k < c.groups[g].values.size() ? c.groups[g].values[k] : std::nan("");
+      const double x = sx + slot * 0.11 + bw * static_cast<double>(g);
+      const double cx = x + bw / 2;
+      const std::string text = c.label ? html::escape(std::isfinite(v) && v <= 0 ? "0" : c.label(v)) : "";
+      double top = base;
+      if (usable(v, true)) {
+        top = py(v);
+        out += "<rect x='" + f1(x + 0.5) + "' y='" + f1(top) + "' width='" + f1(bw - 1) + "' height='" + f1(base - top) +
+               "' fill='" + html::escape(c.groups[g].color) + "'><title>" + html::escape(c.groups[g].name) + " · " +
+               html::escape(c.categories[k]) + ": " + text + "</title></rect>";
+      }
+      if (text.empty()) continue;
+      if (rotated)
+        out += "<text transform='translate(" + f1(cx + 3) + " " + f1(top - 4) + ") rotate(-90)' class='value'>" + text + "</text>";
+      else
+        out += "<text x='" + f1(cx) + "' y='" + f1(top - 4) + "' class='value' text-anchor='middle'>" + text + "</text>";
     }
   }
-  for (size_t c = 0; c < cols.size(); ++c)
-    out += "<text x='" + fmt("%.1f", kL + cw * (static_cast<double>(c) + 0.5)) + "' y='" + fmt("%.1f", kH - kB + 16) +
-           "' text-anchor='middle' class='tick'>" + html_escape(cols[c]) + "</text>";
-  for (int i = 0; i <= 10; ++i) {  // legend: log10 colour scale
-    const double l = lo + (hi - lo) * i / 10;
-    out += "<rect x='" + fmt("%.0f", kW - kR + 20) + "' y='" + fmt("%.1f", kH - kB - 18 * (i + 1) * 0.9) +
-           "' width='16' height='16' fill='" + color(l) + "'/>";
-    if (i % 5 == 0)
-      out += "<text x='" + fmt("%.0f", kW - kR + 40) + "' y='" + fmt("%.1f", kH - kB - 18 * (i + 1) * 0.9 + 12) +
-             "' class='tick'>1e" + fmt("%.1f", l) + "</text>";
+  std::vector<LegendEntry> entries;
+  for (const BarGroup& g : c.groups) entries.push_back({g.name, g.color, LegendEntry::Mark::Box});
+  if (entries.size() > 1) out += legend(l, entries);
+  return out + close_svg();
+}
+
+std::optional<std::pair<double, double>> log10_range(const std::vector<std::vector<double>>& values) {
+  double lo = kInf, hi = -kInf;
+  for (const auto& row : values)
+    for (double v : row)
+      if (usable(v, true)) lo = std::min(lo, std::log10(v)), hi = std::max(hi, std::log10(v));
+  if (!std::isfinite(lo)) return std::nullopt;
+  return std::make_pair(lo, hi);
+}
+
+std::vector<std::vector<HeatCell>> heat_cells(const Heatmap& h) {
+  const auto range = h.range ? h.range : log10_range(h.values);
+  std::vector<std::vector<HeatCell>> cells(h.rows.size());
+  for (size_t r = 0; r < h.rows.size(); ++r)
+    for (size_t c = 0; c < h.cols.size(); ++c) {
+      const double v = r < h.values.size() && c < h.values[r].size() ? h.values[r][c] : std::nan("");
+      const bool ok = usable(v, true) && range;
+      const double span = range && range->second > range->first ? range->second - range->first : 1.0;
+      cells[r].push_back({v, ok ? viridis((std::log10(v) - range->first) / span) : std::string("#d0d0d0"), ok});
+    }
+  return cells;
+}
+
+std::string heatmap(const Heatmap& h) {
+  Layout l = h.layout;
+  std::string out = open_svg(l, h.title) + axis_labels(l, h.xlabel, h.ylabel);
+  const auto range = h.range ? h.range : log10_range(h.values);
+  if (!range || h.rows.empty() || h.cols.empty()) return out + plot_frame(l) + no_data(l) + close_svg();
+  const auto cells = heat_cells(h);
+  const double cw = l.plot_w() / static_cast<double>(h.cols.size());
+  const double ch = l.plot_h() / static_cast<double>(h.rows.size());
+  const double span = range->second > range->first ? range->second - range->first : 1.0;
+  for (size_t r = 0; r < h.rows.size(); ++r) {
+    const double y = l.top + ch * static_cast<double>(r);
+    out += "<text x='" + f1(l.left - 6) + "' y='" + f1(y + ch / 2 + 3.5) + "' class='tick' text-anchor='end'>" +
+           html::escape(h.rows[r]) + "</text>";
+    for (size_t c = 0; c < h.cols.size(); ++c) {
+      const HeatCell& cell = cells[r][c];
+      const double x = l.left + cw * static_cast<double>(c);
+      const std::string value = cell.valid ? html::num("%.3g", cell.value) : std::isfinite(cell.value) ? "0" : "n/a";
+      out += "<rect x='" + f1(x) + "' y='" + f1(y) + "' width='" + f1(std::max(0.5, cw - 1)) + "' height='" +
+             f1(std::max(0.5, ch - 1)) + "' fill='" + cell.color + "'><title>" + html::escape(h.rows[r]) + ", " +
+             html::escape(h.xlabel) + " " + html::escape(h.cols[c]) + ": " + value + "</title></rect>";
+      if (cw >= 40 && ch >= 16) {
+        const bool light = cell.valid && (std::log10(cell.value) - range->first) / span > 0.62;
+        out += "<text x='" + f1(x + cw / 2) + "' y='" + f1(y + ch / 2 + 3.5) + "' class='cell' text-anchor='middle'" +
+               (light || !cell.valid ? " fill='#222'" : "") + ">" + (cell.valid ? html::num("%.2g", cell.value) : value) +
+               "</text>";
+      }
+    }
   }
-  out += "<text x='" + fmt("%.0f", kW - kR + 20) + "' y='" + fmt("%.0f", kT - 4) + "' class='tick'>‖g‖ (log10)</text>";
-  return out + "</svg>";
+  // Column labels, thinned so that they stay at least 26 units apart.
+  const size_t every = static_cast<size_t>(std::ceil(26.0 / cw));
+  for (size_t c = 0; c < h.cols.size(); c += std::max<size_t>(1, every))
+    out += "<text x='" + f1(l.left + cw * (static_cast<double>(c) + 0.5)) + "' y='" + f1(l.top + l.plot_h() + 17) +
+           "' class='tick' text-anchor='middle'>" + html::escape(h.cols[c]) + "</text>";
+  // Legend: a vertical colour bar with ticks at whole powers of ten (or the ends within one decade).
+  const double bx = l.left + l.plot_w() + 18, bh = l.plot_h() - 18, by = l.top + 18;
+  out += "<text x='" + f1(bx) + "' y='" + f1(l.top + 6) + "' class='legend'>" + html::escape(h.value_name) + " (log)</text>";
+  constexpr int kSteps = 40;
+  for (int i = 0; i < kSteps; ++i)
+    out += "<rect x='" + f1(bx) + "' y='" + f1(by + bh * (1 - (i + 1.0) / kSteps)) + "' width='14' height='" +
+           f1(bh / kSteps + 0.6) + "' fill='" + viridis((i + 0.5) / kSteps) + "'/>";
+  std::vector<double> ticks;
+  for (double e = std::ceil(range->first - 1e-9); e <= range->second + 1e-9; e += 1) ticks.push_back(e);
+  if (ticks.size() < 2) ticks = {range->first, range->second};
+  for (double e : ticks) {
+    const double ty = by + bh * (1 - (e - range->first) / span);
+    const double v = std::pow(10.0, e);
+    const bool whole = std::abs(e - std::round(e)) < 1e-9;
+    out += "<line x1='" + f1(bx + 14) + "' x2='" + f1(bx + 18) + "' y1='" + f1(ty) + "' y2='" + f1(ty) +
+           "' class='axisline'/><text x='" + f1(bx + 21) + "' y='" + f1(ty + 3.5) + "' class='tick'>" +
+           (whole ? tick_markup(v, true) : html::num("%.2g", v)) + "</text>";
+  }
+  return out + "<rect x='" + f1(bx) + "' y='" + f1(by) + "' width='14' height='" + f1(bh) + "' class='barframe'/>" + close_svg();
 }
 
 }  // namespace cxr::svg

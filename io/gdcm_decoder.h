@@ -1,0 +1,27 @@
+// JPEG 2000 pixel data through GDCM, the DICOM library under ITK's DICOM reader (DCMTK has no
+// JPEG 2000 codec). GDCM is called directly rather than through itk::GDCMImageIO because that
+// class rescales the values and inverts MONOCHROME1 on its own; here only the decoding is
+// borrowed and cxrtune's own display pipeline (voi_transform.h) does the rest.
+// Built when CXRTUNE_WITH_ITK is on and GDCM is found (CXRTUNE_HAVE_GDCM); otherwise
+// `gdcm_available()` is false and decode_with_gdcm throws a UsageError saying so.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cxr {
+
+struct StoredPixels {
+  int64_t width = 0, height = 0;
+  int bits_stored = 0;
+  bool is_signed = false;
+  std::vector<int32_t> values;  // height × width stored values, masked to bits_stored and sign-extended
+};
+
+bool gdcm_available();
+
+// Decodes the single frame of a greyscale DICOM file. UsageError naming the file when GDCM
+// cannot read or decode it, or when it is not one greyscale frame of at most 16 bits.
+StoredPixels decode_with_gdcm(const std::string& path);
+
+}  // namespace cxr

@@ -1,0 +1,180 @@
+// Figures and texts across runs: what moved (weight change), what pushed it (first-batch
+// gradient norms), the loss of several runs overlaid, the summary table and the narrative.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "reports/figures.h"
+#include "reports/health.h"
+#include "reports/html.h"
+#include "reports/svg_chart.h"
+
+namespace cxr::report {
+namespace {
+
+std::string env_value(const RunData& r, const std::string& key) {
+  for (const auto& [k, v] : r.environment)
+    if (k == key) return v;
+  return "–";
+}
+
+double first_grad(const RunData& r, const std::string& stage) {
+  const int k = r.stage_index(stage);
+  return r.steps.empty() || k < 0 ? std::nan("") : r.steps.front().grad[static_cast<size_t>(k)];
+}
+
+double change_of(const RunData& r, const std::string& stage) {
+  const auto it = r.weight_change.find(stage);
+  return it == r.weight_change.end() ? std::nan("") : it->second;
+}
+
+svg::BarChart stage_bars(const std::vector<RunData>& runs, const std::vector<std::string>& stages) {
+  svg::BarChart c;
+  c.categories = stages;
+  c.xlabel = "stage (input side → head)";
+  c.layout.right = runs.size() > 1 ? 150 : 20;
+  return c;
+}
+
+}  // namespace
+
+std::vector<std::string> all_stages(const std::vector<RunData>& runs) {
+  std::vector<std::string> out;
+  for (const RunData& r : runs)
+    for (const auto& s : r.stages)
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  return out;
+}
+
+std::string summary_table(const std::vector<RunData>& runs, const std::vector<std::vector<Finding>>& health) {
+  html::Table t{{"run", "model", "weights", "backend", "steps", "epochs", "last val loss", "best val AUROC",
+                 "health findings"},
+                {},
+                true,
+                "",
+                "text"};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunData& r = runs[i];
+    double best = std::nan("");
+    int64_t best_epoch = -1;
+    double last_loss = std::nan("");
+    for (const EpochRow& e : r.epochs) {
+      if (e.has_val) last_loss = e.val_loss;
+      if (std::isfinite(e.val_auroc) && !(e.val_auroc <= best)) best = e.val_auroc, best_epoch = e.epoch;
+    }
+    size_t warnings = 0;
+    for (const Finding& f : health[i]) warnings += f.kind != "frozen";
+    t.rows.push_back({r.name, env_value(r, "arch"), env_value(r, "weights"), env_value(r, "backend"),
+                      std::to_string(r.steps.size()), std::to_string(r.epochs.size()), html::num("%.4f", last_loss),
+                      std::isfinite(best) ? html::num("%.4f", best) + " (epoch " + std::to_string(best_epoch) + ")" : "–",
+                      warnings ? std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "") : "none"});
+  }
+  return html::table(t);
+}
+
+std::string story(const std::vector<RunData>& runs) {
+  std::string out;
+  for (const RunData& r : runs) {
+    if (r.weight_change.empty() || r.stages.size() < 2) continue;
+    const std::string& head = r.stages.back();
+    std::string first;  // the first stage that moved at all
+    std::vector<std::string> frozen;
+    for (const auto& s : r.stages) {
+      const double v = change_of(r, s);
+      if (v == 0) frozen.push_back(s);
+      else if (first.empty() && std::isfinite(v) && s != head) first = s;
+    }
+    std::string line = "<li><b>" + html::escape(r.name) + "</b>: ";
+    if (!first.empty()) {
+      const double a = change_of(r, first), b = change_of(r, head);
+      line += html::escape(first) + " moved " + html::escape(html::percent(a)) + ", " + html::escape(head) + " " +
+              html::escape(html::percent(b));
+      if (a > 0 && b > 0) line += " — " + html::escape(html::num(b / a >= 10 ? "%.0f" : "%.1f", b / a)) + "× more";
+      const double ga = first_grad(r, first), gb = first_grad(r, head);
+      if (std::isfinite(ga) && std::isfinite(gb))
+        line += "; on the first batch their gradient norms were " + html::escape(html::num(ga)) + " and " +
+                html::escape(html::num(gb));
+      line += ".";
+    }
+    if (!frozen.empty()) {
+      line += " Frozen (weight change 0):";
+      for (const auto& f : frozen) line.append(" ").append(html::escape(f));
+      line += ".";
+    }
+    out += line + "</li>";
+  }
+  return out.empty() ? "" : "<ul class='story'>" + out + "</ul>";
+}
+
+std::string weight_change_figure(const std::vector<RunData>& runs) {
+  const auto stages = all_stages(runs);
+  svg::BarChart c = stage_bars(runs, stages);
+  c.title = "Relative weight change per stage";
+  c.ylabel = "‖W_final − W_init‖ / ‖W_init‖, % (log)";
+  c.label = [](double v) { return html::num(v >= 0.1 ? "%.2f" : "%.2g", v) + " %"; };
+  html::Table t{{"run"}, {}, true, "relative weight change, percent"};
+  for (const auto& s : stages) t.header.push_back(s);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    svg::BarGroup g{runs[i].name, {}, run_color(i)};
+    std::vector<std::string> row{runs[i].name};
+    for (const auto& s : stages) {
+      g.values.push_back(100 * change_of(runs[i], s));
+      row.push_back(html::percent(change_of(runs[i], s)));
+    }
+    c.groups.push_back(std::move(g));
+    t.rows.push_back(std::move(row));
+  }
+  return html::figure(svg::bar_chart(c), "Weight change as numbers", t,
+                      "How far each stage's weights moved from where they started. Frozen stages show 0.");
+}
+
+std::string first_batch_figure(const std::vector<RunData>& runs) {
+  const auto stages = all_stages(runs);
+  svg::BarChart c = stage_bars(runs, stages);
+  c.title = "Gradient norm per stage, first batch";
+  c.ylabel = "‖g‖₂ at step 0 (log)";
+  c.label = [](double v) { return html::num("%.3g", v); };
+  html::Table t{{"run"}, {}, true, "L2 norm of the stage's gradient at step 0"};
+  for (const auto& s : stages) t.header.push_back(s);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    svg::BarGroup g{runs[i].name, {}, run_color(i)};
+    std::vector<std::string> row{runs[i].name};
+    for (const auto& s : stages) g.values.push_back(first_grad(runs[i], s)), row.push_back(html::num(first_grad(runs[i], s)));
+    c.groups.push_back(std::move(g));
+    t.rows.push_back(std::move(row));
+  }
+  return html::figure(svg::bar_chart(c), "First-batch gradient norms as numbers", t,
+                      "Every stage receives a gradient from the first step; its size grows towards the head.");
+}
+
+std::string loss_overlay_figure(const std::vector<RunData>& runs) {
+  svg::LineChart c;
+  c.title = "Loss of all runs (train: smoothed per step; val: per epoch)";
+  c.xlabel = "optimizer step";
+  c.ylabel = "loss";
+  c.include_zero = true;
+  html::Table t{{"run", "epoch", "train loss", "val loss", "val AUROC"}, {}, true, "per epoch"};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunData& r = runs[i];
+    svg::Series train{r.name + " train", {}, {}, run_color(i), false, false, 2.0};
+    std::vector<double> loss;
+    std::map<int64_t, double> end;
+    for (const StepRow& s : r.steps) {
+      train.x.push_back(static_cast<double>(s.step)), loss.push_back(s.loss);
+      end[s.epoch] = static_cast<double>(s.step);
+    }
+    train.y = smoothed(loss, smoothing_span(loss.size()));
+    svg::Series val{r.name + " val", {}, {}, run_color(i), true, true, 1.6};
+    for (const EpochRow& e : r.epochs) {
+      if (e.has_val && end.count(e.epoch)) val.x.push_back(end[e.epoch]), val.y.push_back(e.val_loss);
+      t.rows.push_back({r.name, std::to_string(e.epoch), html::num("%.4f", e.train_loss), html::num("%.4f", e.val_loss),
+                        html::num("%.4f", e.val_auroc)});
+    }
+    c.series.push_back(std::move(train));
+    if (!val.x.empty()) c.series.push_back(std::move(val));
+  }
+  c.layout.right = 190;
+  return html::figure(svg::line_chart(c), "Loss of all runs as numbers", t);
+}
+
+}  // namespace cxr::report
