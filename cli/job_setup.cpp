@@ -88,6 +88,7 @@ LoaderConfig loader_config(const Recipe& r, bool training) {
   c.seed = static_cast<uint64_t>(r.train.seed);
   c.workers = static_cast<int>(std::max<int64_t>(1, r.data.workers));
   c.cache = r.data.cache == "memory";
+  if (r.data.cache == "disk") c.disk_cache_dir = r.data.cache_dir.value_or(default_disk_cache_dir());
   c.skip_bad_files = r.data.on_bad_file == "skip";
   return c;
 }

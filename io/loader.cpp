@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "engine/errors.h"
@@ -16,13 +17,20 @@ Loader::Loader(Dataset dataset, LoaderConfig config) : dataset_(std::move(datase
   if (c_.batch_size < 1) throw UsageError("loader: batch size must be >= 1");
   c_.workers = std::max(1, c_.workers);
   c_.prefetch = std::max(1, c_.prefetch);
+  if (!c_.disk_cache_dir.empty()) disk_cache_ = std::make_unique<DiskCache>(c_.disk_cache_dir, working_size(c_.transform));
   if (c_.skip_bad_files) {
     // Decode everything once: unreadable files are named once and dropped before batching.
     std::vector<Sample> good;
     for (size_t i = 0; i < dataset_.samples.size(); ++i) {
       try {
-        Image img = read_image(dataset_.samples[i].path);
-        if (c_.cache) cache_[good.size()] = std::make_shared<const Image>(working_image(img, c_.transform));
+        const std::string& path = dataset_.samples[i].path;
+        // A disk-cached image was readable when it was cached (and the file is unchanged).
+        std::optional<Image> img = disk_cache_ ? disk_cache_->get(path) : std::nullopt;
+        if (!img) {
+          img = working_image(read_image(path), c_.transform);
+          if (disk_cache_) disk_cache_->put(path, *img);
+        }
+        if (c_.cache) cache_[good.size()] = std::make_shared<const Image>(std::move(*img));
         good.push_back(dataset_.samples[i]);
       } catch (const UsageError& e) {
         std::fprintf(stderr, "skipping %s\n", e.what());
@@ -81,7 +89,11 @@ Image Loader::load(size_t sample) {
     auto it = cache_.find(sample);
     if (it != cache_.end()) return *it->second;
   }
-  Image img = working_image(read_image(dataset_.samples[sample].path), c_.transform);
+  const std::string& path = dataset_.samples[sample].path;
+  std::optional<Image> cached = disk_cache_ ? disk_cache_->get(path) : std::nullopt;
+  if (cached) return std::move(*cached);
+  Image img = working_image(read_image(path), c_.transform);
+  if (disk_cache_) disk_cache_->put(path, img);
   if (c_.cache) {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     cache_[sample] = std::make_shared<const Image>(img);

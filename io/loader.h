@@ -3,8 +3,8 @@
 // most `prefetch` batches ahead. The order is fixed by (seed, epoch) — shuffled or ImageFolder
 // order — and augmentation randomness by (seed, epoch, sample), so a resumed run sees the same
 // batches. Training drops the last partial batch; evaluation keeps it. Optionally the working
-// images (already resized) are cached in memory after the first decode, so later epochs skip
-// DICOM decoding. on_bad_file skip: every file is decoded once up front, unreadable ones are
+// images (already resized) are cached in memory or on disk (io/disk_cache.h) after the first
+// decode, so later epochs (and, on disk, later runs) skip DICOM decoding. on_bad_file skip: every file is decoded once up front, unreadable ones are
 // named once and left out; fail: the first unreadable file stops the run with its name.
 #pragma once
 #include <condition_variable>
@@ -13,12 +13,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/tensor.h"
 #include "engine/trainer.h"
 #include "io/dataset.h"
+#include "io/disk_cache.h"
 #include "io/image.h"
 #include "io/transforms.h"
 
@@ -32,7 +34,8 @@ struct LoaderConfig {
   uint64_t seed = 0;
   int workers = 1;
   int prefetch = 2;
-  bool cache = false;
+  bool cache = false;              // in memory
+  std::string disk_cache_dir;      // non-empty: on disk, here
   bool skip_bad_files = false;
 };
 
@@ -73,6 +76,7 @@ class Loader final : public BatchSource {
   int64_t current_slot_ = -1;
   std::mutex cache_mutex_;
   std::map<size_t, std::shared_ptr<const Image>> cache_;
+  std::unique_ptr<DiskCache> disk_cache_;
 };
 
 }  // namespace cxr

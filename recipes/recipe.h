@@ -25,7 +25,8 @@ struct DataRecipe {
   bool hflip = false;            // standard augmentation only; off: the heart is on one side
   bool shuffle = true;
   int64_t workers = 1;
-  std::string cache = "none";    // none | memory
+  std::string cache = "none";    // none | memory | disk
+  std::optional<std::string> cache_dir;  // disk cache folder; unset: ~/.cache/cxrtune/images
   std::string on_bad_file = "fail";  // fail | skip
   double val_split = 0.0;        // > 0: validation is this seeded fraction of train (val ignored)
 };

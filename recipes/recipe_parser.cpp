@@ -244,7 +244,8 @@ Recipe parse(YAML::Node root, Source& src) {
     d.hflip = s.boolean("hflip", d.hflip);
     d.shuffle = s.boolean("shuffle", d.shuffle);
     d.workers = s.integer("workers", d.workers, 0, 64);
-    d.cache = s.str("cache", d.cache, {"none", "memory"});
+    d.cache = s.str("cache", d.cache, {"none", "memory", "disk"});
+    d.cache_dir = s.opt_str("cache_dir", d.cache_dir);
     d.on_bad_file = s.str("on_bad_file", d.on_bad_file, {"fail", "skip"});
     d.val_split = s.number("val_split", d.val_split, 0.0, 0.9);
     s.finish();

@@ -40,6 +40,8 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "shuffle" << YAML::Value << d.shuffle;
   e << YAML::Key << "workers" << YAML::Value << d.workers;
   e << YAML::Key << "cache" << YAML::Value << d.cache;
+  e << YAML::Key << "cache_dir" << YAML::Value;
+  if (d.cache_dir) e << *d.cache_dir; else e << YAML::Null;
   e << YAML::Key << "on_bad_file" << YAML::Value << d.on_bad_file;
   e << YAML::Key << "val_split" << YAML::Value << num(d.val_split) << YAML::EndMap;
 

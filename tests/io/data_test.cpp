@@ -1,7 +1,8 @@
 // Datasets, preprocessing and the loader on synthetic files: ImageFolder order, a seeded
 // stratified split, PNG 8/16-bit and colour-to-luma, preprocessing at size untouched,
 // augmentation that is a function of (seed, epoch, sample) only, a loader whose batches after
-// a skip equal the batches of an unbroken epoch, and the bad-file policies.
+// a skip equal the batches of an unbroken epoch, the bad-file policies, and a disk cache whose
+// batches equal decoding ones, that is really read, and that misses on damaged entries.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -179,6 +180,71 @@ TEST_F(Data, BadFilePolicies) {
   EXPECT_EQ(skip.dataset().samples.size(), 6u);
 }
 
+
+namespace {
+std::vector<std::vector<float>> one_epoch(Loader& loader, int64_t epoch) {
+  std::vector<std::vector<float>> batches;
+  loader.start_epoch(epoch, 0);
+  HostBatch b;
+  while (loader.next(b)) batches.emplace_back(b.images, b.images + b.n * 3 * 32 * 32);
+  return batches;
+}
+std::vector<fs::path> cache_entries(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  return files;
+}
+}  // namespace
+
+TEST_F(Data, DiskCacheGivesTheDecodedBatchesAndIsReallyRead) {
+  LoaderConfig c;
+  c.batch_size = 6;
+  c.transform.size = 32;
+  c.seed = 2;
+  c.workers = 2;
+  const std::string data = (root_ / "set/val").string();
+  Loader plain(scan_folder_dataset(data), c);
+  const auto expected = one_epoch(plain, 1);
+
+  c.disk_cache_dir = (root_ / "disk_cache").string();
+  {
+    Loader filling(scan_folder_dataset(data), c);  // first run: decodes and fills the cache
+    EXPECT_EQ(one_epoch(filling, 1), expected);
+  }
+  auto entries = cache_entries(c.disk_cache_dir);
+  ASSERT_EQ(entries.size(), scan_folder_dataset(data).samples.size());
+  for (const auto& e : entries)  // hashed names: no file or patient name in the cache
+    EXPECT_EQ(e.filename().string().find("NORMAL"), std::string::npos) << e;
+
+  Loader reading(scan_folder_dataset(data), c);  // a later run: every image from the cache
+  EXPECT_EQ(one_epoch(reading, 1), expected);
+
+  // Proof that entries are read: overwrite every entry's pixels with 0.5 and see them arrive.
+  for (const auto& e : entries) {
+    std::fstream f(e, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const auto bytes = static_cast<int64_t>(f.tellg());
+    const int64_t header = 24;
+    const std::vector<float> grey(static_cast<size_t>((bytes - header) / 4), 0.5f);
+    f.seekp(header);
+    f.write(reinterpret_cast<const char*>(grey.data()), static_cast<std::streamsize>(grey.size() * 4));
+  }
+  // Centre crop of a constant image: every value is (0.5 - mean) / std.
+  Loader constant(scan_folder_dataset(data), c);
+  const auto grey_batches = one_epoch(constant, 0);
+  ASSERT_FALSE(grey_batches.empty());
+  EXPECT_NEAR(grey_batches[0][0], (0.5f - 0.485f) / 0.229f, 1e-6);
+  EXPECT_NEAR(grey_batches[0][3 * 32 * 32 - 1], (0.5f - 0.406f) / 0.225f, 1e-6);
+
+  // Damaged entries (truncated, garbage) are misses: decoded again and rewritten.
+  fs::resize_file(entries[0], 10);
+  std::ofstream(entries[1], std::ios::binary | std::ios::trunc) << "not a cache entry at all";
+  for (size_t i = 2; i < entries.size(); ++i) fs::remove(entries[i]);
+  Loader repaired(scan_folder_dataset(data), c);
+  EXPECT_EQ(one_epoch(repaired, 1), expected);
+  EXPECT_EQ(cache_entries(c.disk_cache_dir).size(), entries.size());
+}
 }  // namespace
 }  // namespace cxr
 
