@@ -2,9 +2,10 @@
 // Slope/Intercept or Modality LUT Sequence) → VOI (the first window, linear as in PS3.3
 // C.11.2.1.2, or the first VOI LUT; with neither, the min–max of the modality values with
 // Pixel Padding excluded) → MONOCHROME1 inverted so bone is bright → [0, 1].
-// DCMTK decodes and renders uncompressed (implicit/explicit little, explicit big endian),
-// deflated, RLE, JPEG (baseline, extended 12-bit, lossless) and JPEG-LS; JPEG 2000 is decoded
-// by GDCM (gdcm_decoder.h) and rendered by voi_transform.h. Multi-frame, colour and non-image
+// DCMTK decodes uncompressed (implicit/explicit little, explicit big endian), deflated, RLE,
+// JPEG (baseline, extended 12-bit, lossless) and JPEG-LS; JPEG 2000 is decoded by GDCM
+// (gdcm_decoder.h). Both are rendered by voi_transform.h; DCMTK's own renderer (DicomImage)
+// renders files with a Modality LUT Sequence and serves as a cross-check in tests. Multi-frame, colour and non-image
 // objects, and unreadable, truncated or garbage files, are UsageErrors naming the file and the
 // reason. Nothing identifying is read into the result. Thread-safe.
 #pragma once
@@ -15,7 +16,8 @@
 namespace cxr {
 
 enum class DicomDecoder {
-  Auto,  // DCMTK, GDCM for JPEG 2000
+  Auto,           // DCMTK decodes, voi_transform.h renders; GDCM for JPEG 2000
+  DcmtkRenderer,  // DCMTK decodes and renders (DicomImage), as dcm2pnm does
   Gdcm,  // GDCM and cxrtune's own display pipeline for every syntax (cross-checks in tests)
 };
 

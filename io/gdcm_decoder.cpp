@@ -1,7 +1,5 @@
 #include "io/gdcm_decoder.h"
 
-#include <type_traits>
-
 #include "engine/errors.h"
 
 #ifdef CXRTUNE_HAVE_GDCM
@@ -17,7 +15,7 @@ namespace cxr {
 
 bool gdcm_available() { return false; }
 
-StoredPixels decode_with_gdcm(const std::string& path) {
+DecodedFrame decode_with_gdcm(const std::string& path) {
   throw UsageError(path + ": JPEG 2000 DICOM needs cxrtune built with CXRTUNE_WITH_ITK (GDCM)");
 }
 
@@ -28,22 +26,11 @@ namespace {
 // A header can lie: refuse sizes no chest X-ray has before allocating anything.
 constexpr int64_t kMaxPixels = int64_t{1} << 28;
 
-template <typename T>
-void widen(const std::vector<char>& raw, int bits, bool is_signed, std::vector<int32_t>& out) {
-  const auto* p = reinterpret_cast<const T*>(raw.data());
-  const uint32_t mask = bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint32_t v = static_cast<uint32_t>(static_cast<std::make_unsigned_t<T>>(p[i])) & mask;
-    if (is_signed && bits < 32 && (v >> (bits - 1)) & 1u) v |= ~mask;  // sign-extend from bits stored
-    out[i] = static_cast<int32_t>(v);
-  }
-}
-
 }  // namespace
 
 bool gdcm_available() { return true; }
 
-StoredPixels decode_with_gdcm(const std::string& path) {
+DecodedFrame decode_with_gdcm(const std::string& path) {
   // GDCM writes its warnings to std::cerr; failures reach the user as UsageErrors instead.
   static std::once_flag quiet;
   std::call_once(quiet, [] {
@@ -59,7 +46,7 @@ StoredPixels decode_with_gdcm(const std::string& path) {
   if (image.GetNumberOfDimensions() == 3 && image.GetDimension(2) > 1)
     throw UsageError(path + ": multi-frame DICOM is not a chest X-ray film");
   if (pf.GetSamplesPerPixel() != 1) throw UsageError(path + ": colour DICOM is not supported");
-  StoredPixels out;
+  DecodedFrame out;
   out.width = image.GetColumns();
   out.height = image.GetRows();
   out.bits_stored = pf.GetBitsStored();
@@ -75,13 +62,9 @@ StoredPixels decode_with_gdcm(const std::string& path) {
   const auto count = static_cast<size_t>(out.width * out.height);
   const size_t bytes = count * (eight ? 1 : 2);
   if (image.GetBufferLength() < bytes) throw UsageError(path + ": pixel data shorter than the image size");
-  std::vector<char> raw(image.GetBufferLength());
-  if (!image.GetBuffer(raw.data())) throw UsageError(path + ": GDCM cannot decode the pixel data (truncated or corrupt?)");
-  out.values.resize(count);
-  if (eight)
-    widen<uint8_t>(raw, out.bits_stored, out.is_signed, out.values);
-  else
-    widen<uint16_t>(raw, out.bits_stored, out.is_signed, out.values);
+  out.bits_allocated = eight ? 8 : 16;
+  out.bytes.resize(image.GetBufferLength());
+  if (!image.GetBuffer(out.bytes.data())) throw UsageError(path + ": GDCM cannot decode the pixel data (truncated or corrupt?)");
   return out;
 }
 

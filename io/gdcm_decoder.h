@@ -9,19 +9,26 @@
 #include <string>
 #include <vector>
 
-namespace cxr {
+#include "io/voi_transform.h"
 
-struct StoredPixels {
-  int64_t width = 0, height = 0;
-  int bits_stored = 0;
-  bool is_signed = false;
-  std::vector<int32_t> values;  // height × width stored values, masked to bits_stored and sign-extended
-};
+namespace cxr {
 
 bool gdcm_available();
 
+// One decoded frame; cells() views its bytes for voi_transform.h.
+struct DecodedFrame {
+  int64_t width = 0, height = 0;
+  int bits_allocated = 16, bits_stored = 16;
+  bool is_signed = false;
+  std::vector<char> bytes;
+
+  StoredCells cells() const {
+    return {bytes.data(), static_cast<size_t>(width * height), bits_allocated, bits_stored, is_signed};
+  }
+};
+
 // Decodes the single frame of a greyscale DICOM file. UsageError naming the file when GDCM
 // cannot read or decode it, or when it is not one greyscale frame of at most 16 bits.
-StoredPixels decode_with_gdcm(const std::string& path);
+DecodedFrame decode_with_gdcm(const std::string& path);
 
 }  // namespace cxr

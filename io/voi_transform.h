@@ -1,5 +1,5 @@
-// The display pipeline of contracts.md as plain arithmetic, for pixels that were decoded outside
-// DCMTK's renderer (the GDCM path for JPEG 2000): stored values → Rescale Slope/Intercept →
+// The display pipeline of contracts.md as plain arithmetic over decoded stored values (DCMTK's
+// decoders for most syntaxes, GDCM for JPEG 2000): stored values → Rescale Slope/Intercept →
 // VOI (a linear window, PS3.3 C.11.2.1.2, or a VOI LUT; with neither, the min–max of the
 // modality values, padding excluded, as DCMTK's setMinMaxWindow computes it) → MONOCHROME1
 // inverted → [0, 1]. Pixels inside the Pixel Padding range are left out of the min–max only;
@@ -11,6 +11,17 @@
 #include <vector>
 
 namespace cxr {
+
+// The stored pixel cells of one greyscale frame as a decoder left them (8 or 16 bits
+// allocated, host byte order). Bits above bits_stored (overlays, garbage) are ignored; signed
+// values are sign-extended from bits_stored.
+struct StoredCells {
+  const void* data = nullptr;
+  size_t count = 0;
+  int bits_allocated = 16;  // 8 or 16
+  int bits_stored = 16;     // 1 .. bits_allocated
+  bool is_signed = false;
+};
 
 struct VoiLut {
   int64_t first_mapped = 0;     // the input value that maps to entry 0 (LUT Descriptor, 2nd value)
@@ -26,13 +37,15 @@ struct DisplayParams {
   bool monochrome1 = false;
 };
 
-// Pixels are stored values (already sign-extended), row-major. Returns display values in
-// [0, 1] and the VOI that was used, as ImageFacts::voi spells it (an empty LUT counts as none).
+// Returns display values in [0, 1], row-major, and the VOI that was used, as ImageFacts::voi
+// spells it (an empty LUT counts as none). The pipeline is evaluated once per possible stored
+// value into a table of 2^bits_stored entries, then each pixel is one masked lookup: a 5-Mpixel
+// film costs two passes over its cells.
 struct DisplayResult {
   std::vector<float> pixels;
   std::string voi;
 };
-DisplayResult stored_to_display(const std::vector<int32_t>& stored, const DisplayParams& params);
+DisplayResult cells_to_display(const StoredCells& cells, const DisplayParams& params);
 
 // "window C/W" as ImageFacts::voi spells it, whichever decoder rendered the image.
 std::string window_label(double center, double width);

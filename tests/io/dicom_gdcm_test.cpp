@@ -68,11 +68,15 @@ TEST(Jpeg2000, OtherPydicomFilesDecode) {
 
 class GdcmPath : public ::testing::TestWithParam<std::string> {};
 
+// DCMTK's own renderer against cxrtune's pipeline over DCMTK's and over GDCM's decoding.
 TEST_P(GdcmPath, AgreesWithDcmtk) {
-  if (!gdcm_available()) GTEST_SKIP() << "built without GDCM";
   const fs::path file = kFiles / GetParam();
   if (!fs::exists(file)) GTEST_SKIP() << file << " absent";
-  const Image dcmtk = read_dicom(file.string());
+  const Image dcmtk = read_dicom(file.string(), DicomDecoder::DcmtkRenderer);
+  const Image ours = read_dicom(file.string());
+  EXPECT_EQ(ours.facts.voi, dcmtk.facts.voi);
+  EXPECT_LE(max_grey_difference(ours, dcmtk), 1.0) << GetParam() << " (" << dcmtk.facts.voi << ")";
+  if (!gdcm_available()) GTEST_SKIP() << "built without GDCM";
   const Image gdcm = read_dicom(file.string(), DicomDecoder::Gdcm);
   EXPECT_EQ(gdcm.facts.voi, dcmtk.facts.voi);
   EXPECT_LE(max_grey_difference(gdcm, dcmtk), 1.0) << GetParam() << " (" << dcmtk.facts.voi << ")";
@@ -98,12 +102,13 @@ TEST(PixelPadding, LeftOutOfTheMinMaxWindowByBothPaths) {
   const std::string cmd = "dcmodify -nb -i '(0028,0120)=128' -i '(0028,0121)=700' " + padded.string() + " > /dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const Image plain = read_dicom(src.string());
-  const Image dcmtk = read_dicom(padded.string());
+  const Image dcmtk = read_dicom(padded.string(), DicomDecoder::DcmtkRenderer);
   fs::remove(padded.string() + ".bak");
   ASSERT_EQ(dcmtk.facts.voi, "min-max");
   // With the darkest values declared padding the window narrows: more pixels clamp to black.
   const auto black = [](const Image& im) { return std::count_if(im.pixels.begin(), im.pixels.end(), [](float v) { return v == 0.0f; }); };
   EXPECT_GT(black(dcmtk), black(plain) + 100);
+  EXPECT_LE(max_grey_difference(read_dicom(padded.string()), dcmtk), 1.0);
   if (gdcm_available()) {
     EXPECT_LE(max_grey_difference(read_dicom(padded.string(), DicomDecoder::Gdcm), dcmtk), 1.0);
   }
@@ -119,9 +124,30 @@ TEST(VoiTransform, LinearWindowFollowsPs3_3) {
   DisplayParams p;
   p.monochrome1 = true;
   p.padding = std::make_pair(int64_t{0}, int64_t{0});
-  const DisplayResult r = stored_to_display({0, 10, 20}, p);  // padding 0 excluded: min-max 10..20
+  const std::vector<uint16_t> cells{0, 10, 20};
+  const DisplayResult r = cells_to_display({cells.data(), 3, 16, 12, false}, p);  // padding 0 excluded: min-max 10..20
   EXPECT_EQ(r.voi, "min-max");
   EXPECT_EQ(r.pixels, (std::vector<float>{1.0f, 1.0f, 0.0f}));  // inverted: the lowest value is white
+}
+
+TEST(VoiTransform, SignedCellsAreSignExtendedAndHighBitsIgnored) {
+  // 12 bits stored, signed, in 16-bit cells whose top 4 bits carry overlay garbage.
+  const std::vector<uint16_t> cells{0x0FFF, 0x0800, 0x07FF, 0xF001, 0xA000};  // -1, -2048, 2047, 1, 0
+  DisplayParams p;
+  p.slope = 2.0, p.intercept = 100.0;  // modality: -2048 → -3996, 2047 → 4194
+  const DisplayResult mm = cells_to_display({cells.data(), cells.size(), 16, 12, true}, p);
+  ASSERT_EQ(mm.voi, "min-max");
+  const double lo = -3996, hi = 4194, center = (lo + hi + 1) / 2, width = hi - lo + 1;
+  const std::vector<double> modality{98, -3996, 4194, 102, 100};
+  for (size_t i = 0; i < cells.size(); ++i)
+    EXPECT_FLOAT_EQ(mm.pixels[i], static_cast<float>(linear_window(modality[i], center, width))) << i;
+  EXPECT_EQ(mm.pixels[1], 0.0f);
+  EXPECT_EQ(mm.pixels[2], 1.0f);
+  p.window = std::make_pair(100.0, 10.0);  // a narrow window around modality 100: 98 < 100 < 102
+  const DisplayResult w = cells_to_display({cells.data(), cells.size(), 16, 12, true}, p);
+  EXPECT_LT(w.pixels[0], w.pixels[4]);
+  EXPECT_LT(w.pixels[4], w.pixels[3]);
+  EXPECT_THROW(cells_to_display({cells.data(), cells.size(), 16, 17, true}, p), UsageError);
 }
 
 TEST(Truncated, EveryEncodingIsAUsageErrorNamingTheFile) {
