@@ -97,7 +97,14 @@ BenchResult run_bench(const BenchConfig& c,
   ctx.training = true;
   std::vector<double> times;
   const int total = c.warmup + c.steps;
+  StepProfile train_profile, infer_profile;
+  const auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+  };
   for (int i = 0; i < total; ++i) {
+    ctx.profile = c.profile && i >= c.warmup ? &train_profile : nullptr;
     const auto t0 = clock::now();
     backend->write_plain(step.input(), images.data());
     backend->write_plain(step.targets(), labels.data());
@@ -113,6 +120,7 @@ BenchResult run_bench(const BenchConfig& c,
   }
   r.train_step_s = median(times);
   r.train_images_per_s = static_cast<double>(c.batch) / r.train_step_s;
+  if (c.profile) r.train_profile = make_layer_profile(net, train_profile, mean(times));
   r.peak_rss_mib = peak_rss_mib();
 
   if (c.inference) {
@@ -120,6 +128,7 @@ BenchResult run_bench(const BenchConfig& c,
     ctx.training = false;
     times.clear();
     for (int i = 0; i < total; ++i) {
+      ctx.profile = c.profile && i >= c.warmup ? &infer_profile : nullptr;
       const auto t0 = clock::now();
       backend->write_plain(step.input(), images.data());
       step.run(ctx);
@@ -129,6 +138,7 @@ BenchResult run_bench(const BenchConfig& c,
     }
     r.infer_step_s = median(times);
     r.infer_images_per_s = static_cast<double>(c.batch) / r.infer_step_s;
+    if (c.profile) r.infer_profile = make_layer_profile(net, infer_profile, mean(times));
   }
   return r;
 }

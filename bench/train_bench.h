@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "bench/layer_profile.h"
+
 namespace cxr {
 
 struct BenchConfig {
@@ -19,6 +21,7 @@ struct BenchConfig {
   int threads = 0;  // 0 = all cores
   int64_t num_classes = 2;
   bool inference = true;  // also time eval-mode forward
+  bool profile = false;   // time every layer during the measured steps
 };
 
 struct BenchResult {
@@ -28,6 +31,7 @@ struct BenchResult {
   double train_step_s = 0, infer_step_s = 0;  // medians
   double peak_rss_mib = 0;
   double first_loss = 0, last_loss = 0;
+  LayerProfile train_profile, infer_profile;  // filled with BenchConfig::profile
 };
 
 // `progress` is called after each step with (phase, step, total) so the CLI can draw a bar.

@@ -26,6 +26,7 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--dtype", config->dtype, "f32 | bf16 | f16")->capture_default_str();
   cmd->add_flag("--json", *json, "print one JSON object (contracts.md)");
+  cmd->add_flag("--profile", config->profile, "time every layer: a table of ms, GFLOP/s and share of the step");
   cmd->callback([config, json] {
     std::unique_ptr<ProgressBar> bar;
     std::string phase;
@@ -63,6 +64,12 @@ void add_bench_command(CLI::App& app) {
                   r.infer_step_s);
       std::printf("  peak RSS %.0f MiB   loss %.4f -> %.4f\n", r.peak_rss_mib, r.first_loss,
                   r.last_loss);
+    }
+    if (config->profile) {
+      // With --json the tables go to stderr so stdout stays one JSON object.
+      FILE* out = *json ? stderr : stdout;
+      std::fprintf(out, "\n%s\n", format_layer_profile(r.train_profile, "training step").c_str());
+      if (config->inference) std::fprintf(out, "%s\n", format_layer_profile(r.infer_profile, "inference").c_str());
     }
   });
 }

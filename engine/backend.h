@@ -30,6 +30,10 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
   virtual int threads() const { return 1; }
+  // The dtype layers compute in (train.precision): F32, or BF16/F16 on backends that support
+  // them. Parameters, gradients and optimizer state stay F32 plain whatever it is (master
+  // weights); activations may use it. Layers ask their backend, the engine never converts.
+  virtual DType compute_dtype() const { return DType::F32; }
   // What it runs on, for logs and reports: "onednn avx512_core_bf16", "cudnn NVIDIA H100".
   virtual std::string describe() const { return name(); }
 

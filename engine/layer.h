@@ -55,10 +55,19 @@ struct PrepareInfo {
   bool needs_grad(size_t i) const { return needs_input_grad.empty() || needs_input_grad.at(i); }
 };
 
+// Seconds spent in each node's forward and backward (`cxrtune bench --profile`), summed over
+// the steps run with it; the network fills it when Context::profile points at one.
+struct StepProfile {
+  std::vector<double> forward_s, backward_s;  // by graph node
+  double gradient_sums_s = 0;                 // adding the gradients of tensors read twice
+  int64_t steps = 0;
+};
+
 struct Context {
   bool training = true;
   uint64_t seed = 0;  // for stochastic layers: combine with `step` and the layer name
   int64_t step = 0;
+  StepProfile* profile = nullptr;
 };
 
 class Layer {

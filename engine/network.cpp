@@ -1,6 +1,7 @@
 #include "engine/network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 
@@ -167,6 +168,9 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   }
 }
 
+using clock = std::chrono::steady_clock;
+double seconds_since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
+
 }  // namespace
 
 void Network::prepare(const Shape& input_shape, bool training) {
@@ -261,11 +265,15 @@ const Tensor& Network::forward(Context& ctx) {
   if (ctx.training && !m.prepared_training)
     throw GraphError("network '" + graph_.arch + "': training forward on a network prepared for eval");
   std::vector<const Tensor*> xs;
+  StepProfile* profile = ctx.profile;
+  if (profile) profile->forward_s.resize(graph_.nodes.size()), ++profile->steps;
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     xs.clear();
     for (int in : graph_.nodes[i].inputs)
       xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    const auto t0 = profile ? clock::now() : clock::time_point{};
     m.layers[i]->forward(xs, m.acts[i], ctx);
+    if (profile) backend_.synchronize(), profile->forward_s[i] += seconds_since(t0);
   }
   return m.acts.back();
 }
@@ -278,16 +286,21 @@ void Network::backward(const Tensor& dlogits, Context& ctx) {
     throw GraphError("network '" + graph_.arch + "': dlogits " + dlogits.desc().str() +
                      " does not match the logits " + m.descs.back().str());
   std::vector<const Tensor*> xs;
+  StepProfile* profile = ctx.profile;
+  if (profile) profile->backward_s.resize(graph_.nodes.size());
   for (const Impl::BackwardStep& step : m.steps) {
     const auto i = static_cast<size_t>(step.node);
     xs.clear();
     for (int in : graph_.nodes[i].inputs)
       xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    auto t0 = profile ? clock::now() : clock::time_point{};
     m.layers[i]->backward(xs, m.acts[i], step.dy ? *step.dy : dlogits, step.dx, ctx);
+    if (profile) backend_.synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
     for (const auto& [target, partial] : step.sums) {
       const Tensor* both[2] = {target, partial};
       m.summers.at(target->desc().str())->forward(both, *target, ctx);
     }
+    if (profile && !step.sums.empty()) backend_.synchronize(), profile->gradient_sums_s += seconds_since(t0);
   }
 }
 
@@ -313,6 +326,8 @@ Layer* Network::layer(const std::string& node_name) {
     if (graph_.nodes[i].name == node_name) return impl_->layers[i].get();
   return nullptr;
 }
+
+const TensorDesc& Network::output_desc(size_t node) const { return impl_->descs.at(node); }
 
 int64_t Network::activation_bytes() const {
   // Views into the arena are counted once, through the arena.

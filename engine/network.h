@@ -50,6 +50,8 @@ class Network {
   Backend& backend() { return backend_; }
   // Layer of a node by name (tests, plugins); null if absent.
   Layer* layer(const std::string& node_name);
+  // Output of a node after prepare() (its layout as the backend chose it).
+  const TensorDesc& output_desc(size_t node) const;
   // Bytes of activations + gradient buffers held after prepare() (the memory plan's result).
   int64_t activation_bytes() const;
 

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <vector>
 
+#include <dcmtk/oflog/oflog.h>
+
 #include "engine/errors.h"
 
 namespace cxr {
@@ -22,6 +24,8 @@ namespace {
 void register_encoders() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // DCMTK's JPEG encoder logs informational lines on stderr; failures arrive as conditions.
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     DJEncoderRegistration::registerCodecs();
     DJLSEncoderRegistration::registerCodecs();
     DcmRLEEncoderRegistration::registerCodecs();

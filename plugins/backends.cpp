@@ -49,7 +49,7 @@ bool backend_usable(const std::string& name, std::string* why) {
   return false;
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& requested, int threads) {
+std::unique_ptr<Backend> make_backend(const std::string& requested, int threads, DType compute) {
   std::string name = requested;
   if (name == "auto") name = backend_usable("cudnn") ? "cudnn" : "cpu";
 #ifdef CXRTUNE_HAVE_ONEDNN
@@ -60,12 +60,17 @@ std::unique_ptr<Backend> make_backend(const std::string& requested, int threads)
   if (name == "cuda") name = "cudnn";
   std::string why;
   if (!backend_usable(name, &why)) throw UsageError("backend '" + requested + "': " + why);
-  if (name == "reference") return make_reference_backend(threads);
+  if (name == "reference") {
+    // The reference computes in double whatever the precision: it is the truth tests compare to.
+    if (compute != DType::F32)
+      throw UsageError("backend 'reference' computes in f32/f64 only, not " + to_string(compute));
+    return make_reference_backend(threads);
+  }
 #ifdef CXRTUNE_HAVE_ONEDNN
-  if (name == "onednn") return make_onednn_backend(threads);
+  if (name == "onednn") return make_onednn_backend(threads, compute);
 #endif
 #ifdef CXRTUNE_HAVE_CUDNN
-  if (name == "cudnn") return make_cudnn_backend(0);
+  if (name == "cudnn") return make_cudnn_backend(0, compute);
 #endif
   throw UsageError("unknown backend '" + requested + "' (cpu, cuda, auto, reference)");
 }

@@ -20,7 +20,8 @@ std::vector<std::string> compiled_backends();
 bool backend_usable(const std::string& name, std::string* why = nullptr);
 
 // Creates a backend by name; "cpu" means onednn (reference when built without oneDNN),
-// "cuda" means cudnn, "auto" cudnn when usable else cpu. UsageError for unknown or unusable.
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads);
+// "cuda" means cudnn, "auto" cudnn when usable else cpu. `compute` is train.precision (F32, BF16,
+// F16); UsageError for an unknown or unusable backend or a precision it cannot compute in.
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads, DType compute = DType::F32);
 
 }  // namespace cxr

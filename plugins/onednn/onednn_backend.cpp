@@ -38,10 +38,12 @@ bool OnednnLayout::same_as(const Layout& other) const {
   return o && o->md_ == md_;
 }
 
-OnednnBackend::OnednnBackend(int threads)
-    : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+OnednnBackend::OnednnBackend(int threads, DType compute)
+    : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute) {
   // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
   if (threads > 0) omp_set_num_threads(threads);
+  if (compute != DType::F32)
+    throw UsageError("backend 'onednn': precision " + to_string(compute) + " is not built yet (f32)");
 }
 
 std::string OnednnBackend::describe() const {
@@ -84,8 +86,8 @@ void OnednnBackend::reserve_scratchpad(size_t bytes) {
   scratchpad_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
 }
 
-std::unique_ptr<Backend> make_onednn_backend(int threads) {
-  return std::make_unique<OnednnBackend>(threads);
+std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute) {
+  return std::make_unique<OnednnBackend>(threads, compute);
 }
 
 }  // namespace cxr

@@ -28,8 +28,10 @@ class OnednnLayout final : public Layout {
 
 class OnednnBackend final : public HostBackend {
  public:
-  explicit OnednnBackend(int threads);
+  // `compute`: F32, or BF16 (needs AVX512_BF16 or AMX; UsageError otherwise).
+  OnednnBackend(int threads, DType compute);
   std::string name() const override { return "onednn"; }
+  DType compute_dtype() const override { return compute_; }
   std::string describe() const override;
   TensorDesc activation_desc(const Shape& shape) const override;
   void write_plain(Tensor& dst, const float* src) override;
@@ -46,9 +48,10 @@ class OnednnBackend final : public HostBackend {
  private:
   dnnl::engine engine_;
   dnnl::stream stream_;
+  DType compute_;
   Tensor scratchpad_;
 };
 
-std::unique_ptr<Backend> make_onednn_backend(int threads);
+std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute = DType::F32);
 
 }  // namespace cxr
