@@ -57,14 +57,12 @@ class BenchAdam {
 
 BenchResult run_bench(const BenchConfig& c,
                       const std::function<void(const std::string&, int, int)>& progress) {
-  if (c.dtype != "f32")
-    throw UsageError("bench --dtype " + c.dtype + ": only f32 is built in this version");
   if (c.batch < 1 || c.size < 32 || c.steps < 1 || c.warmup < 0)
     throw UsageError("bench: batch >= 1, size >= 32, steps >= 1 and warmup >= 0 are required");
   const int threads = c.threads > 0 ? c.threads : static_cast<int>(std::thread::hardware_concurrency());
   LayerRegistry registry;
   register_all_layers(registry);
-  auto backend = make_backend(c.backend, threads);
+  auto backend = make_backend(c.backend, threads, precision_dtype(c.dtype));
 
   ResNetConfig rc;
   rc.arch = c.arch;

@@ -21,11 +21,9 @@ Model make_model(const Recipe& r, const std::vector<std::string>& plugins) {
   register_all_layers(m.registry);
   for (const std::string& p : r.plugins) load_plugin(p, m.registry);
   for (const std::string& p : plugins) load_plugin(p, m.registry);
-  if (r.train.precision != "f32")
-    throw UsageError("train.precision: " + r.train.precision + " is not built yet in this version (f32 only)");
   const int threads = r.train.threads > 0 ? static_cast<int>(r.train.threads)
                                           : static_cast<int>(std::thread::hardware_concurrency());
-  m.backend = make_backend(r.train.backend, threads);
+  m.backend = make_backend(r.train.backend, threads, precision_dtype(r.train.precision));
   ResNetConfig rc;
   rc.arch = r.model.arch;
   rc.num_classes = r.model.num_classes;

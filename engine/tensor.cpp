@@ -28,6 +28,13 @@ std::string to_string(DType dtype) {
   return "?";
 }
 
+DType precision_dtype(const std::string& name) {
+  if (name == "f32") return DType::F32;
+  if (name == "bf16") return DType::BF16;
+  if (name == "f16") return DType::F16;
+  throw UsageError("precision '" + name + "': expected f32, bf16 or f16");
+}
+
 std::string to_string(Device device) { return device == Device::Cpu ? "cpu" : "cuda"; }
 
 PlainLayout::PlainLayout(const Shape& shape, DType dtype)

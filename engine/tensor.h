@@ -24,6 +24,8 @@ enum class Device { Cpu, Cuda };
 
 int64_t dtype_size(DType dtype);
 std::string to_string(DType dtype);
+// A compute precision by name (train.precision, bench --dtype): "f32", "bf16", "f16".
+DType precision_dtype(const std::string& name);
 std::string to_string(Device device);
 
 class Layout {

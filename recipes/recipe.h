@@ -37,7 +37,7 @@ struct TrainRecipe {
   int64_t batch_size = 32;
   int64_t seed = 0;
   std::string backend = "auto";    // cpu | cuda | auto
-  std::string precision = "f32";   // f32 (bf16 | f16: later)
+  std::string precision = "f32";   // f32 | bf16 (CPUs with AVX512_BF16/AMX, GPUs) | f16 (GPUs)
   int64_t checkpoint_every = 0;    // steps; 0 = every epoch ("epoch")
   double grad_clip = 0.0;          // 0 = off
   int64_t early_stopping = 0;      // patience in epochs; 0 = off

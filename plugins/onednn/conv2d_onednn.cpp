@@ -1,4 +1,5 @@
-// conv2d on oneDNN. The source arrives in whatever layout the previous layer produced (blocked
+// conv2d on oneDNN, in the backend's compute type (f32, or bf16 with f32 master weights and
+// f32 weight gradients). The source arrives in whatever layout the previous layer produced (blocked
 // nChw16c inside the network, plain nchw for the first conv) and is used as is when oneDNN has
 // a kernel for it; the destination is `any` (oneDNN's preferred blocked layout). Weights stay
 // plain OIHW parameters and are reordered into the kernel's format at each forward; weight
@@ -26,8 +27,12 @@ class Conv2dOnednn final : public Layer {
     const std::string name = p_.str(), shapes = in[0].str();
     const memory::desc src_in = md_of(in[0]);
     const memory::desc w_plain = plain_md(p_.weight_shape());
-    const memory::desc w_any(dims_of(p_.weight_shape()), dt::f32, tag::any);
-    const memory::desc dst_any(dims_of(out), dt::f32, tag::any);
+    // Weights, output and input gradient in the compute type (bf16 under train.precision: bf16);
+    // bias, weight and bias gradients stay f32 (oneDNN accumulates them in f32).
+    const dt type = compute_dt(be_);
+    const memory::desc w_any(dims_of(p_.weight_shape()), type, tag::any);
+    const memory::desc dw_any(dims_of(p_.weight_shape()), dt::f32, tag::any);
+    const memory::desc dst_any(dims_of(out), type, tag::any);
     const memory::desc b_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
     const memory::dims strides{p_.stride, p_.stride}, pad{p_.padding, p_.padding};
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
@@ -45,7 +50,7 @@ class Conv2dOnednn final : public Layer {
       fwd = fwd_pd_for(src_in);
     } catch (const dnnl::error&) {
       fwd = checked("convolution forward", name, shapes, [&] {
-        return fwd_pd_for(memory::desc(dims_of(in[0].shape), dt::f32, tag::any));
+        return fwd_pd_for(memory::desc(dims_of(in[0].shape), type, tag::any));
       });
     }
     src_md_ = fwd.src_desc();
@@ -100,7 +105,7 @@ class Conv2dOnednn final : public Layer {
       auto bw = checked("convolution backward weights", name, shapes, [&] {
         return dnnl::convolution_backward_weights::primitive_desc(
             dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md_,
-                                                     w_any, db_md, dst_md_, strides, pad, pad),
+                                                     dw_any, db_md, dst_md_, strides, pad, pad),
             attr, eng, fwd);
       });
       dw_md_ = bw.diff_weights_desc();

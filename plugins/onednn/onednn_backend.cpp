@@ -42,8 +42,16 @@ OnednnBackend::OnednnBackend(int threads, DType compute)
     : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute) {
   // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
   if (threads > 0) omp_set_num_threads(threads);
-  if (compute != DType::F32)
-    throw UsageError("backend 'onednn': precision " + to_string(compute) + " is not built yet (f32)");
+  if (compute == DType::F16)
+    throw UsageError("backend 'onednn': precision f16 is for GPUs; on the CPU use bf16 or f32");
+  if (compute == DType::BF16 && !has_native_bf16())
+    throw UsageError("backend 'onednn': precision bf16 needs a CPU with AVX512_BF16 or AMX (this one: " +
+                     describe() + "); oneDNN would emulate it, slower than f32");
+}
+
+bool OnednnBackend::has_native_bf16() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
 std::string OnednnBackend::describe() const {
@@ -59,14 +67,15 @@ std::string OnednnBackend::describe() const {
   }
 }
 
-// What convolutions pick for f32 on AVX-512 machines: channels blocked by 16.
+// What convolutions pick on AVX-512 machines (f32 and bf16): channels blocked by 16.
 TensorDesc OnednnBackend::activation_desc(const Shape& shape) const {
   if (shape.size() != 4) return plain_desc(shape);
-  return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt::f32, dnn::tag::nChw16c), shape);
+  return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt_of(compute_), dnn::tag::nChw16c), shape);
 }
 
+// Reorders convert layouts and data types alike (bf16 activations from and to f32 host data).
 void OnednnBackend::write_plain(Tensor& dst, const float* src) {
-  if (dst.layout().is_plain()) return HostBackend::write_plain(dst, src);
+  if (dst.layout().is_plain() && dst.dtype() == DType::F32) return HostBackend::write_plain(dst, src);
   const auto to = dnn::md_of(dst.desc());
   const auto from = dnn::plain_md(dst.shape());
   dnnl::memory a(from, engine_, const_cast<float*>(src)), b(to, engine_, dst.data());
@@ -74,7 +83,7 @@ void OnednnBackend::write_plain(Tensor& dst, const float* src) {
 }
 
 void OnednnBackend::read_plain(const Tensor& src, float* dst) {
-  if (src.layout().is_plain()) return HostBackend::read_plain(src, dst);
+  if (src.layout().is_plain() && src.dtype() == DType::F32) return HostBackend::read_plain(src, dst);
   const auto from = dnn::md_of(src.desc());
   const auto to = dnn::plain_md(src.shape());
   dnnl::memory a(from, engine_, src.data()), b(to, engine_, dst);

@@ -37,6 +37,9 @@ class OnednnBackend final : public HostBackend {
   void write_plain(Tensor& dst, const float* src) override;
   void read_plain(const Tensor& src, float* dst) override;
 
+  // Whether this CPU computes bf16 natively (AVX512_BF16 or AMX).
+  static bool has_native_bf16();
+
   dnnl::engine& engine() { return engine_; }
   dnnl::stream& stream() { return stream_; }
 

@@ -6,24 +6,45 @@ dnnl::memory::dims dims_of(const Shape& shape) {
   return dnnl::memory::dims(shape.begin(), shape.end());
 }
 
-dnnl::memory::desc plain_md(const Shape& shape) {
+dt dt_of(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return dt::f32;
+    case DType::BF16: return dt::bf16;
+    case DType::F16: return dt::f16;
+    case DType::I64: break;
+  }
+  throw GraphError("oneDNN backend: no oneDNN type for " + to_string(dtype));
+}
+
+DType dtype_of(dt type) {
+  switch (type) {
+    case dt::f32: return DType::F32;
+    case dt::bf16: return DType::BF16;
+    case dt::f16: return DType::F16;
+    default: throw GraphError("oneDNN backend: unexpected oneDNN data type " + std::to_string(static_cast<int>(type)));
+  }
+}
+
+dnnl::memory::desc plain_md(const Shape& shape, dt type) {
   static const tag tags[] = {tag::a, tag::a, tag::ab, tag::abc, tag::abcd};
   if (shape.size() > 4) throw GraphError("oneDNN backend: rank " + std::to_string(shape.size()) + " > 4");
   const Shape s = shape.empty() ? Shape{1} : shape;
-  return dnnl::memory::desc(dims_of(s), dt::f32, tags[s.size()]);
+  return dnnl::memory::desc(dims_of(s), type, tags[s.size()]);
 }
 
 dnnl::memory::desc md_of(const TensorDesc& desc) {
-  if (desc.dtype != DType::F32) throw GraphError("oneDNN backend: only f32 tensors, got " + desc.str());
-  if (desc.layout->is_plain()) return plain_md(desc.shape);
+  if (desc.dtype != DType::F32 && desc.dtype != DType::BF16)
+    throw GraphError("oneDNN backend: only f32 and bf16 tensors, got " + desc.str());
+  if (desc.layout->is_plain()) return plain_md(desc.shape, dt_of(desc.dtype));
   const auto* layout = dynamic_cast<const OnednnLayout*>(desc.layout.get());
   if (!layout) throw GraphError("oneDNN backend: foreign layout " + desc.str());
   return layout->md();
 }
 
 TensorDesc desc_of(const dnnl::memory::desc& md, const Shape& shape) {
-  if (md == plain_md(shape)) return plain_desc(shape);
-  return TensorDesc{shape, DType::F32, std::make_shared<OnednnLayout>(md)};
+  const DType dtype = dtype_of(md.data_type());
+  if (md == plain_md(shape, md.data_type())) return plain_desc(shape, dtype);
+  return TensorDesc{shape, dtype, std::make_shared<OnednnLayout>(md)};
 }
 
 void Op::arg(int arg, const dnnl::memory::desc& md, dnnl::engine& eng) {

@@ -18,8 +18,10 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 dnnl::memory::dims dims_of(const Shape& shape);
+dt dt_of(DType dtype);
+DType dtype_of(dt type);
 // The plain (row-major) descriptor of a shape: a, ab, abc or abcd.
-dnnl::memory::desc plain_md(const Shape& shape);
+dnnl::memory::desc plain_md(const Shape& shape, dt type = dt::f32);
 // The oneDNN descriptor of a tensor descriptor (plain or OnednnLayout).
 dnnl::memory::desc md_of(const TensorDesc& desc);
 // A tensor descriptor for `md`: PlainLayout when md is the plain layout of `shape`.
@@ -60,6 +62,8 @@ Op make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to, dn
 
 // Cast of the backend a layer is created with.
 OnednnBackend& onednn(Backend& backend);
+// The oneDNN type activations are computed in on this backend (train.precision).
+inline dt compute_dt(const OnednnBackend& backend) { return dt_of(backend.compute_dtype()); }
 
 // A layer running one oneDNN eltwise algorithm in its input's layout (relu; plugins: gelu_erf...).
 std::unique_ptr<Layer> make_eltwise_onednn(Backend& backend, dnnl::algorithm alg, const std::string& name);

@@ -35,7 +35,7 @@ class PoolingOnednn final : public Layer {
     const memory::dims pad = max_ ? memory::dims{p_, p_} : memory::dims{0, 0};
     const auto alg = max_ ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
     const memory::desc src = md_of(in[0]);
-    const memory::desc dst_any(dims_of(out), dt::f32, tag::any);
+    const memory::desc dst_any(dims_of(out), src.data_type(), tag::any);
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     auto attr = user_scratchpad();
     auto fwd = checked("pooling forward", name_, in[0].str(), [&] {

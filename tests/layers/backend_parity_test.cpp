@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "engine/errors.h"
@@ -16,8 +17,32 @@ namespace {
 
 struct Entry {
   std::string op, backend;
+  DType dtype = DType::F32;  // the backend's compute precision
 };
-void PrintTo(const Entry& e, std::ostream* os) { *os << e.op << "/" << e.backend; }
+void PrintTo(const Entry& e, std::ostream* os) { *os << e.op << "/" << e.backend << "/" << to_string(e.dtype); }
+
+// Relative error allowed against the double reference: f32 rounding, or the 8-bit (bf16) and
+// 11-bit (f16) mantissas of the activations and weights the kernels read.
+double tolerance(DType dtype) { return dtype == DType::BF16 ? 1e-2 : dtype == DType::F16 ? 2e-3 : 1e-4; }
+
+// Rounds to the nearest bf16 / f16 value (ties to even), so that both backends read the same
+// numbers: the test compares arithmetic, not input quantisation (which would, e.g., turn two
+// nearby values of a max-pooling window into a tie broken differently).
+float round_to(DType dtype, float v) {
+  if (dtype == DType::F32 || !std::isfinite(v)) return v;
+  if (dtype == DType::F16) {
+    const float a = std::abs(v);
+    if (a < 6.1035e-5f) return v;  // keep subnormals out of it: test data is normal(0, 1)
+    const int e = std::ilogb(a);
+    const float q = std::ldexp(1.0f, e - 10);
+    return std::copysign(std::nearbyint(a / q) * q, v);
+  }
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
 
 class BackendParity : public ::testing::TestWithParam<Entry> {};
 
@@ -97,12 +122,18 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
   const Entry e = GetParam();
   std::string why;
   if (!backend_usable(e.backend, &why)) GTEST_SKIP() << why;
+  std::unique_ptr<Backend> other;
+  try {
+    other = make_backend(e.backend, 2, e.dtype);
+  } catch (const UsageError& err) {
+    GTEST_SKIP() << err.what();  // e.g. bf16 on a CPU without AVX512_BF16
+  }
+  const double tol = tolerance(e.dtype);
   const OpInfo* info = registry().op_info(e.op);
   ASSERT_NE(info, nullptr) << "op '" << e.op << "' has no OpInfo with test cases";
   const auto cases = info->cases();
   ASSERT_FALSE(cases.empty());
   auto ref = make_backend("reference", 1);
-  auto other = make_backend(e.backend, 2);
   std::mt19937 rng(17);
   std::normal_distribution<float> normal;
   double worst = 0;
@@ -113,6 +144,7 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
       inputs.emplace_back(static_cast<size_t>(numel(c.inputs[i])));
       if (c.fill) c.fill(i, inputs.back(), rng);
       else for (float& v : inputs.back()) v = normal(rng);
+      for (float& v : inputs.back()) v = round_to(e.dtype, v);
     }
     // Parameters: random, BN scale around 1 (its typical range).
     auto probe = registry().create(*c.params, *ref);
@@ -120,29 +152,29 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
     for (const Parameter& p : probe->parameters()) {
       params.emplace_back(static_cast<size_t>(p.value.numel()));
       const bool bn_scale = e.op == "batchnorm2d" && p.name == "weight";
-      for (float& v : params.back()) v = (bn_scale ? 1.0f : 0.0f) + 0.5f * normal(rng);
+      for (float& v : params.back()) v = round_to(e.dtype, (bn_scale ? 1.0f : 0.0f) + 0.5f * normal(rng));
     }
     for (bool training : {true, false}) {
       const LayerRun shape_probe = run(*ref, c, false, /*training=*/false, inputs, {}, params);
       std::vector<float> dy(static_cast<size_t>(shape_probe.y.numel()));
-      for (float& v : dy) v = normal(rng);
+      for (float& v : dy) v = round_to(e.dtype, normal(rng));
       const LayerRun want = run(*ref, c, false, training, inputs, dy, params);
       for (bool native : {false, true}) {
         const LayerRun got = run(*other, c, native, training, inputs, dy, params);
         const std::string where = c.params->str() + (training ? " train" : " eval") + (native ? " native" : " plain");
         const double ey = error(read(*other, got.y), read(*ref, want.y));
-        EXPECT_LT(ey, 1e-4) << where << " output";
+        EXPECT_LT(ey, tol) << where << " output";
         worst = std::max(worst, ey);
         if (training) {
           for (size_t i = 0; i < c.inputs.size(); ++i) {
             if (!(c.differentiable.empty() || c.differentiable[i])) continue;
             const double ex = error(read(*other, got.dx[i]), read(*ref, want.dx[i]));
-            EXPECT_LT(ex, 1e-4) << where << " d input " << i;
+            EXPECT_LT(ex, tol) << where << " d input " << i;
             worst = std::max(worst, ex);
           }
           for (size_t k = 0; k < params.size(); ++k) {
             const double ep = error(read(*other, got.layer->parameters()[k].grad), read(*ref, want.layer->parameters()[k].grad));
-            EXPECT_LT(ep, 1e-4) << where << " d " << want.layer->parameters()[k].name;
+            EXPECT_LT(ep, tol) << where << " d " << want.layer->parameters()[k].name;
             worst = std::max(worst, ep);
           }
           for (size_t k = 0; k < want.layer->buffers().size(); ++k) {
@@ -151,7 +183,7 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
             if (wb.dtype() == DType::I64) {
               EXPECT_EQ(*gb.data_as<int64_t>(), *wb.data_as<int64_t>()) << where << " num_batches_tracked";
             } else {
-              EXPECT_LT(error(read(*other, gb), read(*ref, wb)), 1e-5) << where << " " << want.layer->buffers()[k].name;
+              EXPECT_LT(error(read(*other, gb), read(*ref, wb)), tol / 10) << where << " " << want.layer->buffers()[k].name;
             }
           }
         }
@@ -159,18 +191,27 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
       }
     }
   }
-  std::printf("[%s/%s] %d runs, worst relative error %.2e\n", e.op.c_str(), e.backend.c_str(), checked, worst);
+  std::printf("[%s/%s/%s] %d runs, worst relative error %.2e\n", e.op.c_str(), e.backend.c_str(),
+              to_string(e.dtype).c_str(), checked, worst);
 }
 
+// Every entry in f32; oneDNN also in bf16, cuDNN also in bf16 and f16 (skipped where the
+// hardware lacks them).
 std::vector<Entry> entries() {
   std::vector<Entry> out;
-  for (const auto& [op, backend] : registry().entries())
-    if (backend != "reference") out.push_back({op, backend});
+  for (const auto& [op, backend] : registry().entries()) {
+    if (backend == "reference") continue;
+    out.push_back({op, backend, DType::F32});
+    if (backend == "onednn" || backend == "cudnn") out.push_back({op, backend, DType::BF16});
+    if (backend == "cudnn") out.push_back({op, backend, DType::F16});
+  }
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, BackendParity, ::testing::ValuesIn(entries()),
-                         [](const auto& info) { return info.param.op + "_" + info.param.backend; });
+INSTANTIATE_TEST_SUITE_P(Registry, BackendParity, ::testing::ValuesIn(entries()), [](const auto& info) {
+  const std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  return info.param.op + "_" + info.param.backend + suffix;
+});
 
 TEST(Registry, EveryOpHasAReferenceAndTestCases) {
   for (const auto& [op, backend] : registry().entries()) {

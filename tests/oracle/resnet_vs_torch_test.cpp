@@ -45,8 +45,39 @@ bool torch_available(std::string* why) {
 
 struct Case {
   std::string arch, backend;
+  DType dtype = DType::F32;  // the backend's compute precision (train.precision)
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << "/" << c.backend; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << "/" << c.backend << "/" << to_string(c.dtype); }
+
+// Allowed relative errors against float64 autograd. f32: rounding only. bf16 and f16: these
+// floors, or twice what PyTorch's own bf16 autocast loses on the same case, whichever is larger
+// (random-init ResNet-50 at batch 4, 64×64 is ill-conditioned: PyTorch's bf16 logits are ~28 %
+// off there, ResNet-18's ~3 %).
+struct Tolerances {
+  double logits, loss, grad_norm, running;
+};
+Tolerances tolerances(DType dtype) {
+  if (dtype == DType::BF16) return {5e-2, 1e-2, 5e-2, 2e-2};
+  if (dtype == DType::F16) return {1e-2, 3e-3, 1e-2, 5e-3};
+  return {1e-4, 1e-3, 1e-3, 3e-4};
+}
+
+// What PyTorch's bf16 autocast run of the case loses against float64 (torch_resnet_oracle.py).
+Tolerances torch_bf16_errors(const nlohmann::json& expect, const std::vector<float>& running_f64) {
+  const auto& b = expect["bf16_autocast"];
+  Tolerances e{};
+  double num = 0, den = 0;
+  const auto want = expect["logits"].get<std::vector<double>>();
+  const auto got = b["logits"].get<std::vector<double>>();
+  for (size_t i = 0; i < want.size(); ++i) num = std::max(num, std::abs(got[i] - want[i])), den = std::max(den, std::abs(want[i]));
+  e.logits = num / den;
+  for (const auto& [stage, w] : expect["grad_norm"].items())
+    e.grad_norm = std::max(e.grad_norm, std::abs(b["grad_norm"][stage].get<double>() - w.get<double>()) / w.get<double>());
+  const auto run = b["running"].get<std::vector<double>>();
+  for (size_t i = 0; i < run.size(); ++i)
+    e.running = std::max(e.running, std::abs(run[i] - running_f64[i]) / std::max(1.0, std::abs(static_cast<double>(running_f64[i]))));
+  return e;
+}
 
 class ResnetVsTorch : public ::testing::TestWithParam<Case> {};
 
@@ -68,12 +99,19 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
   const int64_t batch = 4, size = 64, classes = 5;
   const fs::path dir = fs::temp_directory_path() / ("cxr_oracle_" + c.arch + "_" + std::to_string(getpid()));
   const std::string cmd = std::string(CXRTUNE_PYTHON) + " " + CXRTUNE_SOURCE_DIR +
-                          "/tests/oracle/torch_resnet_oracle.py " + c.arch + " 4 64 5 7 " + dir.string();
+                          "/tests/oracle/torch_resnet_oracle.py " + c.arch + " 4 64 5 7 " + dir.string() +
+                          (c.dtype == DType::F32 ? "" : " --tame");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   LayerRegistry registry;
   register_all_layers(registry);
-  auto backend = make_backend(c.backend, 2);
+  std::unique_ptr<Backend> backend;
+  try {
+    backend = make_backend(c.backend, 2, c.dtype);
+  } catch (const UsageError& e) {
+    GTEST_SKIP() << e.what();  // bf16 on a CPU without AVX512_BF16
+  }
+  Tolerances tol = tolerances(c.dtype);
   ResNetConfig rc;
   rc.arch = c.arch;
   rc.num_classes = classes;
@@ -112,25 +150,38 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
   const GradNorms norms = grad_norms(*backend, net.parameters(), net.graph().stages);
 
   const auto expect = nlohmann::json::parse(std::ifstream(dir / "expect.json"));
+  const std::vector<float> running = read_floats(dir / "running.bin");
+  if (c.dtype != DType::F32) {
+    const Tolerances torch = torch_bf16_errors(expect, running);
+    tol.logits = std::max(tol.logits, 2 * torch.logits);
+    tol.grad_norm = std::max(tol.grad_norm, 2 * torch.grad_norm);
+    tol.loss = std::max(tol.loss, 2 * torch.logits);
+    tol.running = std::max(tol.running, 2 * torch.running);
+    std::printf("[%s] PyTorch bf16 autocast on this case: logits %.2e, stage grad norms %.2e, BN running %.2e\n",
+                c.arch.c_str(), torch.logits, torch.grad_norm, torch.running);
+  }
   const double logit_err = rel_error(logits, expect["logits"].get<std::vector<double>>());
-  EXPECT_LT(logit_err, 1e-4) << "logits";
+  EXPECT_LT(logit_err, tol.logits) << "logits";
   const double want_loss = expect["loss"];
-  EXPECT_LT(std::abs(loss_value - want_loss) / want_loss, 1e-3) << loss_value << " vs " << want_loss;
+  EXPECT_LT(std::abs(loss_value - want_loss) / want_loss, tol.loss) << loss_value << " vs " << want_loss;
+  double worst_stage = 0;
   for (const auto& [stage, want] : expect["grad_norm"].items()) {
     const double got = norms.stage.at(stage);
-    EXPECT_LT(std::abs(got - want.get<double>()) / want.get<double>(), 1e-3)
-        << stage << ": " << got << " vs " << want;
+    const double err = std::abs(got - want.get<double>()) / want.get<double>();
+    worst_stage = std::max(worst_stage, err);
+    EXPECT_LT(err, tol.grad_norm) << stage << ": " << got << " vs " << want;
   }
   const double want_total = expect["grad_norm_total"];
-  EXPECT_LT(std::abs(norms.total - want_total) / want_total, 1e-3);
-  std::printf("[%s/%s] logits rel err %.2e, loss %.6f vs %.6f, total grad norm %.6f vs %.6f\n",
-              c.arch.c_str(), c.backend.c_str(), logit_err, loss_value, want_loss, norms.total,
-              want_total);
+  EXPECT_LT(std::abs(norms.total - want_total) / want_total, tol.grad_norm);
+  const std::string dtype = to_string(c.dtype);
+  std::printf("[%s/%s/%s] logits rel err %.2e, loss %.6f vs %.6f, total grad norm %.6f vs %.6f, "
+              "worst stage grad norm rel err %.2e\n",
+              c.arch.c_str(), c.backend.c_str(), dtype.c_str(), logit_err, loss_value, want_loss, norms.total,
+              want_total, worst_stage);
 
   // Two more train-mode forward passes, then BN running statistics.
   net.forward(ctx);
   net.forward(ctx);
-  const std::vector<float> running = read_floats(dir / "running.bin");
   double worst = 0;
   for (const auto& item : expect["running"]) {
     Tensor& t = *entries[item["name"].get<std::string>()].value;
@@ -142,20 +193,26 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
   }
   // 3e-4: the float32 floor of ResNet-50's deepest BN layers after three passes. PyTorch's own
   // float32 run of this case is 9.7e-5 off the float64 truth; ResNet-18 stays near 1e-6.
-  EXPECT_LT(worst, 3e-4) << "BN running statistics after 3 passes";
-  std::printf("[%s/%s] BN running stats max rel err %.2e\n", c.arch.c_str(), c.backend.c_str(), worst);
+  EXPECT_LT(worst, tol.running) << "BN running statistics after 3 passes";
+  std::printf("[%s/%s/%s] BN running stats max rel err %.2e\n", c.arch.c_str(), c.backend.c_str(), dtype.c_str(), worst);
   fs::remove_all(dir);
 }
 
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const std::string& backend : compiled_backends())
-    for (const char* arch : {"resnet18", "resnet50"}) out.push_back({arch, backend});
+    for (const char* arch : {"resnet18", "resnet50"}) {
+      out.push_back({arch, backend, DType::F32});
+      if (backend != "reference") out.push_back({arch, backend, DType::BF16});
+      if (backend == "cudnn") out.push_back({arch, backend, DType::F16});
+    }
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, ResnetVsTorch, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return info.param.arch + "_" + info.param.backend; });
+INSTANTIATE_TEST_SUITE_P(All, ResnetVsTorch, ::testing::ValuesIn(cases()), [](const auto& info) {
+  const std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  return info.param.arch + "_" + info.param.backend + suffix;
+});
 
 }  // namespace
 }  // namespace cxr
