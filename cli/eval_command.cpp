@@ -21,7 +21,7 @@ namespace cxr::cli {
 namespace {
 
 struct EvalOptions {
-  std::string checkpoint, data, out = "metrics.json", backend;
+  std::string checkpoint, data, out = "metrics.json", backend, precision;
   std::vector<std::string> plugins;
 };
 
@@ -30,6 +30,7 @@ void run_eval(const EvalOptions& o) {
   if (!c.metadata.count("recipe")) throw UsageError(o.checkpoint + ": checkpoint has no recipe");
   Recipe r = parse_recipe_text(c.metadata.at("recipe"), o.checkpoint + " (recipe)");
   if (!o.backend.empty()) r.train.backend = o.backend;
+  if (!o.precision.empty()) r.train.precision = o.precision;
   Model m = make_model(r, o.plugins);
   apply_state_dict(*m.network, c.model, {false, o.checkpoint});
   Dataset data = scan_folder_dataset(o.data);
@@ -91,6 +92,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "folder-per-class data set")->required();
   cmd->add_option("--out", o->out, "metrics JSON")->capture_default_str();
   cmd->add_option("--backend", o->backend, "cpu | cuda | auto");
+  cmd->add_option("--precision", o->precision, "f32 | bf16 | f16 (default: the run's train.precision)")
+      ->check(CLI::IsMember({"f32", "bf16", "f16"}));
   cmd->add_option("--plugin", o->plugins, "layer plugins")->take_all();
   cmd->callback([o] { run_eval(*o); });
 }

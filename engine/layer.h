@@ -84,6 +84,10 @@ class Layer {
   // default: all of them. Called after prepare().
   virtual bool backward_reads_input(size_t /*i*/) const { return true; }
   virtual bool backward_reads_output() const { return true; }
+  // True when backward writes the same values into every input gradient (add: da = db). The
+  // network may then pass one buffer as all of dx (equal descriptors only); the layer must
+  // write it once and skip the copies when dx[i]->data() == dx[0]->data().
+  virtual bool backward_input_grads_equal() const { return false; }
 
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }

@@ -13,8 +13,9 @@ namespace {
 
 // Raw memory shared by short-lived tensors: activations that backward does not read, and
 // gradients. Buffers are handed out by best fit over the bytes asked for and returned after their
-// last reader in the plan, so forward and backward need only a few live buffers. All planning
-// happens in prepare(); at run time the plan is followed, nothing is allocated.
+// last reader in the plan, so forward and backward need only a few live buffers; a buffer held
+// by several tensors (retain) is free after the last release. All planning happens in prepare();
+// at run time the plan is followed, nothing is allocated.
 class Arena {
  public:
   explicit Arena(Backend& backend) : backend_(backend) {}
@@ -28,12 +29,17 @@ class Arena {
     if (best < 0) {
       slots_.push_back(backend_.allocate(plain_desc({(bytes + 3) / 4}, DType::F32)));
       free_.push_back(false);
+      holders_.push_back(1);
       return static_cast<int>(slots_.size() - 1);
     }
     free_[static_cast<size_t>(best)] = false;
+    holders_[static_cast<size_t>(best)] = 1;
     return best;
   }
-  void release(int slot) { free_[static_cast<size_t>(slot)] = true; }
+  void retain(int slot) { ++holders_[static_cast<size_t>(slot)]; }
+  void release(int slot) {
+    if (--holders_[static_cast<size_t>(slot)] == 0) free_[static_cast<size_t>(slot)] = true;
+  }
   Tensor view(int slot, const TensorDesc& desc) const {
     return Tensor::view(desc, backend_.device(), slots_[static_cast<size_t>(slot)].data());
   }
@@ -47,6 +53,7 @@ class Arena {
   Backend& backend_;
   std::vector<Tensor> slots_;
   std::vector<bool> free_;
+  std::vector<int> holders_;
 };
 
 }  // namespace
@@ -215,6 +222,19 @@ void Network::prepare(const Shape& input_shape, bool training) {
     // (the last consumer in forward order) until their producer's backward has read them.
     m.grad_views.resize(n);
     std::vector<int> slot(n, -1);
+    std::vector<std::vector<size_t>> consumers(n);
+    for (size_t i = 0; i < n; ++i)
+      for (int in : graph_.nodes[i].inputs)
+        if (in != NodeSpec::kInput) consumers[static_cast<size_t>(in)].push_back(i);
+    // Two gradients may share node k's buffer while both must equal k's dx: backward runs in
+    // reverse node order, a gradient is last read by its producer's backward, and every other
+    // consumer of one of them adds into the buffer. So each one's other consumers must run
+    // after the other one's producer has read it (a smaller node index).
+    auto may_share = [&](size_t a, size_t b, size_t k) {
+      for (size_t c : consumers[a]) if (c != k && c >= b) return false;
+      for (size_t c : consumers[b]) if (c != k && c >= a) return false;
+      return true;
+    };
     std::vector<int> partial_slots;
     m.steps.reserve(n);
     for (size_t k = n; k-- > 0;) {
@@ -224,16 +244,28 @@ void Network::prepare(const Shape& input_shape, bool training) {
       step.node = static_cast<int>(k);
       step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
       partial_slots.clear();
+      // A layer whose input gradients are all equal (add) writes one buffer for every input
+      // whose gradient starts here with that descriptor (the residual add: no copy of dy).
+      int shared_slot = -1, shared_node = -1;
+      const TensorDesc* shared_desc = nullptr;
+      const bool equal_grads = m.layers[k]->backward_input_grads_equal();
       for (int in : graph_.nodes[k].inputs) {
         if (!grad_of(in)) {
           step.dx.push_back(nullptr);
           continue;
         }
         const auto j = static_cast<size_t>(in);  // NOLINT: in >= 0 here
-        if (slot[j] < 0) {
+        if (slot[j] < 0 && equal_grads && shared_desc && shared_desc->same_as(m.descs[j]) &&
+            may_share(static_cast<size_t>(shared_node), j, k)) {
+          slot[j] = shared_slot;
+          m.pool->retain(shared_slot);
+          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
+          step.dx.push_back(&m.grad_views[j]);
+        } else if (slot[j] < 0) {
           slot[j] = m.pool->acquire(m.descs[j].bytes());
           m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
           step.dx.push_back(&m.grad_views[j]);
+          if (equal_grads && !shared_desc) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
         } else {
           const int s = m.pool->acquire(m.descs[j].bytes());
           partial_slots.push_back(s);

@@ -119,6 +119,7 @@ class AddOnednn final : public Layer {
     for (size_t i = 0; i < 2; ++i) {
       if (!dx[i]) continue;
       const bool same_layout = i == 0 || b_md_ == a_md_;
+      if (first && dx[i]->data() == first->data()) continue;  // the network shares one buffer
       if (first && same_layout) {
         std::memcpy(dx[i]->data(), first->data(), static_cast<size_t>(dx[i]->bytes()));
       } else if (first) {
@@ -148,6 +149,7 @@ class AddOnednn final : public Layer {
 
   bool backward_reads_input(size_t) const override { return false; }
   bool backward_reads_output() const override { return p_.fuse_relu; }
+  bool backward_input_grads_equal() const override { return true; }
 
  private:
   ops::AddParams p_;
