@@ -89,6 +89,13 @@ class Layer {
   // write it once and skip the copies when dx[i]->data() == dx[0]->data().
   virtual bool backward_input_grads_equal() const { return false; }
 
+  // Inference only: may this layer take over `next` (described by `next_params`), the only
+  // consumer of its output, and compute next(this(x)) itself (conv + BN folding)? On true the
+  // network skips `next` and its output is this layer's. `next` keeps its parameters and
+  // buffers (state, checkpoints); this layer reads them at every forward, so they may change
+  // between calls. Called after both were prepared for eval; the next prepare() undoes it.
+  virtual bool absorb(const OpParams& /*next_params*/, Layer& /*next*/) { return false; }
+
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }
   std::vector<Buffer>& buffers() { return buffers_; }

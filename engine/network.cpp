@@ -70,6 +70,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<TensorDesc> descs;
   std::vector<Tensor> acts;
   std::vector<bool> requires_grad;  // per node output
+  std::vector<int> absorbed_by;     // per node: the node computing it (eval fusion), or -1
   std::vector<bool> owned;          // per node output: own memory (else a view into the arena)
   Tensor input;
   Shape prepared_shape;
@@ -138,23 +139,30 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   std::vector<bool> keep(n, false);
   std::vector<size_t> last_use(n, 0);
   keep[n - 1] = true;
+  // An absorbed node's output is its absorber's: reads of it are reads of the absorber's.
+  auto storage = [&](size_t i) { return m.absorbed_by[i] >= 0 ? static_cast<size_t>(m.absorbed_by[i]) : i; };
   for (size_t i = 0; i < n; ++i) {
     const bool has_backward = training && m.requires_grad[i];
     if (has_backward && m.layers[i]->backward_reads_output()) keep[i] = true;
     const auto& inputs = graph.nodes[i].inputs;
     for (size_t k = 0; k < inputs.size(); ++k) {
       if (inputs[k] == NodeSpec::kInput) continue;
-      const auto in = static_cast<size_t>(inputs[k]);
+      const auto in = storage(static_cast<size_t>(inputs[k]));
       last_use[in] = i;
       if (has_backward && m.layers[i]->backward_reads_input(k)) keep[in] = true;
     }
   }
+  keep[storage(n - 1)] = true;
   m.acts.clear();
   m.acts.resize(n);
   m.owned.assign(n, false);
   m.pool = std::make_unique<Arena>(*m.backend);
   std::vector<int> slot(n, -1);
   for (size_t i = 0; i < n; ++i) {
+    if (m.absorbed_by[i] >= 0) {
+      m.acts[i] = m.acts[storage(i)].alias();
+      continue;
+    }
     m.owned[i] = keep[i];
     if (keep[i]) {
       m.acts[i] = m.backend->allocate(m.descs[i]);
@@ -162,16 +170,38 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
       slot[i] = m.pool->acquire(m.descs[i].bytes());
       m.acts[i] = m.pool->view(slot[i], m.descs[i]);
     }
-    for (int in : graph.nodes[i].inputs)
-      if (in != NodeSpec::kInput && slot[static_cast<size_t>(in)] >= 0 &&
-          last_use[static_cast<size_t>(in)] == i) {
-        m.pool->release(slot[static_cast<size_t>(in)]);
-        slot[static_cast<size_t>(in)] = -1;
+    for (int input : graph.nodes[i].inputs) {
+      if (input == NodeSpec::kInput) continue;
+      const size_t in = storage(static_cast<size_t>(input));
+      if (slot[in] >= 0 && last_use[in] == i) {
+        m.pool->release(slot[in]);
+        slot[in] = -1;
       }
+    }
     if (slot[i] >= 0 && last_use[i] <= i) {  // nobody reads it
       m.pool->release(slot[i]);
       slot[i] = -1;
     }
+  }
+}
+
+// Eval: lets each layer take over its output's only consumer when that consumer reads nothing
+// else (conv + BN folding). The absorbed node must keep the absorber's descriptor.
+void absorb_for_inference(Network::Impl& m, const Graph& graph) {
+  const size_t n = graph.nodes.size();
+  std::vector<int> consumers(n, 0), consumer(n, -1);
+  for (size_t i = 0; i < n; ++i)
+    for (int in : graph.nodes[i].inputs)
+      if (in != NodeSpec::kInput) ++consumers[static_cast<size_t>(in)], consumer[static_cast<size_t>(in)] = static_cast<int>(i);
+  for (size_t i = 0; i < n; ++i) {
+    if (consumers[i] != 1 || m.absorbed_by[i] >= 0) continue;
+    const auto j = static_cast<size_t>(consumer[i]);
+    if (graph.nodes[j].inputs.size() != 1) continue;
+    if (!m.layers[i]->absorb(*graph.nodes[j].params, *m.layers[j])) continue;
+    if (!m.descs[j].same_as(m.descs[i]))
+      throw GraphError("layer '" + graph.nodes[i].name + "' absorbed '" + graph.nodes[j].name +
+                       "' but their outputs differ: " + m.descs[i].str() + " vs " + m.descs[j].str());
+    m.absorbed_by[j] = static_cast<int>(i);
   }
 }
 
@@ -213,6 +243,8 @@ void Network::prepare(const Shape& input_shape, bool training) {
     }
   }
 
+  m.absorbed_by.assign(n, -1);
+  if (!training) absorb_for_inference(m, graph_);
   plan_activations(m, graph_, training);
   m.steps.clear();
   m.grad_views.clear();
@@ -300,6 +332,7 @@ const Tensor& Network::forward(Context& ctx) {
   StepProfile* profile = ctx.profile;
   if (profile) profile->forward_s.resize(graph_.nodes.size()), ++profile->steps;
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    if (m.absorbed_by[i] >= 0) continue;  // computed by the layer that absorbed it
     xs.clear();
     for (int in : graph_.nodes[i].inputs)
       xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);

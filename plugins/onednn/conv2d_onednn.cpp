@@ -5,8 +5,11 @@
 // plain OIHW parameters and are reordered into the kernel's format at each forward; weight
 // gradients are reordered back. Backward-data is not even built when no one wants dx (the
 // network's first conv), which saves the slow 7×7 C=3 kernel entirely.
+#include <cmath>
+
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
+#include "plugins/ops/batchnorm2d.h"
 #include "plugins/ops/conv2d.h"
 
 namespace cxr::dnn {
@@ -22,6 +25,113 @@ class Conv2dOnednn final : public Layer {
   }
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
+    bn_ = nullptr;
+    in_ = in[0];
+    info_ = info;
+    return build(in, info);
+  }
+
+  // Eval: folds a following batchnorm2d (and its ReLU) into this convolution. The BN layer keeps
+  // its state; forward() folds its current statistics into the weights and a bias each time.
+  bool absorb(const OpParams& next, Layer& layer) override {
+    const auto* bn = dynamic_cast<const ops::BatchNorm2dParams*>(&next);
+    if (!bn || info_.training || bn->channels != p_.out_channels) return false;
+    bn_ = &layer;
+    bn_params_ = *bn;
+    w_fold_ = be_.allocate(plain_desc(p_.weight_shape()));
+    b_fold_ = be_.allocate(plain_desc({p_.out_channels}));
+    const TensorDesc in[1] = {in_};
+    build(in, info_);
+    return true;
+  }
+
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (bn_) fold_batchnorm();
+    auto& s = be_.stream();
+    const void* src = x[0]->data();
+    if (src_reorder_) {
+      src_reorder_.bind(DNNL_ARG_FROM, src);
+      src_reorder_.bind(DNNL_ARG_TO, src_buf_.data());
+      src_reorder_.run(s, p_.str());
+      src = src_buf_.data();
+    }
+    const void* w = bn_ ? w_fold_.data() : parameters_[0].value.data();
+    if (w_reorder_) {
+      w_reorder_.bind(DNNL_ARG_FROM, w);
+      w_reorder_.bind(DNNL_ARG_TO, w_fwd_.data());
+      w_reorder_.run(s, p_.str());
+      w = w_fwd_.data();
+    }
+    fwd_.bind(DNNL_ARG_SRC, src);
+    fwd_.bind(DNNL_ARG_WEIGHTS, w);
+    if (bn_) fwd_.bind(DNNL_ARG_BIAS, b_fold_.data());
+    else if (p_.bias) fwd_.bind(DNNL_ARG_BIAS, parameters_[1].value.data());
+    fwd_.bind(DNNL_ARG_DST, y.data());
+    fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    fwd_.run(s, p_.str());
+  }
+
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    auto& s = be_.stream();
+    if (dx[0]) {
+      if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
+      const void* w = w_bd_md_ == w_fwd_md_ ? (w_reorder_ ? w_fwd_.data() : parameters_[0].value.data())
+                                            : parameters_[0].value.data();
+      if (w_bd_reorder_) {
+        w_bd_reorder_.bind(DNNL_ARG_FROM, parameters_[0].value.data());
+        w_bd_reorder_.bind(DNNL_ARG_TO, w_bd_.data());
+        w_bd_reorder_.run(s, p_.str());
+        w = w_bd_.data();
+      }
+      bwd_data_.bind(DNNL_ARG_DIFF_DST, dy.data());
+      bwd_data_.bind(DNNL_ARG_WEIGHTS, w);
+      bwd_data_.bind(DNNL_ARG_DIFF_SRC, src_reorder_ ? dsrc_buf_.data() : dx[0]->data());
+      bwd_data_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+      bwd_data_.run(s, p_.str());
+      if (src_reorder_) {
+        dsrc_reorder_.bind(DNNL_ARG_FROM, dsrc_buf_.data());
+        dsrc_reorder_.bind(DNNL_ARG_TO, dx[0]->data());
+        dsrc_reorder_.run(s, p_.str());
+      }
+    }
+    bwd_weights_.bind(DNNL_ARG_SRC, src_reorder_ ? src_buf_.data() : x[0]->data());
+    bwd_weights_.bind(DNNL_ARG_DIFF_DST, dy.data());
+    bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? dw_buf_.data() : parameters_[0].grad.data());
+    if (p_.bias) bwd_weights_.bind(DNNL_ARG_DIFF_BIAS, parameters_[1].grad.data());
+    bwd_weights_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    bwd_weights_.run(s, p_.str());
+    if (dw_reorder_) {
+      dw_reorder_.bind(DNNL_ARG_FROM, dw_buf_.data());
+      dw_reorder_.bind(DNNL_ARG_TO, parameters_[0].grad.data());
+      dw_reorder_.run(s, p_.str());
+    }
+  }
+
+  bool backward_reads_input(size_t) const override { return !src_reorder_; }
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  // scale = γ / sqrt(var + eps): w' = w · scale (per output channel), b' = β + (b − mean) · scale,
+  // in double as the reference does, rounded once.
+  void fold_batchnorm() {
+    const float* gamma = bn_->parameters()[0].value.data_as<const float>();
+    const float* beta = bn_->parameters()[1].value.data_as<const float>();
+    const float* mean = bn_->buffers()[0].value.data_as<const float>();
+    const float* var = bn_->buffers()[1].value.data_as<const float>();
+    const float* w = parameters_[0].value.data_as<const float>();
+    const float* b = p_.bias ? parameters_[1].value.data_as<const float>() : nullptr;
+    float* wf = w_fold_.data_as<float>();
+    float* bf = b_fold_.data_as<float>();
+    const int64_t per_out = numel(p_.weight_shape()) / p_.out_channels;
+    for (int64_t o = 0; o < p_.out_channels; ++o) {
+      const double scale = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn_params_.eps);
+      for (int64_t k = 0; k < per_out; ++k) wf[o * per_out + k] = static_cast<float>(w[o * per_out + k] * scale);
+      bf[o] = static_cast<float>(beta[o] + ((b ? b[o] : 0.0) - mean[o]) * scale);
+    }
+  }
+
+  TensorDesc build(std::span<const TensorDesc> in, const PrepareInfo& info) {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
     auto& eng = be_.engine();
     const std::string name = p_.str(), shapes = in[0].str();
@@ -32,16 +142,22 @@ class Conv2dOnednn final : public Layer {
     const dt type = compute_dt(be_);
     const memory::desc w_any(dims_of(p_.weight_shape()), type, tag::any);
     const memory::desc dw_any(dims_of(p_.weight_shape()), dt::f32, tag::any);
-    const memory::desc dst_any(dims_of(out), type, tag::any);
-    const memory::desc b_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
+    const memory::desc dst_any(dims_of(out), type, be_.activation_tag());
+    const memory::desc b_md = p_.bias || bn_ ? plain_md({p_.out_channels}) : memory::desc();
     const memory::dims strides{p_.stride, p_.stride}, pad{p_.padding, p_.padding};
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     auto attr = user_scratchpad();
+    dnnl::primitive_attr fwd_attr = user_scratchpad();
+    if (bn_ && bn_params_.fuse_relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      fwd_attr.set_post_ops(ops);
+    }
     auto fwd_pd_for = [&](const memory::desc& src) {
       return dnnl::convolution_forward::primitive_desc(
           dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct, src, w_any, b_md,
                                           dst_any, strides, pad, pad),
-          attr, eng);
+          fwd_attr, eng);
     };
     // Use the arriving layout when a kernel exists for it; otherwise let oneDNN choose and
     // reorder at this edge.
@@ -50,7 +166,7 @@ class Conv2dOnednn final : public Layer {
       fwd = fwd_pd_for(src_in);
     } catch (const dnnl::error&) {
       fwd = checked("convolution forward", name, shapes, [&] {
-        return fwd_pd_for(memory::desc(dims_of(in[0].shape), type, tag::any));
+        return fwd_pd_for(memory::desc(dims_of(in[0].shape), type, be_.activation_tag()));
       });
     }
     src_md_ = fwd.src_desc();
@@ -69,7 +185,7 @@ class Conv2dOnednn final : public Layer {
     fwd_ = Op(dnnl::convolution_forward(fwd), "convolution forward");
     fwd_.arg(DNNL_ARG_SRC, src_md_, eng);
     fwd_.arg(DNNL_ARG_WEIGHTS, w_fwd_md_, eng);
-    if (p_.bias) fwd_.arg(DNNL_ARG_BIAS, b_md, eng);
+    if (p_.bias || bn_) fwd_.arg(DNNL_ARG_BIAS, b_md, eng);
     fwd_.arg(DNNL_ARG_DST, dst_md_, eng);
     fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
     be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
@@ -125,76 +241,16 @@ class Conv2dOnednn final : public Layer {
     return desc_of(dst_md_, out);
   }
 
-  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    auto& s = be_.stream();
-    const void* src = x[0]->data();
-    if (src_reorder_) {
-      src_reorder_.bind(DNNL_ARG_FROM, src);
-      src_reorder_.bind(DNNL_ARG_TO, src_buf_.data());
-      src_reorder_.run(s, p_.str());
-      src = src_buf_.data();
-    }
-    const void* w = parameters_[0].value.data();
-    if (w_reorder_) {
-      w_reorder_.bind(DNNL_ARG_FROM, w);
-      w_reorder_.bind(DNNL_ARG_TO, w_fwd_.data());
-      w_reorder_.run(s, p_.str());
-      w = w_fwd_.data();
-    }
-    fwd_.bind(DNNL_ARG_SRC, src);
-    fwd_.bind(DNNL_ARG_WEIGHTS, w);
-    if (p_.bias) fwd_.bind(DNNL_ARG_BIAS, parameters_[1].value.data());
-    fwd_.bind(DNNL_ARG_DST, y.data());
-    fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
-    fwd_.run(s, p_.str());
-  }
-
-  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
-                std::span<Tensor* const> dx, Context&) override {
-    auto& s = be_.stream();
-    if (dx[0]) {
-      if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
-      const void* w = w_bd_md_ == w_fwd_md_ ? (w_reorder_ ? w_fwd_.data() : parameters_[0].value.data())
-                                            : parameters_[0].value.data();
-      if (w_bd_reorder_) {
-        w_bd_reorder_.bind(DNNL_ARG_FROM, parameters_[0].value.data());
-        w_bd_reorder_.bind(DNNL_ARG_TO, w_bd_.data());
-        w_bd_reorder_.run(s, p_.str());
-        w = w_bd_.data();
-      }
-      bwd_data_.bind(DNNL_ARG_DIFF_DST, dy.data());
-      bwd_data_.bind(DNNL_ARG_WEIGHTS, w);
-      bwd_data_.bind(DNNL_ARG_DIFF_SRC, src_reorder_ ? dsrc_buf_.data() : dx[0]->data());
-      bwd_data_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
-      bwd_data_.run(s, p_.str());
-      if (src_reorder_) {
-        dsrc_reorder_.bind(DNNL_ARG_FROM, dsrc_buf_.data());
-        dsrc_reorder_.bind(DNNL_ARG_TO, dx[0]->data());
-        dsrc_reorder_.run(s, p_.str());
-      }
-    }
-    bwd_weights_.bind(DNNL_ARG_SRC, src_reorder_ ? src_buf_.data() : x[0]->data());
-    bwd_weights_.bind(DNNL_ARG_DIFF_DST, dy.data());
-    bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? dw_buf_.data() : parameters_[0].grad.data());
-    if (p_.bias) bwd_weights_.bind(DNNL_ARG_DIFF_BIAS, parameters_[1].grad.data());
-    bwd_weights_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
-    bwd_weights_.run(s, p_.str());
-    if (dw_reorder_) {
-      dw_reorder_.bind(DNNL_ARG_FROM, dw_buf_.data());
-      dw_reorder_.bind(DNNL_ARG_TO, parameters_[0].grad.data());
-      dw_reorder_.run(s, p_.str());
-    }
-  }
-
-  bool backward_reads_input(size_t) const override { return !src_reorder_; }
-  bool backward_reads_output() const override { return false; }
-
- private:
   ops::Conv2dParams p_;
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
   Tensor src_buf_, dsrc_buf_, w_fwd_, w_bd_, dw_buf_;
+  TensorDesc in_;
+  PrepareInfo info_;
+  Layer* bn_ = nullptr;  // the absorbed batchnorm2d (eval), or null
+  ops::BatchNorm2dParams bn_params_;
+  Tensor w_fold_, b_fold_;
 };
 
 }  // namespace

@@ -22,6 +22,8 @@ with torch.no_grad():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.8, 1.2)
+            m.weight.data.uniform_(0.8, 1.2)
+            m.bias.data.uniform_(-0.1, 0.1)
             m.num_batches_tracked.fill_(7)
 sd = model.state_dict()
 
