@@ -70,7 +70,7 @@ std::string OnednnBackend::describe() const {
 // What convolutions pick on AVX-512 machines (f32 and bf16): channels blocked by 16.
 TensorDesc OnednnBackend::activation_desc(const Shape& shape) const {
   if (shape.size() != 4) return plain_desc(shape);
-  return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt_of(compute_), dnn::tag::nChw16c), shape);
+  return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt_of(compute_), activation_tag_), shape);
 }
 
 // Reorders convert layouts and data types alike (bf16 activations from and to f32 host data).

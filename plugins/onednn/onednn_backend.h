@@ -40,6 +40,11 @@ class OnednnBackend final : public HostBackend {
   // Whether this CPU computes bf16 natively (AVX512_BF16 or AMX).
   static bool has_native_bf16();
 
+  // The layout convolutions write activations in (every other layer then keeps it): nChw16c.
+  // Measured on ResNet-50 shapes (2 threads, f32 and bf16): nhwc (brgconv) runs the same
+  // convolutions within 1 %, so the blocked layout oneDNN's jit kernels prefer stays.
+  dnnl::memory::format_tag activation_tag() const { return activation_tag_; }
+
   dnnl::engine& engine() { return engine_; }
   dnnl::stream& stream() { return stream_; }
 
@@ -52,6 +57,7 @@ class OnednnBackend final : public HostBackend {
   dnnl::engine engine_;
   dnnl::stream stream_;
   DType compute_;
+  const dnnl::memory::format_tag activation_tag_ = dnnl::memory::format_tag::nChw16c;
   Tensor scratchpad_;
 };
 
