@@ -62,7 +62,7 @@ BenchResult run_bench(const BenchConfig& c,
   const int threads = c.threads > 0 ? c.threads : static_cast<int>(std::thread::hardware_concurrency());
   LayerRegistry registry;
   register_all_layers(registry);
-  auto backend = make_backend(c.backend, threads, precision_dtype(c.dtype));
+  auto backend = make_backend(c.backend, threads, precision_dtype(c.dtype), c.conv_algorithm);
 
   ResNetConfig rc;
   rc.arch = c.arch;

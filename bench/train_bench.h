@@ -22,6 +22,7 @@ struct BenchConfig {
   int64_t num_classes = 2;
   bool inference = true;  // also time eval-mode forward
   bool profile = false;   // time every layer during the measured steps
+  std::string conv_algorithm = "direct";  // direct | winograd (train.conv_algorithm)
 };
 
 struct BenchResult {

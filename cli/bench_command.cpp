@@ -26,6 +26,9 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--dtype", config->dtype, "f32 | bf16 | f16")->capture_default_str();
   cmd->add_flag("--json", *json, "print one JSON object (contracts.md)");
+  cmd->add_option("--conv-algorithm", config->conv_algorithm, "direct | winograd (train.conv_algorithm)")
+      ->check(CLI::IsMember({"direct", "winograd"}))
+      ->capture_default_str();
   cmd->add_flag("--profile", config->profile, "time every layer: a table of ms, GFLOP/s and share of the step");
   cmd->callback([config, json] {
     std::unique_ptr<ProgressBar> bar;
@@ -43,6 +46,7 @@ void add_bench_command(CLI::App& app) {
       nlohmann::json j{{"arch", r.arch},
                        {"backend", r.backend},
                        {"dtype", r.dtype},
+                       {"conv_algorithm", config->conv_algorithm},
                        {"batch", r.batch},
                        {"size", r.size},
                        {"train_images_per_s", r.train_images_per_s},
@@ -55,8 +59,8 @@ void add_bench_command(CLI::App& app) {
                        {"isa", r.isa}};
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("%s %s %s batch %lld size %lld (%s)\n", r.arch.c_str(), r.backend.c_str(),
-                  r.dtype.c_str(), static_cast<long long>(r.batch),
+      std::printf("%s %s %s %s batch %lld size %lld (%s)\n", r.arch.c_str(), r.backend.c_str(),
+                  r.dtype.c_str(), config->conv_algorithm.c_str(), static_cast<long long>(r.batch),
                   static_cast<long long>(r.size), r.isa.c_str());
       std::printf("  train  %.2f img/s  (%.3f s/step, median)\n", r.train_images_per_s,
                   r.train_step_s);

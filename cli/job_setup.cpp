@@ -23,7 +23,7 @@ Model make_model(const Recipe& r, const std::vector<std::string>& plugins) {
   for (const std::string& p : plugins) load_plugin(p, m.registry);
   const int threads = r.train.threads > 0 ? static_cast<int>(r.train.threads)
                                           : static_cast<int>(std::thread::hardware_concurrency());
-  m.backend = make_backend(r.train.backend, threads, precision_dtype(r.train.precision));
+  m.backend = make_backend(r.train.backend, threads, precision_dtype(r.train.precision), r.train.conv_algorithm);
   ResNetConfig rc;
   rc.arch = r.model.arch;
   rc.num_classes = r.model.num_classes;

@@ -10,13 +10,15 @@ int main(int argc, char** argv) {
   CLI::App app{"cxrtune: fine-tune chest X-ray classifiers (oneDNN CPU, cuDNN GPU)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", CXRTUNE_VERSION);
+#ifndef CXRTUNE_ENGINE_ONLY  // engine-only builds (GPU machines without the io libraries): bench
   cxr::cli::add_train_command(app);
   cxr::cli::add_eval_command(app);
   cxr::cli::add_report_command(app);
   cxr::cli::add_inspect_command(app);
   cxr::cli::add_weights_command(app);
-  cxr::cli::add_bench_command(app);
   cxr::cli::add_demo_data_command(app);
+#endif
+  cxr::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -49,7 +49,10 @@ bool backend_usable(const std::string& name, std::string* why) {
   return false;
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& requested, int threads, DType compute) {
+std::unique_ptr<Backend> make_backend(const std::string& requested, int threads, DType compute,
+                                      const std::string& conv_algorithm) {
+  if (conv_algorithm != "direct" && conv_algorithm != "winograd")
+    throw UsageError("conv_algorithm '" + conv_algorithm + "': expected direct or winograd");
   std::string name = requested;
   if (name == "auto") name = backend_usable("cudnn") ? "cudnn" : "cpu";
 #ifdef CXRTUNE_HAVE_ONEDNN
@@ -67,7 +70,7 @@ std::unique_ptr<Backend> make_backend(const std::string& requested, int threads,
     return make_reference_backend(threads);
   }
 #ifdef CXRTUNE_HAVE_ONEDNN
-  if (name == "onednn") return make_onednn_backend(threads, compute);
+  if (name == "onednn") return make_onednn_backend(threads, compute, conv_algorithm == "winograd");
 #endif
 #ifdef CXRTUNE_HAVE_CUDNN
   if (name == "cudnn") return make_cudnn_backend(0, compute);

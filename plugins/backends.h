@@ -22,6 +22,9 @@ bool backend_usable(const std::string& name, std::string* why = nullptr);
 // Creates a backend by name; "cpu" means onednn (reference when built without oneDNN),
 // "cuda" means cudnn, "auto" cudnn when usable else cpu. `compute` is train.precision (F32, BF16,
 // F16); UsageError for an unknown or unusable backend or a precision it cannot compute in.
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads, DType compute = DType::F32);
+// `conv_algorithm` (train.conv_algorithm): "direct", or "winograd" for oneDNN's Winograd
+// F(4×4, 3×3) on 3×3 stride-1 f32 convolutions (other backends choose their own algorithms).
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads, DType compute = DType::F32,
+                                      const std::string& conv_algorithm = "direct");
 
 }  // namespace cxr

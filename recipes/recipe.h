@@ -38,6 +38,7 @@ struct TrainRecipe {
   int64_t seed = 0;
   std::string backend = "auto";    // cpu | cuda | auto
   std::string precision = "f32";   // f32 | bf16 (CPUs with AVX512_BF16/AMX, GPUs) | f16 (GPUs)
+  std::string conv_algorithm = "direct";  // direct | winograd (oneDNN, 3×3 stride-1 f32 convs)
   int64_t checkpoint_every = 0;    // steps; 0 = every epoch ("epoch")
   double grad_clip = 0.0;          // 0 = off
   int64_t early_stopping = 0;      // patience in epochs; 0 = off

@@ -259,6 +259,7 @@ Recipe parse(YAML::Node root, Source& src) {
     t.seed = s.integer("seed", t.seed, 0, int64_t{1} << 62);
     t.backend = s.str("backend", t.backend, {"cpu", "cuda", "auto", "reference"});
     t.precision = s.str("precision", t.precision, {"f32", "bf16", "f16"});
+    t.conv_algorithm = s.str("conv_algorithm", t.conv_algorithm, {"direct", "winograd"});
     const std::string every = s.str("checkpoint_every", "epoch");
     if (every != "epoch") {
       try {

@@ -54,6 +54,7 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "seed" << YAML::Value << t.seed;
   e << YAML::Key << "backend" << YAML::Value << t.backend;
   e << YAML::Key << "precision" << YAML::Value << t.precision;
+  e << YAML::Key << "conv_algorithm" << YAML::Value << t.conv_algorithm;
   e << YAML::Key << "checkpoint_every" << YAML::Value;
   if (t.checkpoint_every > 0) e << t.checkpoint_every; else e << "epoch";
   e << YAML::Key << "grad_clip" << YAML::Value << num(t.grad_clip);

@@ -38,8 +38,9 @@ bool OnednnLayout::same_as(const Layout& other) const {
   return o && o->md_ == md_;
 }
 
-OnednnBackend::OnednnBackend(int threads, DType compute)
-    : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute) {
+OnednnBackend::OnednnBackend(int threads, DType compute, bool winograd)
+    : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute),
+      winograd_(winograd) {
   // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
   if (threads > 0) omp_set_num_threads(threads);
   if (compute == DType::F16)
@@ -95,8 +96,8 @@ void OnednnBackend::reserve_scratchpad(size_t bytes) {
   scratchpad_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
 }
 
-std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute) {
-  return std::make_unique<OnednnBackend>(threads, compute);
+std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute, bool winograd) {
+  return std::make_unique<OnednnBackend>(threads, compute, winograd);
 }
 
 }  // namespace cxr

@@ -29,7 +29,8 @@ class OnednnLayout final : public Layout {
 class OnednnBackend final : public HostBackend {
  public:
   // `compute`: F32, or BF16 (needs AVX512_BF16 or AMX; UsageError otherwise).
-  OnednnBackend(int threads, DType compute);
+  // `winograd`: 3×3 stride-1 f32 convolutions use Winograd F(4×4, 3×3) where oneDNN has it.
+  OnednnBackend(int threads, DType compute, bool winograd = false);
   std::string name() const override { return "onednn"; }
   DType compute_dtype() const override { return compute_; }
   std::string describe() const override;
@@ -44,6 +45,7 @@ class OnednnBackend final : public HostBackend {
   // Measured on ResNet-50 shapes (2 threads, f32 and bf16): nhwc (brgconv) runs the same
   // convolutions within 1 %, so the blocked layout oneDNN's jit kernels prefer stays.
   dnnl::memory::format_tag activation_tag() const { return activation_tag_; }
+  bool winograd() const { return winograd_; }
 
   dnnl::engine& engine() { return engine_; }
   dnnl::stream& stream() { return stream_; }
@@ -57,10 +59,11 @@ class OnednnBackend final : public HostBackend {
   dnnl::engine engine_;
   dnnl::stream stream_;
   DType compute_;
+  bool winograd_;
   const dnnl::memory::format_tag activation_tag_ = dnnl::memory::format_tag::nChw16c;
   Tensor scratchpad_;
 };
 
-std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute = DType::F32);
+std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute = DType::F32, bool winograd = false);
 
 }  // namespace cxr

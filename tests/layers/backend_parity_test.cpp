@@ -18,8 +18,11 @@ namespace {
 struct Entry {
   std::string op, backend;
   DType dtype = DType::F32;  // the backend's compute precision
+  std::string conv_algorithm = "direct";
 };
-void PrintTo(const Entry& e, std::ostream* os) { *os << e.op << "/" << e.backend << "/" << to_string(e.dtype); }
+void PrintTo(const Entry& e, std::ostream* os) {
+  *os << e.op << "/" << e.backend << "/" << to_string(e.dtype) << "/" << e.conv_algorithm;
+}
 
 // Relative error allowed against the double reference: f32 rounding, or the 8-bit (bf16) and
 // 11-bit (f16) mantissas of the activations and weights the kernels read.
@@ -124,7 +127,7 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
   if (!backend_usable(e.backend, &why)) GTEST_SKIP() << why;
   std::unique_ptr<Backend> other;
   try {
-    other = make_backend(e.backend, 2, e.dtype);
+    other = make_backend(e.backend, 2, e.dtype, e.conv_algorithm);
   } catch (const UsageError& err) {
     GTEST_SKIP() << err.what();  // e.g. bf16 on a CPU without AVX512_BF16
   }
@@ -191,8 +194,8 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
       }
     }
   }
-  std::printf("[%s/%s/%s] %d runs, worst relative error %.2e\n", e.op.c_str(), e.backend.c_str(),
-              to_string(e.dtype).c_str(), checked, worst);
+  std::printf("[%s/%s/%s/%s] %d runs, worst relative error %.2e\n", e.op.c_str(), e.backend.c_str(),
+              to_string(e.dtype).c_str(), e.conv_algorithm.c_str(), checked, worst);
 }
 
 // Every entry in f32; oneDNN also in bf16, cuDNN also in bf16 and f16 (skipped where the
@@ -202,6 +205,7 @@ std::vector<Entry> entries() {
   for (const auto& [op, backend] : registry().entries()) {
     if (backend == "reference") continue;
     out.push_back({op, backend, DType::F32});
+    if (backend == "onednn" && op == "conv2d") out.push_back({op, backend, DType::F32, "winograd"});
     if (backend == "onednn" || backend == "cudnn") out.push_back({op, backend, DType::BF16});
     if (backend == "cudnn") out.push_back({op, backend, DType::F16});
   }
@@ -209,7 +213,8 @@ std::vector<Entry> entries() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, BackendParity, ::testing::ValuesIn(entries()), [](const auto& info) {
-  const std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  if (info.param.conv_algorithm != "direct") suffix += "_" + info.param.conv_algorithm;
   return info.param.op + "_" + info.param.backend + suffix;
 });
 

@@ -46,8 +46,11 @@ bool torch_available(std::string* why) {
 struct Case {
   std::string arch, backend;
   DType dtype = DType::F32;  // the backend's compute precision (train.precision)
+  std::string conv_algorithm = "direct";
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << "/" << c.backend << "/" << to_string(c.dtype); }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.arch << "/" << c.backend << "/" << to_string(c.dtype) << "/" << c.conv_algorithm;
+}
 
 // Allowed relative errors against float64 autograd. f32: rounding only. bf16 and f16: these
 // floors, or twice what PyTorch's own bf16 autocast loses on the same case, whichever is larger
@@ -62,9 +65,10 @@ Tolerances tolerances(DType dtype) {
   return {1e-4, 1e-3, 1e-3, 3e-4};
 }
 
-// What PyTorch's bf16 autocast run of the case loses against float64 (torch_resnet_oracle.py).
-Tolerances torch_bf16_errors(const nlohmann::json& expect, const std::vector<float>& running_f64) {
-  const auto& b = expect["bf16_autocast"];
+// What PyTorch's own run of the case ("bf16_autocast" or "f32") loses against float64
+// (torch_resnet_oracle.py).
+Tolerances torch_errors(const nlohmann::json& expect, const char* run_name, const std::vector<float>& running_f64) {
+  const auto& b = expect[run_name];
   Tolerances e{};
   double num = 0, den = 0;
   const auto want = expect["logits"].get<std::vector<double>>();
@@ -107,7 +111,7 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
   register_all_layers(registry);
   std::unique_ptr<Backend> backend;
   try {
-    backend = make_backend(c.backend, 2, c.dtype);
+    backend = make_backend(c.backend, 2, c.dtype, c.conv_algorithm);
   } catch (const UsageError& e) {
     GTEST_SKIP() << e.what();  // bf16 on a CPU without AVX512_BF16
   }
@@ -151,8 +155,18 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
 
   const auto expect = nlohmann::json::parse(std::ifstream(dir / "expect.json"));
   const std::vector<float> running = read_floats(dir / "running.bin");
+  if (c.conv_algorithm == "winograd") {
+    // Winograd's transforms round more than direct convolution (measured: ResNet-50 stage
+    // gradient norms 1.1e-3 off float64, PyTorch's float32 3.4e-4, direct 4.2e-4), so it is an
+    // opt-in class of its own between f32 and bf16: gradient norms within 3e-3 and within ten
+    // times PyTorch's own float32 error, logits and BN statistics held to the f32 bounds.
+    const Tolerances torch = torch_errors(expect, "f32", running);
+    tol.grad_norm = std::min(3e-3, std::max(tol.grad_norm, 10 * torch.grad_norm));
+    std::printf("[%s] PyTorch float32 on this case: logits %.2e, stage grad norms %.2e, BN running %.2e\n",
+                c.arch.c_str(), torch.logits, torch.grad_norm, torch.running);
+  }
   if (c.dtype != DType::F32) {
-    const Tolerances torch = torch_bf16_errors(expect, running);
+    const Tolerances torch = torch_errors(expect, "bf16_autocast", running);
     tol.logits = std::max(tol.logits, 2 * torch.logits);
     tol.grad_norm = std::max(tol.grad_norm, 2 * torch.grad_norm);
     tol.loss = std::max(tol.loss, 2 * torch.logits);
@@ -203,6 +217,7 @@ std::vector<Case> cases() {
   for (const std::string& backend : compiled_backends())
     for (const char* arch : {"resnet18", "resnet50"}) {
       out.push_back({arch, backend, DType::F32});
+      if (backend == "onednn") out.push_back({arch, backend, DType::F32, "winograd"});
       if (backend != "reference") out.push_back({arch, backend, DType::BF16});
       if (backend == "cudnn") out.push_back({arch, backend, DType::F16});
     }
@@ -210,7 +225,8 @@ std::vector<Case> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ResnetVsTorch, ::testing::ValuesIn(cases()), [](const auto& info) {
-  const std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  std::string suffix = info.param.dtype == DType::F32 ? "" : "_" + to_string(info.param.dtype);
+  if (info.param.conv_algorithm != "direct") suffix += "_" + info.param.conv_algorithm;
   return info.param.arch + "_" + info.param.backend + suffix;
 });
 

@@ -9,9 +9,9 @@ Writes into OUT_DIR:
   input.bin               [N, 3, S, S] f32;  labels.bin [N] f32 class indices
   expect.json             logits, loss, per-stage gradient norms of pass 1 (forward+backward),
                           and BN running stats (by key, offsets into running.bin) after 3
-                          train-mode forward passes; under "bf16_autocast" the same figures
-                          from PyTorch's own CPU bf16 autocast run of the same case, the yardstick
-                          of what bf16 arithmetic costs on it
+                          train-mode forward passes; under "bf16_autocast" and "f32" the same
+                          figures from PyTorch's own CPU bf16 autocast and float32 runs of the
+                          same case, the yardsticks of what that arithmetic costs on it
 Usage: torch_resnet_oracle.py ARCH BATCH SIZE NUM_CLASSES SEED OUT_DIR [--tame]
 
 --tame: the last BN of every residual branch gets weights in [0.1, 0.3], as in trained networks
@@ -62,6 +62,7 @@ x.numpy().astype("float32").tofile(os.path.join(out, "input.bin"))
 y.to(torch.float32).numpy().tofile(os.path.join(out, "labels.bin"))
 
 bf16_model = copy.deepcopy(model).train()
+f32_model = copy.deepcopy(model).train()
 model = model.double()
 model.train()
 x = x.double()
@@ -85,29 +86,32 @@ with open(os.path.join(out, "running.bin"), "wb") as f:
             f.write(data)
             roffset += len(data)
 
-# PyTorch's bf16 autocast on the same weights and input: logits, gradient norms and running
-# statistics after the same 3 passes (the running stats as a list in running.bin order).
-with torch.autocast("cpu", dtype=torch.bfloat16):
-    bf16_logits = bf16_model(x.float())
-bf16_loss = torch.nn.functional.cross_entropy(bf16_logits.float(), y)
-bf16_loss.backward()
-bf16_stages = {s: 0.0 for s in stages}
-for name, p in bf16_model.named_parameters():
-    stage = name.split(".")[0]
-    stage = "conv1" if stage in ("conv1", "bn1") else stage
-    bf16_stages[stage] += float(p.grad.double().pow(2).sum())
-with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-    bf16_model(x.float())
-    bf16_model(x.float())
-bf16_state = bf16_model.state_dict()
-bf16_running = [float(v) for r in running for v in bf16_state[r["name"]].float().flatten()]
+
+def lower_precision_run(net, dtype):
+    """PyTorch's own run of the case in float32 or bf16 autocast: logits, gradient norms and
+    running statistics after the same 3 passes (as a list in running.bin order)."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
+        out = net(x.float())
+    torch.nn.functional.cross_entropy(out.float(), y).backward()
+    norms = {s: 0.0 for s in stages}
+    for name, p in net.named_parameters():
+        stage = name.split(".")[0]
+        stage = "conv1" if stage in ("conv1", "bn1") else stage
+        norms[stage] += float(p.grad.double().pow(2).sum())
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
+        net(x.float())
+        net(x.float())
+    state = net.state_dict()
+    return {
+        "logits": out.detach().float().flatten().tolist(),
+        "grad_norm": {k: v ** 0.5 for k, v in norms.items()},
+        "running": [float(v) for r in running for v in state[r["name"]].float().flatten()],
+    }
+
 
 json.dump({
-    "bf16_autocast": {
-        "logits": bf16_logits.detach().float().flatten().tolist(),
-        "grad_norm": {k: v ** 0.5 for k, v in bf16_stages.items()},
-        "running": bf16_running,
-    },
+    "bf16_autocast": lower_precision_run(bf16_model, "bf16"),
+    "f32": lower_precision_run(f32_model, "f32"),
     "logits": logits.detach().flatten().tolist(),
     "loss": float(loss),
     "grad_norm": {k: v ** 0.5 for k, v in stages.items()},
