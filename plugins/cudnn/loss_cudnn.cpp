@@ -1,0 +1,120 @@
+// softmax_cross_entropy and bce_with_logits on the cuDNN backend: one-block CUDA kernels over
+// the f32 logits (loss_kernels.cu), class weights / pos_weight uploaded once in prepare. The
+// loss and d(logits) stay on the device; dy (d loss, normally 1) is read there too, so a train
+// step needs no host round trip until the caller reads the loss.
+#include "plugins/cudnn/cudnn_util.h"
+#include "plugins/cudnn/register.h"
+#include "plugins/ops/bce_with_logits.h"
+#include "plugins/ops/softmax_cross_entropy.h"
+
+namespace cxr::gpu {
+namespace {
+
+// Logits and targets as the loss kernels take them: plain f32.
+void require_plain_f32(std::span<const TensorDesc> in, const std::string& where) {
+  for (const TensorDesc& d : in)
+    if (format_of(d) != Fmt::Nchw || d.dtype != DType::F32)
+      throw GraphError(where + ": needs plain f32 logits and targets, got " + d.str());
+}
+
+// A small f32 vector (class weights) in device memory; undefined when empty.
+Tensor upload(CudnnBackend& be, const std::vector<float>& values) {
+  if (values.empty()) return Tensor();
+  Tensor t = be.allocate(plain_desc({static_cast<int64_t>(values.size())}));
+  be.write_plain(t, values.data());
+  return t;
+}
+
+class SoftmaxCrossEntropyCudnn final : public Layer {
+ public:
+  SoftmaxCrossEntropyCudnn(const ops::SoftmaxCrossEntropyParams& p, Backend& backend)
+      : p_(p), be_(cudnn_backend(backend)), weight_(upload(be_, p.class_weights)) {}
+
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
+    const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape, in[1].shape});
+    where_ = where(p_.op(), in.first(2));
+    require_plain_f32(in.first(2), where_);
+    n_ = in[0].shape[0];
+    k_ = in[0].shape[1];
+    return plain_desc(out);
+  }
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    CXR_CHECK(cross_entropy(x[0]->data_as<const float>(), x[1]->data_as<const float>(), weights(),
+                            p_.label_smoothing, n_, k_, y.data_as<float>(), nullptr, nullptr,
+                            be_.stream()),
+              where_);
+  }
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    if (!dx[0]) return;
+    CXR_CHECK(cross_entropy(x[0]->data_as<const float>(), x[1]->data_as<const float>(), weights(),
+                            p_.label_smoothing, n_, k_, nullptr, dy.data_as<const float>(),
+                            dx[0]->data_as<float>(), be_.stream()),
+              where_);
+  }
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  const float* weights() const {
+    return weight_.defined() ? weight_.data_as<const float>() : nullptr;
+  }
+
+  ops::SoftmaxCrossEntropyParams p_;
+  CudnnBackend& be_;
+  Tensor weight_;
+  std::string where_;
+  int64_t n_ = 0, k_ = 0;
+};
+
+class BceWithLogitsCudnn final : public Layer {
+ public:
+  BceWithLogitsCudnn(const ops::BceWithLogitsParams& p, Backend& backend)
+      : p_(p), be_(cudnn_backend(backend)), pos_weight_(upload(be_, p.pos_weight)) {}
+
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
+    const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape, in[1].shape});
+    where_ = where(p_.op(), in.first(2));
+    require_plain_f32(in.first(2), where_);
+    n_ = in[0].shape[0];
+    k_ = in[0].shape[1];
+    return plain_desc(out);
+  }
+  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    CXR_CHECK(
+        bce_with_logits(x[0]->data_as<const float>(), x[1]->data_as<const float>(), pos_weights(),
+                        n_, k_, y.data_as<float>(), nullptr, nullptr, be_.stream()),
+        where_);
+  }
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
+                std::span<Tensor* const> dx, Context&) override {
+    if (!dx[0]) return;
+    CXR_CHECK(bce_with_logits(x[0]->data_as<const float>(), x[1]->data_as<const float>(),
+                              pos_weights(), n_, k_, nullptr, dy.data_as<const float>(),
+                              dx[0]->data_as<float>(), be_.stream()),
+              where_);
+  }
+  bool backward_reads_output() const override { return false; }
+
+ private:
+  const float* pos_weights() const {
+    return pos_weight_.defined() ? pos_weight_.data_as<const float>() : nullptr;
+  }
+
+  ops::BceWithLogitsParams p_;
+  CudnnBackend& be_;
+  Tensor pos_weight_;
+  std::string where_;
+  int64_t n_ = 0, k_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_softmax_cross_entropy_cudnn(const OpParams& p, Backend& b) {
+  return std::make_unique<SoftmaxCrossEntropyCudnn>(
+      dynamic_cast<const ops::SoftmaxCrossEntropyParams&>(p), b);
+}
+std::unique_ptr<Layer> make_bce_with_logits_cudnn(const OpParams& p, Backend& b) {
+  return std::make_unique<BceWithLogitsCudnn>(dynamic_cast<const ops::BceWithLogitsParams&>(p), b);
+}
+
+}  // namespace cxr::gpu
