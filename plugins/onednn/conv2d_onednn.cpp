@@ -171,13 +171,14 @@ class Conv2dOnednn final : public Layer {
           dnnl::convolution_forward::desc(prop, alg, src, w_any, b_md, dst_any, strides, pad, pad),
           fwd_attr, eng);
     };
-    // train.conv_algorithm: winograd: 3×3 stride-1 f32 convolutions run as Winograd F(4×4, 3×3)
-    // where oneDNN has it (forward, backward data and weights): 1.0–2.6× the direct kernels on
-    // ResNet-50 shapes, at a few times direct's rounding error (tests/oracle bounds it by
-    // PyTorch's own float32 error on the same case).
+    // train.conv_algorithm: winograd: in training, 3×3 stride-1 f32 convolutions run as Winograd
+    // F(4×4, 3×3) where oneDNN has it (forward, backward data and weights): 1.0–2.6× the direct
+    // kernels on ResNet-50 shapes, at a few times direct's rounding error (tests/oracle states
+    // the bound). Inference stays direct: oneDNN's inference Winograd measured slower than
+    // direct with the folded BN.
     alg_ = dnnl::algorithm::convolution_direct;
     dnnl::convolution_forward::primitive_desc fwd;
-    if (be_.winograd() && p_.kernel == 3 && p_.stride == 1 && type == dt::f32) {
+    if (be_.winograd() && info.training && p_.kernel == 3 && p_.stride == 1 && type == dt::f32) {
       try {
         fwd = fwd_pd_for(dnnl::algorithm::convolution_winograd, src_in);
         alg_ = dnnl::algorithm::convolution_winograd;
