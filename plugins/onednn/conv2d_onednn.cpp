@@ -192,7 +192,8 @@ class Conv2dOnednn final : public Layer {
         fwd = fwd_pd_for(alg_, src_in);
       } catch (const dnnl::error&) {
         fwd = checked("convolution forward", name, shapes, [&] {
-          return fwd_pd_for(alg_, memory::desc(dims_of(in[0].shape), type, be_.activation_tag()));
+          // `any`, not the activation layout: the first convolution's kernels want C=3 unblocked.
+          return fwd_pd_for(alg_, memory::desc(dims_of(in[0].shape), type, tag::any));
         });
       }
     }
