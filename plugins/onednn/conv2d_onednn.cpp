@@ -1,10 +1,12 @@
 // conv2d on oneDNN, in the backend's compute type (f32, or bf16 with f32 master weights and
-// f32 weight gradients). The source arrives in whatever layout the previous layer produced (blocked
-// nChw16c inside the network, plain nchw for the first conv) and is used as is when oneDNN has
-// a kernel for it; the destination is `any` (oneDNN's preferred blocked layout). Weights stay
-// plain OIHW parameters and are reordered into the kernel's format at each forward; weight
-// gradients are reordered back. Backward-data is not even built when no one wants dx (the
-// network's first conv), which saves the slow 7×7 C=3 kernel entirely.
+// f32 weight gradients). The source arrives in whatever layout the previous layer produced
+// (blocked nChw16c inside the network, plain nchw for the first conv) and is used as is when
+// oneDNN has a kernel for it; the destination is the backend's activation layout. Weights stay
+// plain OIHW parameters: reordered into the forward kernel's format at each forward (kept for
+// backward when backward data reads the same format), the backward-data copy and the weight
+// gradient pass through the backend's shared weight scratch. Backward-data is not even built
+// when no one wants dx (the network's first conv), which saves the slow 7×7 C=3 kernel.
+// In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op.
 #include <cmath>
 
 #include "plugins/onednn/onednn_util.h"
@@ -38,7 +40,7 @@ class Conv2dOnednn final : public Layer {
     if (!bn || info_.training || bn->channels != p_.out_channels) return false;
     bn_ = &layer;
     bn_params_ = *bn;
-    w_fold_ = be_.allocate(plain_desc(p_.weight_shape()));
+    be_.reserve_weight_scratch(static_cast<size_t>(numel(p_.weight_shape())) * sizeof(float));
     b_fold_ = be_.allocate(plain_desc({p_.out_channels}));
     const TensorDesc in[1] = {in_};
     build(in, info_);
@@ -55,7 +57,7 @@ class Conv2dOnednn final : public Layer {
       src_reorder_.run(s, p_.str());
       src = src_buf_.data();
     }
-    const void* w = bn_ ? w_fold_.data() : parameters_[0].value.data();
+    const void* w = bn_ ? be_.weight_scratch() : parameters_[0].value.data();
     if (w_reorder_) {
       w_reorder_.bind(DNNL_ARG_FROM, w);
       w_reorder_.bind(DNNL_ARG_TO, w_fwd_.data());
@@ -80,9 +82,9 @@ class Conv2dOnednn final : public Layer {
                                             : parameters_[0].value.data();
       if (w_bd_reorder_) {
         w_bd_reorder_.bind(DNNL_ARG_FROM, parameters_[0].value.data());
-        w_bd_reorder_.bind(DNNL_ARG_TO, w_bd_.data());
+        w_bd_reorder_.bind(DNNL_ARG_TO, be_.weight_scratch());
         w_bd_reorder_.run(s, p_.str());
-        w = w_bd_.data();
+        w = be_.weight_scratch();
       }
       bwd_data_.bind(DNNL_ARG_DIFF_DST, dy.data());
       bwd_data_.bind(DNNL_ARG_WEIGHTS, w);
@@ -97,12 +99,12 @@ class Conv2dOnednn final : public Layer {
     }
     bwd_weights_.bind(DNNL_ARG_SRC, src_reorder_ ? src_buf_.data() : x[0]->data());
     bwd_weights_.bind(DNNL_ARG_DIFF_DST, dy.data());
-    bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? dw_buf_.data() : parameters_[0].grad.data());
+    bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? be_.weight_scratch() : parameters_[0].grad.data());
     if (p_.bias) bwd_weights_.bind(DNNL_ARG_DIFF_BIAS, parameters_[1].grad.data());
     bwd_weights_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
     bwd_weights_.run(s, p_.str());
     if (dw_reorder_) {
-      dw_reorder_.bind(DNNL_ARG_FROM, dw_buf_.data());
+      dw_reorder_.bind(DNNL_ARG_FROM, be_.weight_scratch());
       dw_reorder_.bind(DNNL_ARG_TO, parameters_[0].grad.data());
       dw_reorder_.run(s, p_.str());
     }
@@ -121,7 +123,7 @@ class Conv2dOnednn final : public Layer {
     const float* var = bn_->buffers()[1].value.data_as<const float>();
     const float* w = parameters_[0].value.data_as<const float>();
     const float* b = p_.bias ? parameters_[1].value.data_as<const float>() : nullptr;
-    float* wf = w_fold_.data_as<float>();
+    auto* wf = static_cast<float*>(be_.weight_scratch());
     float* bf = b_fold_.data_as<float>();
     const int64_t per_out = numel(p_.weight_shape()) / p_.out_channels;
     for (int64_t o = 0; o < p_.out_channels; ++o) {
@@ -230,7 +232,7 @@ class Conv2dOnednn final : public Layer {
       w_bd_reorder_ = Op();
       if (w_bd_md_ != w_fwd_md_ && w_bd_md_ != w_plain) {
         w_bd_reorder_ = make_reorder(w_plain, w_bd_md_, eng, name);
-        w_bd_ = be_.allocate(desc_of(w_bd_md_, p_.weight_shape()));
+        be_.reserve_weight_scratch(w_bd_md_.get_size());
       }
       bwd_data_ = Op(dnnl::convolution_backward_data(bd), "convolution backward data");
       bwd_data_.arg(DNNL_ARG_DIFF_DST, dst_md_, eng);
@@ -254,7 +256,7 @@ class Conv2dOnednn final : public Layer {
       dw_reorder_ = Op();
       if (dw_md_ != w_plain) {
         dw_reorder_ = make_reorder(dw_md_, w_plain, eng, name);
-        dw_buf_ = be_.allocate(desc_of(dw_md_, p_.weight_shape()));
+        be_.reserve_weight_scratch(dw_md_.get_size());
       }
       bwd_weights_ = Op(dnnl::convolution_backward_weights(bw), "convolution backward weights");
       bwd_weights_.arg(DNNL_ARG_SRC, src_md_, eng);
@@ -271,13 +273,13 @@ class Conv2dOnednn final : public Layer {
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
-  Tensor src_buf_, dsrc_buf_, w_fwd_, w_bd_, dw_buf_;
+  Tensor src_buf_, dsrc_buf_, w_fwd_;
   TensorDesc in_;
   PrepareInfo info_;
   dnnl::algorithm alg_ = dnnl::algorithm::convolution_direct;
   Layer* bn_ = nullptr;  // the absorbed batchnorm2d (eval), or null
   ops::BatchNorm2dParams bn_params_;
-  Tensor w_fold_, b_fold_;
+  Tensor b_fold_;
 };
 
 }  // namespace

@@ -96,6 +96,11 @@ void OnednnBackend::reserve_scratchpad(size_t bytes) {
   scratchpad_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
 }
 
+void OnednnBackend::reserve_weight_scratch(size_t bytes) {
+  if (weight_scratch_.defined() && static_cast<size_t>(weight_scratch_.bytes()) >= bytes) return;
+  weight_scratch_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
+}
+
 std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute, bool winograd) {
   return std::make_unique<OnednnBackend>(threads, compute, winograd);
 }

@@ -54,6 +54,11 @@ class OnednnBackend final : public HostBackend {
   // execution (the pointer may change while other layers prepare).
   void reserve_scratchpad(size_t bytes);
   void* scratchpad() const { return scratchpad_.data(); }
+  // One more shared buffer, for weights in transit inside a single forward() or backward()
+  // (a kernel-layout copy for backward data, a weight gradient before its reorder to plain,
+  // folded eval weights), so that no layer keeps one of its own. Same rules as the scratchpad.
+  void reserve_weight_scratch(size_t bytes);
+  void* weight_scratch() const { return weight_scratch_.data(); }
 
  private:
   dnnl::engine engine_;
@@ -61,7 +66,7 @@ class OnednnBackend final : public HostBackend {
   DType compute_;
   bool winograd_;
   const dnnl::memory::format_tag activation_tag_ = dnnl::memory::format_tag::nChw16c;
-  Tensor scratchpad_;
+  Tensor scratchpad_, weight_scratch_;
 };
 
 std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute = DType::F32, bool winograd = false);
