@@ -91,7 +91,6 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   const size_t n = graph.nodes.size();
   std::vector<bool> keep(n, false);
   std::vector<size_t> last_use(n, 0);
-  keep[n - 1] = true;
   // An absorbed node's output is its absorber's: reads of it are reads of the absorber's.
   auto storage = [&](size_t i) { return m.absorbed_by[i] >= 0 ? static_cast<size_t>(m.absorbed_by[i]) : i; };
   for (size_t i = 0; i < n; ++i) {
@@ -105,7 +104,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
       if (has_backward && m.layers[i]->backward_reads_input(k)) keep[in] = true;
     }
   }
-  keep[storage(n - 1)] = true;
+  keep[storage(n - 1)] = true;  // the logits
   m.acts.clear();
   m.acts.resize(n);
   m.owned.assign(n, false);
