@@ -91,15 +91,18 @@ void OnednnBackend::read_plain(const Tensor& src, float* dst) {
   dnnl::reorder(a, b).execute(stream_, a, b);
 }
 
-void OnednnBackend::reserve_scratchpad(size_t bytes) {
-  if (scratchpad_.defined() && static_cast<size_t>(scratchpad_.bytes()) >= bytes) return;
-  scratchpad_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
+namespace {
+
+// Grows a shared host buffer to at least `bytes` (never shrinks it).
+void reserve(Tensor& buffer, size_t bytes) {
+  if (buffer.defined() && static_cast<size_t>(buffer.bytes()) >= bytes) return;
+  buffer = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
 }
 
-void OnednnBackend::reserve_weight_scratch(size_t bytes) {
-  if (weight_scratch_.defined() && static_cast<size_t>(weight_scratch_.bytes()) >= bytes) return;
-  weight_scratch_ = host_allocate(plain_desc({static_cast<int64_t>((bytes + 3) / 4)}));
-}
+}  // namespace
+
+void OnednnBackend::reserve_scratchpad(size_t bytes) { reserve(scratchpad_, bytes); }
+void OnednnBackend::reserve_weight_scratch(size_t bytes) { reserve(weight_scratch_, bytes); }
 
 std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute, bool winograd) {
   return std::make_unique<OnednnBackend>(threads, compute, winograd);
