@@ -23,6 +23,26 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+constexpr double kMiB = 1024.0 * 1024.0;
+
+MemoryBreakdown memory_breakdown(Network& net, Backend& backend) {
+  MemoryBreakdown m;
+  if (backend.device() != Device::Cpu) return m;
+  int64_t params = 0;
+  for (Parameter* p : net.parameters()) params += p->value.bytes() + p->grad.bytes();
+  const Network::ActivationMemory a = net.activation_memory();
+  m.parameters = static_cast<double>(params) / kMiB;
+  m.optimizer = m.parameters;  // two moments, each the size of the values
+  m.input = static_cast<double>(a.input) / kMiB;
+  m.kept_activations = static_cast<double>(a.kept) / kMiB;
+  m.arena = static_cast<double>(a.arena) / kMiB;
+  m.workspace = static_cast<double>(backend.shared_scratch_bytes()) / kMiB;
+  m.host_tensors = static_cast<double>(host_tensor_bytes()) / kMiB;
+  m.layer_buffers = m.host_tensors - m.parameters - m.optimizer - m.input - m.kept_activations - m.arena -
+                    m.workspace;
+  return m;
+}
+
 double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -120,6 +140,7 @@ BenchResult run_bench(const BenchConfig& c,
   r.train_images_per_s = static_cast<double>(c.batch) / r.train_step_s;
   if (c.profile) r.train_profile = make_layer_profile(net, train_profile, mean(times));
   r.peak_rss_mib = peak_rss_mib();
+  r.memory = memory_breakdown(net, *backend);
 
   if (c.inference) {
     step.prepare(input_shape, {c.batch}, /*training=*/false);

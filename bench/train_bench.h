@@ -25,12 +25,23 @@ struct BenchConfig {
   std::string conv_algorithm = "direct";  // direct | winograd (train.conv_algorithm)
 };
 
+// Where the training step's host memory goes, in MiB (CPU backends; zero elsewhere).
+struct MemoryBreakdown {
+  double parameters = 0;    // values and gradients
+  double optimizer = 0;     // Adam's two moments
+  double input = 0, kept_activations = 0, arena = 0;  // the network's memory plan
+  double workspace = 0;     // the backend's shared scratchpads
+  double layer_buffers = 0; // what layers hold themselves (kernel-layout weights, masks, ...)
+  double host_tensors = 0;  // all of the above
+};
+
 struct BenchResult {
   std::string arch, backend, dtype, isa;
   int64_t batch = 0, size = 0;
   double train_images_per_s = 0, infer_images_per_s = 0;
   double train_step_s = 0, infer_step_s = 0;  // medians
   double peak_rss_mib = 0;
+  MemoryBreakdown memory;
   double first_loss = 0, last_loss = 0;
   LayerProfile train_profile, infer_profile;  // filled with BenchConfig::profile
 };

@@ -54,6 +54,15 @@ void add_bench_command(CLI::App& app) {
                        {"train_step_s", r.train_step_s},
                        {"infer_step_s", r.infer_step_s},
                        {"peak_rss_mib", r.peak_rss_mib},
+                       {"memory_mib",
+                        {{"parameters", r.memory.parameters},
+                         {"optimizer", r.memory.optimizer},
+                         {"input", r.memory.input},
+                         {"kept_activations", r.memory.kept_activations},
+                         {"arena", r.memory.arena},
+                         {"workspace", r.memory.workspace},
+                         {"layer_buffers", r.memory.layer_buffers},
+                         {"host_tensors", r.memory.host_tensors}}},
                        {"first_loss", r.first_loss},
                        {"last_loss", r.last_loss},
                        {"isa", r.isa}};
@@ -68,6 +77,12 @@ void add_bench_command(CLI::App& app) {
                   r.infer_step_s);
       std::printf("  peak RSS %.0f MiB   loss %.4f -> %.4f\n", r.peak_rss_mib, r.first_loss,
                   r.last_loss);
+      const MemoryBreakdown& m = r.memory;
+      if (m.host_tensors > 0)
+        std::printf("  memory MiB: parameters+grads %.0f, optimizer %.0f, input %.0f, kept activations %.0f, "
+                    "arena %.0f, shared scratch %.0f, layer buffers %.0f (tensors %.0f of the RSS)\n",
+                    m.parameters, m.optimizer, m.input, m.kept_activations, m.arena, m.workspace,
+                    m.layer_buffers, m.host_tensors);
     }
     if (config->profile) {
       // With --json the tables go to stderr so stdout stays one JSON object.

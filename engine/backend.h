@@ -47,6 +47,8 @@ class Backend {
   virtual void write_plain(Tensor& dst, const float* src) = 0;
   virtual void read_plain(const Tensor& src, float* dst) = 0;
   virtual void zero(Tensor& t) = 0;
+  // Bytes of buffers the backend shares among its layers (scratchpads), for memory breakdowns.
+  virtual int64_t shared_scratch_bytes() const { return 0; }
   // Waits for queued device work (no-op on the CPU).
   virtual void synchronize() {}
 

@@ -89,6 +89,14 @@ class Layer {
   // write it once and skip the copies when dx[i]->data() == dx[0]->data().
   virtual bool backward_input_grads_equal() const { return false; }
 
+  // Training: may the network drop this layer's output after forward and recompute it in
+  // backward for the consumers that read it (memory for one elementwise pass: BN+ReLU outputs
+  // that feed convolutions)? Only when recompute() reproduces the forward output from the same
+  // inputs and state forward saved, and backward() does not read the output itself.
+  virtual bool can_recompute_output() const { return false; }
+  // Writes into y what the last training forward wrote, from the same x; changes no state.
+  virtual void recompute(std::span<const Tensor* const> /*x*/, Tensor& /*y*/, Context& /*ctx*/) {}
+
   // Inference only: may this layer take over `next` (described by `next_params`), the only
   // consumer of its output, and compute next(this(x)) itself (conv + BN folding)? On true the
   // network skips `next` and its output is this layer's. `next` keeps its parameters and

@@ -17,6 +17,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
     Tensor* dy = nullptr;           // null: the caller's dlogits
     std::vector<Tensor*> dx;        // per input; null = not wanted
     std::vector<std::pair<Tensor*, Tensor*>> sums;  // target += partial, after the step
+    std::vector<int> recompute;     // nodes whose outputs are recomputed before the step
   };
 
   std::vector<std::unique_ptr<Layer>> layers;
@@ -25,6 +26,9 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<bool> requires_grad;  // per node output
   std::vector<int> absorbed_by;     // per node: the node computing it (eval fusion), or -1
   std::vector<bool> owned;          // per node output: own memory (else a view into the arena)
+  std::vector<bool> recomputed;     // per node output: dropped after forward, recomputed in backward
+  std::vector<Tensor> recomputed_views;  // per node: where backward finds the recomputed output
+  bool recompute_outputs = true;
   Tensor input;
   Shape prepared_shape;
   bool prepared_training = false;
@@ -105,6 +109,18 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
     }
   }
   keep[storage(n - 1)] = true;  // the logits
+  // Outputs kept only for their consumers' backward that the layer can recompute from kept
+  // inputs are dropped after forward instead (recomputed in backward, see prepare()).
+  m.recomputed.assign(n, false);
+  for (size_t i = 0; training && m.recompute_outputs && i + 1 < n; ++i) {
+    if (!keep[i] || !m.layers[i]->can_recompute_output() || m.layers[i]->backward_reads_output()) continue;
+    bool inputs_kept = true;
+    for (int in : graph.nodes[i].inputs)
+      if (in != NodeSpec::kInput && !keep[storage(static_cast<size_t>(in))]) inputs_kept = false;
+    if (!inputs_kept) continue;
+    m.recomputed[i] = true;
+    keep[i] = false;
+  }
   m.acts.clear();
   m.acts.resize(n);
   m.owned.assign(n, false);
@@ -219,6 +235,25 @@ void Network::prepare(const Shape& input_shape, bool training) {
       for (size_t c : consumers[b]) if (c != k && c >= a) return false;
       return true;
     };
+    // Which nodes get a backward step (their output's gradient is wanted), and for each
+    // recomputed output the last backward step that reads it (the smallest node index).
+    std::vector<bool> has_step(n, false);
+    for (size_t k = n; k-- > 0;) {
+      if (!m.requires_grad[k]) continue;
+      has_step[k] = k == n - 1;
+      for (size_t c : consumers[k]) has_step[k] = has_step[k] || has_step[c];
+    }
+    std::vector<int> last_reader(n, -1), recompute_slot(n, -1);
+    m.recomputed_views.clear();
+    m.recomputed_views.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (!has_step[k]) continue;
+      const auto& inputs = graph_.nodes[k].inputs;
+      for (size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i] != NodeSpec::kInput && m.recomputed[static_cast<size_t>(inputs[i])] &&
+            m.layers[k]->backward_reads_input(i) && last_reader[static_cast<size_t>(inputs[i])] < 0)
+          last_reader[static_cast<size_t>(inputs[i])] = static_cast<int>(k);
+    }
     std::vector<int> partial_slots;
     m.steps.reserve(n);
     for (size_t k = n; k-- > 0;) {
@@ -228,6 +263,16 @@ void Network::prepare(const Shape& input_shape, bool training) {
       step.node = static_cast<int>(k);
       step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
       partial_slots.clear();
+      // A recomputed input comes back before its first reader in backward (the largest index).
+      const auto& inputs = graph_.nodes[k].inputs;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (inputs[i] == NodeSpec::kInput) continue;
+        const auto j = static_cast<size_t>(inputs[i]);
+        if (!m.recomputed[j] || !m.layers[k]->backward_reads_input(i) || recompute_slot[j] >= 0) continue;
+        recompute_slot[j] = m.pool->acquire(m.descs[j].bytes());
+        m.recomputed_views[j] = m.pool->view(recompute_slot[j], m.descs[j]);
+        step.recompute.push_back(static_cast<int>(j));
+      }
       // A layer whose input gradients are all equal (add) writes one buffer for every input
       // whose gradient starts here with that descriptor (the residual add: no copy of dy).
       int shared_slot = -1, shared_node = -1;
@@ -260,6 +305,12 @@ void Network::prepare(const Shape& input_shape, bool training) {
         }
       }
       for (int s : partial_slots) m.pool->release(s);
+      for (int in : inputs)
+        if (in != NodeSpec::kInput && last_reader[static_cast<size_t>(in)] == static_cast<int>(k) &&
+            recompute_slot[static_cast<size_t>(in)] >= 0) {
+          m.pool->release(recompute_slot[static_cast<size_t>(in)]);
+          recompute_slot[static_cast<size_t>(in)] = -1;
+        }
       if (k != n - 1) m.pool->release(slot[k]);
       m.steps.push_back(std::move(step));
     }
@@ -305,11 +356,23 @@ void Network::backward(const Tensor& dlogits, Context& ctx) {
   std::vector<const Tensor*> xs;
   StepProfile* profile = ctx.profile;
   if (profile) profile->backward_s.resize(graph_.nodes.size());
+  auto inputs_of = [&](size_t node) {
+    xs.clear();
+    for (int in : graph_.nodes[node].inputs) {
+      const auto j = static_cast<size_t>(in);
+      xs.push_back(in == NodeSpec::kInput ? &m.input : m.recomputed[j] ? &m.recomputed_views[j] : &m.acts[j]);
+    }
+  };
   for (const Impl::BackwardStep& step : m.steps) {
     const auto i = static_cast<size_t>(step.node);
-    xs.clear();
-    for (int in : graph_.nodes[i].inputs)
-      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    for (int r : step.recompute) {
+      const auto j = static_cast<size_t>(r);
+      const auto t0 = profile ? clock::now() : clock::time_point{};
+      inputs_of(j);
+      m.layers[j]->recompute(xs, m.recomputed_views[j], ctx);
+      if (profile) backend_.synchronize(), profile->backward_s[j] += seconds_since(t0);
+    }
+    inputs_of(i);
     auto t0 = profile ? clock::now() : clock::time_point{};
     m.layers[i]->backward(xs, m.acts[i], step.dy ? *step.dy : dlogits, step.dx, ctx);
     if (profile) backend_.synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
@@ -346,12 +409,25 @@ Layer* Network::layer(const std::string& node_name) {
 
 const TensorDesc& Network::output_desc(size_t node) const { return impl_->descs.at(node); }
 
-int64_t Network::activation_bytes() const {
+void Network::set_recompute_outputs(bool on) {
+  if (impl_->recompute_outputs == on) return;
+  impl_->recompute_outputs = on;
+  impl_->prepared = false;
+}
+
+Network::ActivationMemory Network::activation_memory() const {
   // Views into the arena are counted once, through the arena.
-  int64_t b = impl_->input.bytes() + (impl_->pool ? impl_->pool->bytes() : 0);
+  ActivationMemory m;
+  m.input = impl_->input.bytes();
+  m.arena = impl_->pool ? impl_->pool->bytes() : 0;
   for (size_t i = 0; i < impl_->acts.size(); ++i)
-    if (impl_->owned[i]) b += impl_->acts[i].bytes();
-  return b;
+    if (impl_->owned[i]) m.kept += impl_->acts[i].bytes();
+  return m;
+}
+
+int64_t Network::activation_bytes() const {
+  const ActivationMemory m = activation_memory();
+  return m.input + m.kept + m.arena;
 }
 
 }  // namespace cxr

@@ -50,10 +50,20 @@ class Network {
   Backend& backend() { return backend_; }
   // Layer of a node by name (tests, plugins); null if absent.
   Layer* layer(const std::string& node_name);
+  // Training memory plan: outputs that layers can recompute cheaply (BN+ReLU feeding a conv)
+  // are dropped after forward and recomputed in backward (on by default). Takes effect at
+  // the next prepare(); gradients are the same either way (tests compare them).
+  void set_recompute_outputs(bool on);
   // Output of a node after prepare() (its layout as the backend chose it).
   const TensorDesc& output_desc(size_t node) const;
   // Bytes of activations + gradient buffers held after prepare() (the memory plan's result).
   int64_t activation_bytes() const;
+  // The same, by kind: the input batch, outputs kept for backward, and the arena of
+  // short-lived outputs and gradients.
+  struct ActivationMemory {
+    int64_t input = 0, kept = 0, arena = 0;
+  };
+  ActivationMemory activation_memory() const;
 
   struct Impl;  // implementation detail (network.cpp)
 

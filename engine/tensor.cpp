@@ -1,5 +1,6 @@
 #include "engine/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -90,14 +91,25 @@ Tensor::~Tensor() {
   if (deleter_ && data_) deleter_(data_);
 }
 
+namespace {
+std::atomic<int64_t> host_live_bytes{0};
+}  // namespace
+
 Tensor host_allocate(const TensorDesc& desc) {
   const int64_t bytes = desc.bytes();
   const size_t rounded = static_cast<size_t>((bytes + 63) / 64 * 64);
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  const size_t size = rounded == 0 ? 64 : rounded;
+  void* p = std::aligned_alloc(64, size);
   if (!p) throw RuntimeFailure("out of host memory allocating " + desc.str());
-  std::memset(p, 0, rounded == 0 ? 64 : rounded);
-  return Tensor::owning(desc, Device::Cpu, p, [](void* q) { std::free(q); });
+  std::memset(p, 0, size);
+  host_live_bytes += static_cast<int64_t>(size);
+  return Tensor::owning(desc, Device::Cpu, p, [size](void* q) {
+    host_live_bytes -= static_cast<int64_t>(size);
+    std::free(q);
+  });
 }
+
+int64_t host_tensor_bytes() { return host_live_bytes.load(); }
 
 Tensor host_tensor(const Shape& shape, DType dtype) { return host_allocate(plain_desc(shape, dtype)); }
 

@@ -106,5 +106,7 @@ Tensor host_tensor(const Shape& shape, DType dtype = DType::F32);
 
 // 64-byte aligned zero-filled host allocation of `bytes` with a deleter; throws on failure.
 Tensor host_allocate(const TensorDesc& desc);
+// Bytes of host tensors alive now (host_allocate's running total; memory breakdowns).
+int64_t host_tensor_bytes();
 
 }  // namespace cxr

@@ -2,6 +2,8 @@
 // batch statistics (oneDNN computes mean and biased variance); the running statistics are
 // updated here exactly as PyTorch does (unbiased variance, momentum). fuse_relu uses oneDNN's
 // fused BN+ReLU, whose backward takes the ReLU mask from a bit workspace instead of the output.
+// In training the output can be recomputed from the input and the saved batch statistics (an
+// inference-mode pass over them), so the network need not keep it for the next convolution.
 #include <cmath>
 
 #include "plugins/onednn/onednn_util.h"
@@ -54,7 +56,19 @@ class BatchNorm2dOnednn final : public Layer {
       workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
     }
     bwd_ = Op();
+    recompute_ = Op();
     if (training_) {
+      auto re = checked("batch normalization recompute", name, shapes, [&] {
+        return dnnl::batch_normalization_forward::primitive_desc(
+            dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, data,
+                                                    static_cast<float>(p_.eps), f | flags::use_global_stats),
+            attr, eng);
+      });
+      recompute_ = Op(dnnl::batch_normalization_forward(re), "batch normalization recompute");
+      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DST}) recompute_.arg(a, data, eng);
+      for (int a : {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE}) recompute_.arg(a, c_md, eng);
+      recompute_.arg(DNNL_ARG_SCRATCHPAD, re.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(re.scratchpad_desc().get_size());
       auto bwd = checked("batch normalization backward", name, shapes, [&] {
         return dnnl::batch_normalization_backward::primitive_desc(
             dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, data, data,
@@ -125,11 +139,25 @@ class BatchNorm2dOnednn final : public Layer {
   }
 
   bool backward_reads_output() const override { return false; }
+  bool can_recompute_output() const override { return training_; }
+
+  // The training forward's output again: same kernel family, the batch statistics it saved.
+  void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (!recompute_) throw GraphError(p_.str() + ": recompute on a layer prepared for eval");
+    recompute_.bind(DNNL_ARG_SRC, x[0]->data());
+    recompute_.bind(DNNL_ARG_DST, y.data());
+    recompute_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
+    recompute_.bind(DNNL_ARG_SHIFT, parameters_[1].value.data());
+    recompute_.bind(DNNL_ARG_MEAN, mean_.data());
+    recompute_.bind(DNNL_ARG_VARIANCE, var_.data());
+    recompute_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+    recompute_.run(be_.stream(), p_.str());
+  }
 
  private:
   ops::BatchNorm2dParams p_;
   OnednnBackend& be_;
-  Op fwd_, bwd_;
+  Op fwd_, bwd_, recompute_;
   Tensor mean_, var_, workspace_, dx_scratch_;
   bool training_ = true;
   int64_t count_ = 0;

@@ -2,9 +2,9 @@
 // f32 weight gradients). The source arrives in whatever layout the previous layer produced
 // (blocked nChw16c inside the network, plain nchw for the first conv) and is used as is when
 // oneDNN has a kernel for it; the destination is the backend's activation layout. Weights stay
-// plain OIHW parameters: reordered into the forward kernel's format at each forward (kept for
-// backward when backward data reads the same format), the backward-data copy and the weight
-// gradient pass through the backend's shared weight scratch. Backward-data is not even built
+// plain OIHW parameters; their kernel-format copies (forward, backward data) and the weight
+// gradient before its reorder to plain pass through the backend's shared weight scratch, so no
+// layer keeps a copy of its own (reordering weights again costs far less than the convolution). Backward-data is not even built
 // when no one wants dx (the network's first conv), which saves the slow 7×7 C=3 kernel.
 // In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op.
 #include <cmath>
@@ -57,12 +57,14 @@ class Conv2dOnednn final : public Layer {
       src_reorder_.run(s, p_.str());
       src = src_buf_.data();
     }
+    // Folded eval weights sit at the start of the scratch, their kernel-format copy after them.
     const void* w = bn_ ? be_.weight_scratch() : parameters_[0].value.data();
     if (w_reorder_) {
+      void* to = static_cast<char*>(be_.weight_scratch()) + w_fwd_offset_;
       w_reorder_.bind(DNNL_ARG_FROM, w);
-      w_reorder_.bind(DNNL_ARG_TO, w_fwd_.data());
+      w_reorder_.bind(DNNL_ARG_TO, to);
       w_reorder_.run(s, p_.str());
-      w = w_fwd_.data();
+      w = to;
     }
     fwd_.bind(DNNL_ARG_SRC, src);
     fwd_.bind(DNNL_ARG_WEIGHTS, w);
@@ -78,8 +80,7 @@ class Conv2dOnednn final : public Layer {
     auto& s = be_.stream();
     if (dx[0]) {
       if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
-      const void* w = w_bd_md_ == w_fwd_md_ ? (w_reorder_ ? w_fwd_.data() : parameters_[0].value.data())
-                                            : parameters_[0].value.data();
+      const void* w = parameters_[0].value.data();
       if (w_bd_reorder_) {
         w_bd_reorder_.bind(DNNL_ARG_FROM, parameters_[0].value.data());
         w_bd_reorder_.bind(DNNL_ARG_TO, be_.weight_scratch());
@@ -208,9 +209,11 @@ class Conv2dOnednn final : public Layer {
       src_buf_ = be_.allocate(desc_of(src_md_, in[0].shape));
     }
     w_reorder_ = Op();
+    w_fwd_offset_ = 0;
     if (w_fwd_md_ != w_plain) {
       w_reorder_ = make_reorder(w_plain, w_fwd_md_, eng, name);
-      w_fwd_ = be_.allocate(desc_of(w_fwd_md_, p_.weight_shape()));
+      if (bn_) w_fwd_offset_ = (w_plain.get_size() + 63) / 64 * 64;
+      be_.reserve_weight_scratch(w_fwd_offset_ + w_fwd_md_.get_size());
     }
     fwd_ = Op(dnnl::convolution_forward(fwd), "convolution forward");
     fwd_.arg(DNNL_ARG_SRC, src_md_, eng);
@@ -230,7 +233,7 @@ class Conv2dOnednn final : public Layer {
       });
       w_bd_md_ = bd.weights_desc();
       w_bd_reorder_ = Op();
-      if (w_bd_md_ != w_fwd_md_ && w_bd_md_ != w_plain) {
+      if (w_bd_md_ != w_plain) {
         w_bd_reorder_ = make_reorder(w_plain, w_bd_md_, eng, name);
         be_.reserve_weight_scratch(w_bd_md_.get_size());
       }
@@ -273,7 +276,8 @@ class Conv2dOnednn final : public Layer {
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
-  Tensor src_buf_, dsrc_buf_, w_fwd_;
+  Tensor src_buf_, dsrc_buf_;
+  size_t w_fwd_offset_ = 0;  // where the forward-format weights start in the weight scratch
   TensorDesc in_;
   PrepareInfo info_;
   dnnl::algorithm alg_ = dnnl::algorithm::convolution_direct;

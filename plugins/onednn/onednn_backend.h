@@ -59,6 +59,9 @@ class OnednnBackend final : public HostBackend {
   // folded eval weights), so that no layer keeps one of its own. Same rules as the scratchpad.
   void reserve_weight_scratch(size_t bytes);
   void* weight_scratch() const { return weight_scratch_.data(); }
+  int64_t shared_scratch_bytes() const override {
+    return (scratchpad_.defined() ? scratchpad_.bytes() : 0) + (weight_scratch_.defined() ? weight_scratch_.bytes() : 0);
+  }
 
  private:
   dnnl::engine engine_;

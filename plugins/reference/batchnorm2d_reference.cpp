@@ -10,8 +10,9 @@ class BatchNorm2dReference final : public Layer {
   BatchNorm2dReference(const ops::BatchNorm2dParams& p, Backend& backend) : p_(p) {
     ops::create_batchnorm_state(p, backend, parameters_, buffers_);
   }
-  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
+  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     require_plain(in, p_.str());
+    training_ = info.training;
     return plain_desc(p_.output_shape(shapes_of(in)));
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) override {
@@ -40,10 +41,12 @@ class BatchNorm2dReference final : public Layer {
     }
     store(yv, y);
   }
-  void backward(std::span<const Tensor* const> x, const Tensor& y, const Tensor& dy,
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     const auto xv = to_double(*x[0]), g = to_double(parameters_[0].value);
-    const auto yv = to_double(y), gy = to_double(dy);
+    // The ReLU mask comes from the output recomputed here, so backward never reads y.
+    const auto yv = output_from_batch_stats(xv, x[0]->shape());
+    const auto gy = to_double(dy);
     std::vector<double> dxv(xv.size()), dg(g.size()), db(g.size());
     batchnorm_backward_train(xv.data(), dims4(x[0]->shape()), g.data(), mean_.data(), var_.data(),
                              p_.eps, p_.fuse_relu, yv.data(), gy.data(),
@@ -52,9 +55,23 @@ class BatchNorm2dReference final : public Layer {
     store(dg, parameters_[0].grad);
     store(db, parameters_[1].grad);
   }
-  bool backward_reads_output() const override { return p_.fuse_relu; }
+  bool backward_reads_output() const override { return false; }
+  bool can_recompute_output() const override { return training_; }
+  void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    store(output_from_batch_stats(to_double(*x[0]), x[0]->shape()), y);
+  }
 
  private:
+  // The training forward's output from its saved batch statistics (the same formula in double).
+  std::vector<double> output_from_batch_stats(const std::vector<double>& xv, const Shape& shape) const {
+    const auto g = to_double(parameters_[0].value), b = to_double(parameters_[1].value);
+    std::vector<double> yv(xv.size());
+    batchnorm_forward_eval(xv.data(), dims4(shape), g.data(), b.data(), mean_.data(), var_.data(), p_.eps,
+                           p_.fuse_relu, yv.data());
+    return yv;
+  }
+
+  bool training_ = true;
   ops::BatchNorm2dParams p_;
   std::vector<double> mean_, var_;
 };

@@ -1,10 +1,13 @@
-// The network executor's backward plan on a small graph where one tensor feeds three consumers
-// (so gradients are summed) and two adds (one fused with ReLU): every parameter gradient equals
-// central finite differences of the loss, on the reference backend. Then the same graph on
-// every other usable backend matches the reference's gradients.
+// The network executor's backward plan on small graphs: one where a tensor feeds three consumers
+// (so gradients are summed) and two adds (one fused with ReLU), and one where BN+ReLU outputs
+// feed a convolution and an add (so the plan drops them after forward and recomputes them in
+// backward). Every parameter gradient equals central finite differences of the loss on the
+// reference backend; every other usable backend matches the reference's gradients; and the
+// recomputing plan gives the very same gradients as keeping the outputs, in less memory.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "engine/network.h"
@@ -56,6 +59,39 @@ Graph fanout_graph() {
   return g;
 }
 
+Graph conv_bn_graph() {
+  Graph g;
+  g.arch = "conv_bn";
+  g.stages = {"a", "b", "fc"};
+  g.in_channels = 3;
+  g.num_classes = 3;
+  auto conv = [](int64_t cin, int64_t cout, int64_t k) {
+    auto p = std::make_shared<ops::Conv2dParams>();
+    p->in_channels = cin, p->out_channels = cout, p->kernel = k, p->stride = 1, p->padding = k / 2;
+    return p;
+  };
+  auto bn = [](int64_t c, bool relu) {
+    auto p = std::make_shared<ops::BatchNorm2dParams>();
+    p->channels = c, p->fuse_relu = relu;
+    return p;
+  };
+  auto fc = std::make_shared<ops::LinearParams>();
+  fc->in_features = 5, fc->out_features = 3;
+  g.nodes = {
+      {"c0", "a", conv(3, 6, 3), {NodeSpec::kInput}},                     // 0
+      {"bn0", "a", bn(6, true), {0}},                                     // 1: recomputed (read by c1)
+      {"c1", "b", conv(6, 6, 3), {1}},                                    // 2
+      {"bn1", "b", bn(6, true), {2}},                                     // 3: only an add reads it
+      {"s", "b", std::make_shared<ops::AddParams>(), {3, 1}},             // 4
+      {"c2", "b", conv(6, 5, 1), {4}},                                    // 5
+      {"bn2", "b", bn(5, false), {5}},                                    // 6
+      {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {6}},  // 7
+      {"flat", "fc", std::make_shared<ops::FlattenParams>(), {7}},
+      {"fc", "fc", fc, {8}},
+  };
+  return g;
+}
+
 struct Fixture {
   LayerRegistry registry;
   std::unique_ptr<Backend> backend;
@@ -63,10 +99,11 @@ struct Fixture {
   std::unique_ptr<TrainStep> step;
   std::vector<float> input, labels{0, 2, 1};
 
-  explicit Fixture(const std::string& backend_name) {
+  explicit Fixture(const std::string& backend_name, Graph graph = fanout_graph(), bool recompute = true) {
     register_all_layers(registry);
     backend = make_backend(backend_name, 2);
-    net = std::make_unique<Network>(fanout_graph(), registry, *backend);
+    net = std::make_unique<Network>(std::move(graph), registry, *backend);
+    net->set_recompute_outputs(recompute);
     ops::SoftmaxCrossEntropyParams loss;
     step = std::make_unique<TrainStep>(*net, registry, loss);
     step->prepare({3, 3, 9, 7}, {3}, true);
@@ -93,8 +130,7 @@ struct Fixture {
   }
 };
 
-TEST(NetworkGrad, FanOutGradientsMatchFiniteDifferences) {
-  Fixture f("reference");
+void expect_finite_differences(Fixture& f) {
   f.loss();
   for (Parameter* p : f.net->parameters()) {
     const std::vector<float> grad = f.read(p->grad);
@@ -116,12 +152,22 @@ TEST(NetworkGrad, FanOutGradientsMatchFiniteDifferences) {
   }
 }
 
-TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) {
-  Fixture ref("reference");
+TEST(NetworkGrad, FanOutGradientsMatchFiniteDifferences) {
+  Fixture f("reference");
+  expect_finite_differences(f);
+}
+
+TEST(NetworkGrad, RecomputedBatchNormGradientsMatchFiniteDifferences) {
+  Fixture f("reference", conv_bn_graph());
+  expect_finite_differences(f);
+}
+
+void expect_backends_match_reference(const std::function<Graph()>& graph) {
+  Fixture ref("reference", graph());
   ref.loss();
   for (const std::string& name : compiled_backends()) {
     if (name == "reference" || !backend_usable(name)) continue;
-    Fixture other(name);
+    Fixture other(name, graph());
     for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
       const auto v = ref.read(ref.net->parameters()[k]->value);
       other.backend->write_plain(other.net->parameters()[k]->value, v.data());
@@ -133,6 +179,33 @@ TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) {
       for (size_t i = 0; i < a.size(); ++i)
         EXPECT_NEAR(a[i], b[i], 1e-4 + 1e-3 * std::abs(b[i]))
             << name << " " << ref.net->parameters()[k]->name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) { expect_backends_match_reference(fanout_graph); }
+
+TEST(NetworkGrad, EveryBackendMatchesReferenceOnRecomputedBatchNorm) {
+  expect_backends_match_reference(conv_bn_graph);
+}
+
+// Dropping BN+ReLU outputs and recomputing them changes memory, never a gradient bit: the
+// recompute runs the same arithmetic on the same inputs and saved statistics.
+TEST(NetworkGrad, RecomputingOutputsGivesTheSameGradientsInLessMemory) {
+  for (const std::string& name : compiled_backends()) {
+    if (!backend_usable(name)) continue;
+    Fixture kept(name, conv_bn_graph(), /*recompute=*/false), recomputed(name, conv_bn_graph());
+    for (size_t k = 0; k < kept.net->parameters().size(); ++k) {
+      const auto v = kept.read(kept.net->parameters()[k]->value);
+      recomputed.backend->write_plain(recomputed.net->parameters()[k]->value, v.data());
+    }
+    for (int step = 0; step < 2; ++step) EXPECT_EQ(kept.loss(), recomputed.loss()) << name;
+    EXPECT_LT(recomputed.net->activation_memory().kept, kept.net->activation_memory().kept) << name;
+    for (size_t k = 0; k < kept.net->parameters().size(); ++k) {
+      const auto a = recomputed.read(recomputed.net->parameters()[k]->grad);
+      const auto b = kept.read(kept.net->parameters()[k]->grad);
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_EQ(a[i], b[i]) << name << " " << kept.net->parameters()[k]->name << "[" << i << "]";
     }
   }
 }

@@ -1,7 +1,8 @@
 // Every (op, backend) entry of the registry against the reference backend, forward and
 // backward, on every test case of the op: outputs, input gradients, parameter gradients and BN
 // running statistics, in training and in eval mode. Inputs are fed both plain and in the
-// backend's own activation layout (what a network gives a layer). A backend that cannot run on
+// backend's own activation layout (what a network gives a layer). Layers that can recompute
+// their output (BN) must reproduce it bit for bit. A backend that cannot run on
 // this machine (cudnn without a GPU) is reported as skipped; an entry without test cases fails.
 #include <gtest/gtest.h>
 
@@ -179,6 +180,18 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
             const double ep = error(read(*other, got.layer->parameters()[k].grad), read(*ref, want.layer->parameters()[k].grad));
             EXPECT_LT(ep, tol) << where << " d " << want.layer->parameters()[k].name;
             worst = std::max(worst, ep);
+          }
+          // A recomputable output comes back exactly as forward wrote it (network plan contract).
+          for (const LayerRun* r : {&got, &want}) {
+            if (!r->layer->can_recompute_output()) continue;
+            Backend& b = r == &got ? *other : *ref;
+            Tensor again = b.allocate(r->y.desc());
+            std::vector<const Tensor*> xs;
+            for (const Tensor& t : r->x) xs.push_back(&t);
+            Context ctx;
+            r->layer->recompute(xs, again, ctx);
+            b.synchronize();
+            EXPECT_EQ(read(b, again), read(b, r->y)) << where << " recomputed output (" << b.name() << ")";
           }
           for (size_t k = 0; k < want.layer->buffers().size(); ++k) {
             const Tensor& wb = want.layer->buffers()[k].value;
