@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_util.h"
 
 namespace cxr {
@@ -51,7 +52,7 @@ bool cudnn_usable(std::string* why) {
 
 void CudnnBackend::Free::operator()(CUstream_st* p) const { cudaStreamDestroy(p); }
 void CudnnBackend::Free::operator()(cudnnContext* p) const { cudnnDestroy(p); }
-void CudnnBackend::Free::operator()(cublasContext* p) const { cublasDestroy(p); }
+void CudnnBackend::Free::operator()(cublasContext* p) const { gpu::cublas_api().cublasDestroy_v2(p); }
 void CudnnBackend::Free::operator()(void* pinned) const { cudaFreeHost(pinned); }
 
 CudnnBackend::CudnnBackend(int device, DType compute) : device_(device), compute_(compute) {
@@ -76,11 +77,11 @@ CudnnBackend::CudnnBackend(int device, DType compute) : device_(device), compute
   cudnn_.reset(handle);
   CXR_CHECK(cudnnSetStream(handle, stream), ctx);
   cublasHandle_t blas = nullptr;
-  CXR_CHECK(cublasCreate(&blas), ctx);
+  CXR_CHECK(gpu::cublas_api().cublasCreate_v2(&blas), ctx);
   cublas_.reset(blas);
-  CXR_CHECK(cublasSetStream(blas, stream), ctx);
+  CXR_CHECK(gpu::cublas_api().cublasSetStream_v2(blas, stream), ctx);
   // f32 GEMMs stay IEEE f32 (no TF32): the parity tests compare against the double reference.
-  CXR_CHECK(cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH), ctx);
+  CXR_CHECK(gpu::cublas_api().cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH), ctx);
   size_t free_bytes = 0, total_bytes = 0;
   CXR_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), ctx);
   workspace_limit_ = std::min<size_t>(size_t{1} << 30, free_bytes / 8);

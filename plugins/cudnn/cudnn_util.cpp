@@ -1,10 +1,15 @@
 #include "plugins/cudnn/cudnn_util.h"
 
+#include "plugins/cudnn/cublas_api.h"
+
 namespace cxr::gpu {
 namespace {
 
+// "cudnnCreate(&h)" -> "cudnnCreate"; "gpu::cublas_api().cublasGemmEx(...)" -> "cublasGemmEx".
 std::string function_name(const char* call) {
-  const std::string s(call);
+  std::string s(call);
+  const std::string loaded = "cublas_api().";
+  if (const auto at = s.find(loaded); at != std::string::npos && at < s.find('(')) s = s.substr(at + loaded.size());
   return s.substr(0, s.find('('));
 }
 
@@ -36,7 +41,7 @@ void check(cudnnStatus_t status, const char* call, const std::string& where) {
 void check(cublasStatus_t status, const char* call, const std::string& where) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
   fail("cuBLAS", call, where,
-       std::string(cublasGetStatusString(status)) + " [" + cublasGetStatusName(status) + "]");
+       std::string(cublas_api().cublasGetStatusString(status)) + " [" + cublas_api().cublasGetStatusName(status) + "]");
 }
 
 CudnnBackend& cudnn_backend(Backend& backend) {

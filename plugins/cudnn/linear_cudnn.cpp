@@ -4,6 +4,7 @@
 // is converted likewise for the two backward GEMMs, whose weight gradient comes out in f32.
 // Row-major matrices are column-major transposes, so y (N×out, row-major) is computed as the
 // column-major out×N product W·xᵀ, and so on (comments at each call).
+#include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
 #include "plugins/ops/linear.h"
@@ -37,7 +38,7 @@ class LinearCudnn final : public Layer {
     const float one = 1.0f, zero = 0.0f;
     const cudaDataType t = blas_type(type_);
     // yᵀ (out×N) = op(W-buffer)ᵀ · xᵀ, W-buffer column-major is Wᵀ (in×out, ld in).
-    CXR_CHECK(cublasGemmEx(be_.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, out(), n(), in(), &one, w, t,
+    CXR_CHECK(cublas_api().cublasGemmEx(be_.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, out(), n(), in(), &one, w, t,
                            in(), x[0]->data(), t, in(), &zero, y.data(), CUDA_R_32F, out(),
                            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
               where_);
@@ -59,13 +60,13 @@ class LinearCudnn final : public Layer {
     if (dx[0]) {
       // dxᵀ (in×N) = Wᵀ (in×out, the W-buffer as is) · dyᵀ (out×N); w_buf_ still holds this step's
       // weights.
-      CXR_CHECK(cublasGemmEx(be_.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, in(), n(), out(), &one,
+      CXR_CHECK(cublas_api().cublasGemmEx(be_.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, in(), n(), out(), &one,
                              weights_for_backward(), t, in(), g, t, out(), &zero, dx[0]->data(), t,
                              in(), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                 where_);
     }
     // dWᵀ (in×out) = xᵀ (in×N) · dy (N×out, i.e. dy-buffer transposed); written in f32.
-    CXR_CHECK(cublasGemmEx(be_.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, in(), out(), n(), &one,
+    CXR_CHECK(cublas_api().cublasGemmEx(be_.cublas(), CUBLAS_OP_N, CUBLAS_OP_T, in(), out(), n(), &one,
                            x[0]->data(), t, in(), g, t, out(), &zero, parameters_[0].grad.data(),
                            CUDA_R_32F, in(), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
               where_);

@@ -1,12 +1,16 @@
 // Whether the cuDNN backend can run here, and that the answer is a reason, not a crash: without
 // a GPU the probe says why, creating the backend is a UsageError carrying that reason, and the
-// registry still lists every cudnn layer (registration needs no device).
+// registry still lists every cudnn layer (registration needs no device). cuBLAS is not loaded
+// with the program but opened on first use, with every entry the backend calls.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "engine/errors.h"
 #include "plugins/backends.h"
+#include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_backend.h"
 
 namespace cxr {
@@ -57,6 +61,23 @@ TEST(CudnnUsable, RegistersEveryOpOfTheCpuBackends) {
       EXPECT_TRUE(registry.has(op, "cudnn")) << op << " has a oneDNN but no cuDNN layer";
     }
   }
+}
+
+bool cublas_mapped() {
+  std::ifstream maps("/proc/self/maps");
+  std::stringstream text;
+  text << maps.rdbuf();
+  return text.str().find("libcublas") != std::string::npos;
+}
+
+TEST(CudnnUsable, CublasOpensOnFirstUseWithEveryEntry) {
+  // Nothing in this process has made a cuDNN backend unless a GPU is here.
+  if (!cudnn_usable()) EXPECT_FALSE(cublas_mapped()) << "libcublas was loaded with the program";
+  const gpu::CublasApi& api = gpu::cublas_api();
+  EXPECT_TRUE(api.cublasCreate_v2 && api.cublasDestroy_v2 && api.cublasSetStream_v2 && api.cublasSetMathMode &&
+              api.cublasGemmEx && api.cublasGetStatusString && api.cublasGetStatusName);
+  EXPECT_STREQ(api.cublasGetStatusName(CUBLAS_STATUS_NOT_INITIALIZED), "CUBLAS_STATUS_NOT_INITIALIZED");
+  EXPECT_TRUE(cublas_mapped());
 }
 
 TEST(CudnnUsable, NhwcLayoutDescribesItself) {
