@@ -60,4 +60,25 @@ for dtype, alg in configs:
     t, i, m = (med(rs, k) for k in ("train_images_per_s", "infer_images_per_s", "peak_rss_mib"))
     label = f"cxrtune {dtype}" + ("" if alg == "direct" else f", {alg}")
     print(f"| {label} | {t:.2f} | {t/pt:.2f}x | {i:.2f} | {i/pi:.2f}x | {m:.0f} | {m/pm:.2f}x |")
+# The machine's speed drifts between time windows; a ratio taken within one round (adjacent
+# processes) is steadier than the ratio of medians, so print those too.
+rounds, current = [], []
+for r in rows:
+    current.append(r)
+    if r["backend"] == "pytorch":
+        rounds.append(current)
+        current = []
+print()
+for dtype, alg in configs:
+    label = f"{dtype} {alg}"
+    for key, name in (("train_images_per_s", "training"), ("infer_images_per_s", "inference")):
+        ratios = []
+        for rs in rounds:
+            peer_r = rs[-1][key]
+            mine = [r[key] for r in rs if (r.get("dtype"), r.get("conv_algorithm", "direct")) == (dtype, alg)]
+            if mine and peer_r > 0:
+                ratios.append(mine[0] / peer_r)
+        if ratios:
+            print(f"per-round {name} ratios, {label}: " + " ".join(f"{x:.2f}" for x in ratios) +
+                  f" (median {statistics.median(ratios):.2f}x)")
 PY

@@ -98,11 +98,16 @@ class Layer {
   virtual void recompute(std::span<const Tensor* const> /*x*/, Tensor& /*y*/, Context& /*ctx*/) {}
 
   // Inference only: may this layer take over `next` (described by `next_params`), the only
-  // consumer of its output, and compute next(this(x)) itself (conv + BN folding)? On true the
-  // network skips `next` and its output is this layer's. `next` keeps its parameters and
-  // buffers (state, checkpoints); this layer reads them at every forward, so they may change
-  // between calls. Called after both were prepared for eval; the next prepare() undoes it.
-  virtual bool absorb(const OpParams& /*next_params*/, Layer& /*next*/) { return false; }
+  // consumer of its output, and compute next(this(x), others...) itself (conv + BN folding; conv
+  // + residual add as a post-op)? `others` describes next's other inputs in order; on true the
+  // network appends those tensors to this layer's inputs at every forward (they are computed
+  // before this layer runs), skips `next`, and next's output is this layer's. `next` keeps its
+  // parameters and buffers (state, checkpoints); this layer reads them at every forward, so they
+  // may change between calls. Called after both were prepared for eval; the next prepare()
+  // undoes it. A layer may absorb several consumers in a chain (conv, BN, add).
+  virtual bool absorb(const OpParams& /*next_params*/, Layer& /*next*/, std::span<const TensorDesc> /*others*/) {
+    return false;
+  }
 
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }

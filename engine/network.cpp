@@ -25,6 +25,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<Tensor> acts;
   std::vector<bool> requires_grad;  // per node output
   std::vector<int> absorbed_by;     // per node: the node computing it (eval fusion), or -1
+  std::vector<std::vector<int>> extra_inputs;  // per absorber: inputs of the nodes it absorbed
   std::vector<bool> owned;          // per node output: own memory (else a view into the arena)
   std::vector<bool> recomputed;     // per node output: dropped after forward, recomputed in backward
   std::vector<Tensor> recomputed_views;  // per node: where backward finds the recomputed output
@@ -128,11 +129,9 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   std::vector<int> slot(n, -1);
   for (size_t i = 0; i < n; ++i) {
     if (m.absorbed_by[i] >= 0) {
-      m.acts[i] = m.acts[storage(i)].alias();
-      continue;
-    }
-    m.owned[i] = keep[i];
-    if (keep[i]) {
+      m.acts[i] = m.acts[storage(i)].alias();  // its inputs' last reads still end below
+    } else if (keep[i]) {
+      m.owned[i] = true;
       m.acts[i] = m.backend->allocate(m.descs[i]);
     } else {
       slot[i] = m.pool->acquire(m.descs[i].bytes());
@@ -153,23 +152,43 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   }
 }
 
-// Eval: lets each layer take over its output's only consumer when that consumer reads nothing
-// else (conv + BN folding). The absorbed node must keep the absorber's descriptor.
+// Eval: lets each layer take over its output's only consumer (conv + BN folding, then the
+// residual add as a post-op), chaining: the absorber of a node may absorb that node's consumer
+// too. The consumer's other inputs must be computed before the absorber runs (a smaller node
+// index) and become the absorber's extra inputs; the absorbed node keeps the absorber's descriptor.
 void absorb_for_inference(Network::Impl& m, const Graph& graph) {
   const size_t n = graph.nodes.size();
   std::vector<int> consumers(n, 0), consumer(n, -1);
   for (size_t i = 0; i < n; ++i)
     for (int in : graph.nodes[i].inputs)
       if (in != NodeSpec::kInput) ++consumers[static_cast<size_t>(in)], consumer[static_cast<size_t>(in)] = static_cast<int>(i);
+  auto storage = [&](int i) { return m.absorbed_by[static_cast<size_t>(i)] >= 0 ? m.absorbed_by[static_cast<size_t>(i)] : i; };
+  m.extra_inputs.assign(n, {});
   for (size_t i = 0; i < n; ++i) {
-    if (consumers[i] != 1 || m.absorbed_by[i] >= 0) continue;
+    if (consumers[i] != 1) continue;
     const auto j = static_cast<size_t>(consumer[i]);
-    if (graph.nodes[j].inputs.size() != 1) continue;
-    if (!m.layers[i]->absorb(*graph.nodes[j].params, *m.layers[j])) continue;
-    if (!m.descs[j].same_as(m.descs[i]))
-      throw GraphError("layer '" + graph.nodes[i].name + "' absorbed '" + graph.nodes[j].name +
-                       "' but their outputs differ: " + m.descs[i].str() + " vs " + m.descs[j].str());
-    m.absorbed_by[j] = static_cast<int>(i);
+    const auto a = static_cast<size_t>(storage(static_cast<int>(i)));
+    std::vector<int> others;
+    std::vector<TensorDesc> other_descs;
+    bool ready = true;
+    int reads_of_i = 0;
+    for (int in : graph.nodes[j].inputs) {
+      if (in == static_cast<int>(i)) {
+        ++reads_of_i;
+        continue;
+      }
+      // The network input is always there; a node must have been computed before the absorber.
+      if (in != NodeSpec::kInput && static_cast<size_t>(storage(in)) >= a) ready = false;
+      others.push_back(in);
+      other_descs.push_back(in == NodeSpec::kInput ? m.input.desc() : m.descs[static_cast<size_t>(in)]);
+    }
+    if (!ready || reads_of_i != 1) continue;
+    if (!m.layers[a]->absorb(*graph.nodes[j].params, *m.layers[j], other_descs)) continue;
+    if (!m.descs[j].same_as(m.descs[a]))
+      throw GraphError("layer '" + graph.nodes[a].name + "' absorbed '" + graph.nodes[j].name +
+                       "' but their outputs differ: " + m.descs[a].str() + " vs " + m.descs[j].str());
+    m.absorbed_by[j] = static_cast<int>(a);
+    for (int o : others) m.extra_inputs[a].push_back(o);
   }
 }
 
@@ -212,6 +231,7 @@ void Network::prepare(const Shape& input_shape, bool training) {
   }
 
   m.absorbed_by.assign(n, -1);
+  m.extra_inputs.assign(n, {});
   if (!training) absorb_for_inference(m, graph_);
   plan_activations(m, graph_, training);
   m.steps.clear();
@@ -338,6 +358,8 @@ const Tensor& Network::forward(Context& ctx) {
     if (m.absorbed_by[i] >= 0) continue;  // computed by the layer that absorbed it
     xs.clear();
     for (int in : graph_.nodes[i].inputs)
+      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    for (int in : m.extra_inputs[i])
       xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
     const auto t0 = profile ? clock::now() : clock::time_point{};
     m.layers[i]->forward(xs, m.acts[i], ctx);

@@ -6,11 +6,14 @@
 // gradient before its reorder to plain pass through the backend's shared weight scratch, so no
 // layer keeps a copy of its own (reordering weights again costs far less than the convolution). Backward-data is not even built
 // when no one wants dx (the network's first conv), which saves the slow 7×7 C=3 kernel.
-// In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op.
+// In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op;
+// then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
+// block's output is written once instead of written, read twice and written again.
 #include <cmath>
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
+#include "plugins/ops/add.h"
 #include "plugins/ops/batchnorm2d.h"
 #include "plugins/ops/conv2d.h"
 
@@ -28,6 +31,7 @@ class Conv2dOnednn final : public Layer {
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     bn_ = nullptr;
+    add_ = false;
     in_ = in[0];
     info_ = info;
     return build(in, info);
@@ -35,15 +39,35 @@ class Conv2dOnednn final : public Layer {
 
   // Eval: folds a following batchnorm2d (and its ReLU) into this convolution. The BN layer keeps
   // its state; forward() folds its current statistics into the weights and a bias each time.
-  bool absorb(const OpParams& next, Layer& layer) override {
+  bool absorb(const OpParams& next, Layer& layer, std::span<const TensorDesc> others) override {
+    if (info_.training) return false;
+    if (const auto* add = dynamic_cast<const ops::AddParams*>(&next)) return absorb_add(*add, others);
     const auto* bn = dynamic_cast<const ops::BatchNorm2dParams*>(&next);
-    if (!bn || info_.training || bn->channels != p_.out_channels) return false;
+    if (!bn || bn_ || add_ || !others.empty() || bn->channels != p_.out_channels) return false;
     bn_ = &layer;
     bn_params_ = *bn;
     be_.reserve_weight_scratch(static_cast<size_t>(numel(p_.weight_shape())) * sizeof(float));
     b_fold_ = be_.allocate(plain_desc({p_.out_channels}));
     const TensorDesc in[1] = {in_};
     build(in, info_);
+    return true;
+  }
+
+  // The residual add: the other summand must arrive in this convolution's output layout.
+  bool absorb_add(const ops::AddParams& add, std::span<const TensorDesc> others) {
+    if (add_ || others.size() != 1) return false;
+    const auto* other = dynamic_cast<const OnednnLayout*>(others[0].layout.get());
+    if (!other || other->md() != dst_md_) return false;
+    add_ = true;
+    add_relu_ = add.fuse_relu;
+    const TensorDesc in[1] = {in_};
+    try {
+      build(in, info_);
+    } catch (const BackendError&) {  // no kernel with the binary post-op: stay unfused
+      add_ = false;
+      build(in, info_);
+      return false;
+    }
     return true;
   }
 
@@ -71,6 +95,7 @@ class Conv2dOnednn final : public Layer {
     if (bn_) fwd_.bind(DNNL_ARG_BIAS, b_fold_.data());
     else if (p_.bias) fwd_.bind(DNNL_ARG_BIAS, parameters_[1].value.data());
     fwd_.bind(DNNL_ARG_DST, y.data());
+    if (add_) fwd_.bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(add_post_op_) | DNNL_ARG_SRC_1, x[1]->data());
     fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
     fwd_.run(s, p_.str());
   }
@@ -164,11 +189,14 @@ class Conv2dOnednn final : public Layer {
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     auto attr = user_scratchpad();
     dnnl::primitive_attr fwd_attr = user_scratchpad();
-    if (bn_ && bn_params_.fuse_relu) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-      fwd_attr.set_post_ops(ops);
+    dnnl::post_ops ops;  // eval fusion, in graph order: BN's ReLU, the residual add, its ReLU
+    if (bn_ && bn_params_.fuse_relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    if (add_) {
+      add_post_op_ = ops.len();
+      ops.append_binary(dnnl::algorithm::binary_add, dst_any);
+      if (add_relu_) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     }
+    if (ops.len() > 0) fwd_attr.set_post_ops(ops);
     auto fwd_pd_for = [&](dnnl::algorithm alg, const memory::desc& src) {
       return dnnl::convolution_forward::primitive_desc(
           dnnl::convolution_forward::desc(prop, alg, src, w_any, b_md, dst_any, strides, pad, pad),
@@ -220,6 +248,7 @@ class Conv2dOnednn final : public Layer {
     fwd_.arg(DNNL_ARG_WEIGHTS, w_fwd_md_, eng);
     if (p_.bias || bn_) fwd_.arg(DNNL_ARG_BIAS, b_md, eng);
     fwd_.arg(DNNL_ARG_DST, dst_md_, eng);
+    if (add_) fwd_.arg(DNNL_ARG_ATTR_MULTIPLE_POST_OP(add_post_op_) | DNNL_ARG_SRC_1, dst_md_, eng);
     fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
     be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
 
@@ -283,6 +312,8 @@ class Conv2dOnednn final : public Layer {
   dnnl::algorithm alg_ = dnnl::algorithm::convolution_direct;
   Layer* bn_ = nullptr;  // the absorbed batchnorm2d (eval), or null
   ops::BatchNorm2dParams bn_params_;
+  bool add_ = false, add_relu_ = false;  // an absorbed residual add (eval) and its ReLU
+  int add_post_op_ = 0;                  // its index among the post-ops
   Tensor b_fold_;
 };
 

@@ -3,7 +3,9 @@
 // feed a convolution and an add (so the plan drops them after forward and recomputes them in
 // backward). Every parameter gradient equals central finite differences of the loss on the
 // reference backend; every other usable backend matches the reference's gradients; and the
-// recomputing plan gives the very same gradients as keeping the outputs, in less memory.
+// recomputing plan gives the very same gradients as keeping the outputs, in less memory. In
+// eval, where oneDNN convolutions absorb the BN and residual add that follow them, every backend
+// still gives the reference's outputs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -206,6 +208,39 @@ TEST(NetworkGrad, RecomputingOutputsGivesTheSameGradientsInLessMemory) {
       const auto b = kept.read(kept.net->parameters()[k]->grad);
       for (size_t i = 0; i < a.size(); ++i)
         EXPECT_EQ(a[i], b[i]) << name << " " << kept.net->parameters()[k]->name << "[" << i << "]";
+    }
+  }
+}
+
+// Eval after a training step (so the BN running statistics are not the initial ones): c1
+// absorbs bn1 (with its ReLU) and then the add, whose other summand is bn0's output.
+TEST(NetworkGrad, EvalFusionsMatchReference) {
+  Fixture ref("reference", conv_bn_graph());
+  ref.loss();
+  auto eval_logits = [](Fixture& f, StepProfile* profile) {
+    f.net->prepare({3, 3, 9, 7}, false);
+    f.backend->write_plain(f.net->input(), f.input.data());
+    Context ctx;
+    ctx.training = false;
+    ctx.profile = profile;
+    return f.read(f.net->forward(ctx));
+  };
+  const auto want = eval_logits(ref, nullptr);
+  for (const std::string& name : compiled_backends()) {
+    if (name == "reference" || !backend_usable(name)) continue;
+    Fixture other(name, conv_bn_graph());
+    for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
+      const auto v = ref.read(ref.net->parameters()[k]->value);
+      other.backend->write_plain(other.net->parameters()[k]->value, v.data());
+    }
+    other.loss();
+    StepProfile profile;
+    const auto got = eval_logits(other, &profile);
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4 + 1e-4 * std::abs(want[i])) << name;
+    if (name == "onednn") {  // absorbed nodes do not run: their forward time stays zero
+      EXPECT_EQ(profile.forward_s.at(3), 0.0) << "bn1 not absorbed";
+      EXPECT_EQ(profile.forward_s.at(4), 0.0) << "the add not absorbed";
+      EXPECT_GT(profile.forward_s.at(2), 0.0);
     }
   }
 }
