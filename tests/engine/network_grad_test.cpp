@@ -27,17 +27,18 @@
 namespace cxr {
 namespace {
 
+std::shared_ptr<ops::Conv2dParams> conv(int64_t cin, int64_t cout, int64_t k, int64_t stride = 1) {
+  auto p = std::make_shared<ops::Conv2dParams>();
+  p->in_channels = cin, p->out_channels = cout, p->kernel = k, p->stride = stride, p->padding = k / 2;
+  return p;
+}
+
 Graph fanout_graph() {
   Graph g;
   g.arch = "fanout";
   g.stages = {"a", "b", "fc"};
   g.in_channels = 3;
   g.num_classes = 3;
-  auto conv = [](int64_t cin, int64_t cout, int64_t k, int64_t s) {
-    auto p = std::make_shared<ops::Conv2dParams>();
-    p->in_channels = cin, p->out_channels = cout, p->kernel = k, p->stride = s, p->padding = k / 2;
-    return p;
-  };
   auto add = [](bool relu) {
     auto p = std::make_shared<ops::AddParams>();
     p->fuse_relu = relu;
@@ -67,11 +68,6 @@ Graph conv_bn_graph() {
   g.stages = {"a", "b", "fc"};
   g.in_channels = 3;
   g.num_classes = 3;
-  auto conv = [](int64_t cin, int64_t cout, int64_t k) {
-    auto p = std::make_shared<ops::Conv2dParams>();
-    p->in_channels = cin, p->out_channels = cout, p->kernel = k, p->stride = 1, p->padding = k / 2;
-    return p;
-  };
   auto bn = [](int64_t c, bool relu) {
     auto p = std::make_shared<ops::BatchNorm2dParams>();
     p->channels = c, p->fuse_relu = relu;
