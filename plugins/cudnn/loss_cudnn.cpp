@@ -25,10 +25,13 @@ Tensor upload(CudnnBackend& be, const std::vector<float>& values) {
   return t;
 }
 
-class SoftmaxCrossEntropyCudnn final : public Layer {
+// What both losses share: plain f32 logits and targets, per-class weights uploaded once, and one
+// kernel call that writes the loss (forward: y) or d(logits) for a given d(loss) (backward).
+template <class Params>
+class LossCudnn : public Layer {
  public:
-  SoftmaxCrossEntropyCudnn(const ops::SoftmaxCrossEntropyParams& p, Backend& backend)
-      : p_(p), be_(cudnn_backend(backend)), weight_(upload(be_, p.class_weights)) {}
+  LossCudnn(const Params& p, Backend& backend, const std::vector<float>& weights)
+      : p_(p), be_(cudnn_backend(backend)), weights_(upload(be_, weights)) {}
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape, in[1].shape});
@@ -39,72 +42,48 @@ class SoftmaxCrossEntropyCudnn final : public Layer {
     return plain_desc(out);
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    CXR_CHECK(cross_entropy(x[0]->data_as<const float>(), x[1]->data_as<const float>(), weights(),
-                            p_.label_smoothing, n_, k_, y.data_as<float>(), nullptr, nullptr,
-                            be_.stream()),
-              where_);
+    launch(x[0]->data_as<const float>(), x[1]->data_as<const float>(), y.data_as<float>(), nullptr, nullptr);
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!dx[0]) return;
-    CXR_CHECK(cross_entropy(x[0]->data_as<const float>(), x[1]->data_as<const float>(), weights(),
-                            p_.label_smoothing, n_, k_, nullptr, dy.data_as<const float>(),
-                            dx[0]->data_as<float>(), be_.stream()),
-              where_);
+    launch(x[0]->data_as<const float>(), x[1]->data_as<const float>(), nullptr, dy.data_as<const float>(),
+           dx[0]->data_as<float>());
   }
   bool backward_reads_output() const override { return false; }
 
- private:
-  const float* weights() const {
-    return weight_.defined() ? weight_.data_as<const float>() : nullptr;
-  }
+ protected:
+  // The loss kernel: loss into y, or d(logits) into dx from dy (the other pair is null).
+  virtual void launch(const float* logits, const float* targets, float* y, const float* dy, float* dx) = 0;
+  const float* weights() const { return weights_.defined() ? weights_.data_as<const float>() : nullptr; }
 
-  ops::SoftmaxCrossEntropyParams p_;
+  Params p_;
   CudnnBackend& be_;
-  Tensor weight_;
+  Tensor weights_;
   std::string where_;
   int64_t n_ = 0, k_ = 0;
 };
 
-class BceWithLogitsCudnn final : public Layer {
+class SoftmaxCrossEntropyCudnn final : public LossCudnn<ops::SoftmaxCrossEntropyParams> {
  public:
-  BceWithLogitsCudnn(const ops::BceWithLogitsParams& p, Backend& backend)
-      : p_(p), be_(cudnn_backend(backend)), pos_weight_(upload(be_, p.pos_weight)) {}
-
-  TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
-    const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape, in[1].shape});
-    where_ = where(p_.op(), in.first(2));
-    require_plain_f32(in.first(2), where_);
-    n_ = in[0].shape[0];
-    k_ = in[0].shape[1];
-    return plain_desc(out);
-  }
-  void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    CXR_CHECK(
-        bce_with_logits(x[0]->data_as<const float>(), x[1]->data_as<const float>(), pos_weights(),
-                        n_, k_, y.data_as<float>(), nullptr, nullptr, be_.stream()),
-        where_);
-  }
-  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
-                std::span<Tensor* const> dx, Context&) override {
-    if (!dx[0]) return;
-    CXR_CHECK(bce_with_logits(x[0]->data_as<const float>(), x[1]->data_as<const float>(),
-                              pos_weights(), n_, k_, nullptr, dy.data_as<const float>(),
-                              dx[0]->data_as<float>(), be_.stream()),
-              where_);
-  }
-  bool backward_reads_output() const override { return false; }
+  SoftmaxCrossEntropyCudnn(const ops::SoftmaxCrossEntropyParams& p, Backend& backend)
+      : LossCudnn(p, backend, p.class_weights) {}
 
  private:
-  const float* pos_weights() const {
-    return pos_weight_.defined() ? pos_weight_.data_as<const float>() : nullptr;
+  void launch(const float* logits, const float* targets, float* y, const float* dy, float* dx) override {
+    CXR_CHECK(cross_entropy(logits, targets, weights(), p_.label_smoothing, n_, k_, y, dy, dx, be_.stream()),
+              where_);
   }
+};
 
-  ops::BceWithLogitsParams p_;
-  CudnnBackend& be_;
-  Tensor pos_weight_;
-  std::string where_;
-  int64_t n_ = 0, k_ = 0;
+class BceWithLogitsCudnn final : public LossCudnn<ops::BceWithLogitsParams> {
+ public:
+  BceWithLogitsCudnn(const ops::BceWithLogitsParams& p, Backend& backend) : LossCudnn(p, backend, p.pos_weight) {}
+
+ private:
+  void launch(const float* logits, const float* targets, float* y, const float* dy, float* dx) override {
+    CXR_CHECK(bce_with_logits(logits, targets, weights(), n_, k_, y, dy, dx, be_.stream()), where_);
+  }
 };
 
 }  // namespace
