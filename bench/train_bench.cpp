@@ -36,10 +36,10 @@ MemoryBreakdown memory_breakdown(Network& net, Backend& backend) {
   m.input = static_cast<double>(a.input) / kMiB;
   m.kept_activations = static_cast<double>(a.kept) / kMiB;
   m.arena = static_cast<double>(a.arena) / kMiB;
-  m.workspace = static_cast<double>(backend.shared_scratch_bytes()) / kMiB;
+  m.shared_scratch = static_cast<double>(backend.shared_scratch_bytes()) / kMiB;
   m.host_tensors = static_cast<double>(host_tensor_bytes()) / kMiB;
   m.layer_buffers = m.host_tensors - m.parameters - m.optimizer - m.input - m.kept_activations - m.arena -
-                    m.workspace;
+                    m.shared_scratch;
   return m;
 }
 

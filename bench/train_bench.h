@@ -30,7 +30,7 @@ struct MemoryBreakdown {
   double parameters = 0;    // values and gradients
   double optimizer = 0;     // Adam's two moments
   double input = 0, kept_activations = 0, arena = 0;  // the network's memory plan
-  double workspace = 0;     // the backend's shared scratchpads
+  double shared_scratch = 0;  // the backend's shared scratchpads
   double layer_buffers = 0; // what layers hold themselves (kernel-layout weights, masks, ...)
   double host_tensors = 0;  // all of the above
 };

@@ -60,7 +60,7 @@ void add_bench_command(CLI::App& app) {
                          {"input", r.memory.input},
                          {"kept_activations", r.memory.kept_activations},
                          {"arena", r.memory.arena},
-                         {"workspace", r.memory.workspace},
+                         {"shared_scratch", r.memory.shared_scratch},
                          {"layer_buffers", r.memory.layer_buffers},
                          {"host_tensors", r.memory.host_tensors}}},
                        {"first_loss", r.first_loss},
@@ -81,7 +81,7 @@ void add_bench_command(CLI::App& app) {
       if (m.host_tensors > 0)
         std::printf("  memory MiB: parameters+grads %.0f, optimizer %.0f, input %.0f, kept activations %.0f, "
                     "arena %.0f, shared scratch %.0f, layer buffers %.0f (tensors %.0f of the RSS)\n",
-                    m.parameters, m.optimizer, m.input, m.kept_activations, m.arena, m.workspace,
+                    m.parameters, m.optimizer, m.input, m.kept_activations, m.arena, m.shared_scratch,
                     m.layer_buffers, m.host_tensors);
     }
     if (config->profile) {

@@ -89,27 +89,30 @@ void summer_for(Network::Impl& m, const TensorDesc& desc) {
   m.summers[key] = std::move(layer);
 }
 
+// The node whose memory holds node i's output: its absorber's (eval fusion), or its own.
+size_t storage_of(const Network::Impl& m, size_t i) {
+  return m.absorbed_by[i] >= 0 ? static_cast<size_t>(m.absorbed_by[i]) : i;
+}
+
 // An output is kept until backward when backward reads it (its own layer as y, or a consumer as
 // x); every other output lives in the arena from its producer to its last consumer, and its
 // memory is reused later in forward and then by gradients. In eval mode only the logits stay.
 void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   const size_t n = graph.nodes.size();
   std::vector<bool> keep(n, false);
-  std::vector<size_t> last_use(n, 0);
-  // An absorbed node's output is its absorber's: reads of it are reads of the absorber's.
-  auto storage = [&](size_t i) { return m.absorbed_by[i] >= 0 ? static_cast<size_t>(m.absorbed_by[i]) : i; };
+  std::vector<size_t> last_use(n, 0);  // by storage: reads of an absorbed output read its absorber's
   for (size_t i = 0; i < n; ++i) {
     const bool has_backward = training && m.requires_grad[i];
     if (has_backward && m.layers[i]->backward_reads_output()) keep[i] = true;
     const auto& inputs = graph.nodes[i].inputs;
     for (size_t k = 0; k < inputs.size(); ++k) {
       if (inputs[k] == NodeSpec::kInput) continue;
-      const auto in = storage(static_cast<size_t>(inputs[k]));
+      const auto in = storage_of(m, static_cast<size_t>(inputs[k]));
       last_use[in] = i;
       if (has_backward && m.layers[i]->backward_reads_input(k)) keep[in] = true;
     }
   }
-  keep[storage(n - 1)] = true;  // the logits
+  keep[storage_of(m, n - 1)] = true;  // the logits
   // Outputs kept only for their consumers' backward that the layer can recompute from kept
   // inputs are dropped after forward instead (recomputed in backward, see prepare()).
   m.recomputed.assign(n, false);
@@ -117,7 +120,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
     if (!keep[i] || !m.layers[i]->can_recompute_output() || m.layers[i]->backward_reads_output()) continue;
     bool inputs_kept = true;
     for (int in : graph.nodes[i].inputs)
-      if (in != NodeSpec::kInput && !keep[storage(static_cast<size_t>(in))]) inputs_kept = false;
+      if (in != NodeSpec::kInput && !keep[storage_of(m, static_cast<size_t>(in))]) inputs_kept = false;
     if (!inputs_kept) continue;
     m.recomputed[i] = true;
     keep[i] = false;
@@ -129,7 +132,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   std::vector<int> slot(n, -1);
   for (size_t i = 0; i < n; ++i) {
     if (m.absorbed_by[i] >= 0) {
-      m.acts[i] = m.acts[storage(i)].alias();  // its inputs' last reads still end below
+      m.acts[i] = m.acts[storage_of(m, i)].alias();  // its inputs' last reads still end below
     } else if (keep[i]) {
       m.owned[i] = true;
       m.acts[i] = m.backend->allocate(m.descs[i]);
@@ -139,7 +142,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
     }
     for (int input : graph.nodes[i].inputs) {
       if (input == NodeSpec::kInput) continue;
-      const size_t in = storage(static_cast<size_t>(input));
+      const size_t in = storage_of(m, static_cast<size_t>(input));
       if (slot[in] >= 0 && last_use[in] == i) {
         m.pool->release(slot[in]);
         slot[in] = -1;
@@ -162,12 +165,11 @@ void absorb_for_inference(Network::Impl& m, const Graph& graph) {
   for (size_t i = 0; i < n; ++i)
     for (int in : graph.nodes[i].inputs)
       if (in != NodeSpec::kInput) ++consumers[static_cast<size_t>(in)], consumer[static_cast<size_t>(in)] = static_cast<int>(i);
-  auto storage = [&](int i) { return m.absorbed_by[static_cast<size_t>(i)] >= 0 ? m.absorbed_by[static_cast<size_t>(i)] : i; };
   m.extra_inputs.assign(n, {});
   for (size_t i = 0; i < n; ++i) {
     if (consumers[i] != 1) continue;
     const auto j = static_cast<size_t>(consumer[i]);
-    const auto a = static_cast<size_t>(storage(static_cast<int>(i)));
+    const size_t a = storage_of(m, i);
     std::vector<int> others;
     std::vector<TensorDesc> other_descs;
     bool ready = true;
@@ -178,7 +180,7 @@ void absorb_for_inference(Network::Impl& m, const Graph& graph) {
         continue;
       }
       // The network input is always there; a node must have been computed before the absorber.
-      if (in != NodeSpec::kInput && static_cast<size_t>(storage(in)) >= a) ready = false;
+      if (in != NodeSpec::kInput && storage_of(m, static_cast<size_t>(in)) >= a) ready = false;
       others.push_back(in);
       other_descs.push_back(in == NodeSpec::kInput ? m.input.desc() : m.descs[static_cast<size_t>(in)]);
     }
@@ -277,8 +279,7 @@ void Network::prepare(const Shape& input_shape, bool training) {
     std::vector<int> partial_slots;
     m.steps.reserve(n);
     for (size_t k = n; k-- > 0;) {
-      if (!m.requires_grad[k]) continue;
-      if (k != n - 1 && slot[k] < 0) continue;  // nothing downstream needs this output
+      if (!has_step[k]) continue;  // nothing downstream needs this output's gradient
       Impl::BackwardStep step;
       step.node = static_cast<int>(k);
       step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
@@ -357,10 +358,8 @@ const Tensor& Network::forward(Context& ctx) {
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     if (m.absorbed_by[i] >= 0) continue;  // computed by the layer that absorbed it
     xs.clear();
-    for (int in : graph_.nodes[i].inputs)
-      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
-    for (int in : m.extra_inputs[i])
-      xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
+    for (const auto* inputs : {&graph_.nodes[i].inputs, &m.extra_inputs[i]})
+      for (int in : *inputs) xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
     const auto t0 = profile ? clock::now() : clock::time_point{};
     m.layers[i]->forward(xs, m.acts[i], ctx);
     if (profile) backend_.synchronize(), profile->forward_s[i] += seconds_since(t0);
@@ -445,11 +444,6 @@ Network::ActivationMemory Network::activation_memory() const {
   for (size_t i = 0; i < impl_->acts.size(); ++i)
     if (impl_->owned[i]) m.kept += impl_->acts[i].bytes();
   return m;
-}
-
-int64_t Network::activation_bytes() const {
-  const ActivationMemory m = activation_memory();
-  return m.input + m.kept + m.arena;
 }
 
 }  // namespace cxr

@@ -56,10 +56,9 @@ class Network {
   void set_recompute_outputs(bool on);
   // Output of a node after prepare() (its layout as the backend chose it).
   const TensorDesc& output_desc(size_t node) const;
-  // Bytes of activations + gradient buffers held after prepare() (the memory plan's result).
-  int64_t activation_bytes() const;
-  // The same, by kind: the input batch, outputs kept for backward, and the arena of
-  // short-lived outputs and gradients.
+  // Bytes of activations and gradient buffers held after prepare() (the memory plan's result),
+  // by kind: the input batch, outputs kept for backward, and the arena of short-lived outputs
+  // and gradients.
   struct ActivationMemory {
     int64_t input = 0, kept = 0, arena = 0;
   };

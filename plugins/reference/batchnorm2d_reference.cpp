@@ -44,8 +44,9 @@ class BatchNorm2dReference final : public Layer {
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     const auto xv = to_double(*x[0]), g = to_double(parameters_[0].value);
-    // The ReLU mask comes from the output recomputed here, so backward never reads y.
-    const auto yv = output_from_batch_stats(xv, x[0]->shape());
+    // The ReLU mask comes from the output recomputed here, so backward never reads y (without
+    // ReLU there is no mask and y is not read at all).
+    const auto yv = p_.fuse_relu ? output_from_batch_stats(xv, x[0]->shape()) : std::vector<double>{};
     const auto gy = to_double(dy);
     std::vector<double> dxv(xv.size()), dg(g.size()), db(g.size());
     batchnorm_backward_train(xv.data(), dims4(x[0]->shape()), g.data(), mean_.data(), var_.data(),

@@ -33,12 +33,18 @@ std::shared_ptr<ops::Conv2dParams> conv(int64_t cin, int64_t cout, int64_t k, in
   return p;
 }
 
-Graph fanout_graph() {
+// Three stages, 3 input channels, 3 classes: the frame of both test graphs.
+Graph small_graph(const std::string& arch) {
   Graph g;
-  g.arch = "fanout";
+  g.arch = arch;
   g.stages = {"a", "b", "fc"};
   g.in_channels = 3;
   g.num_classes = 3;
+  return g;
+}
+
+Graph fanout_graph() {
+  Graph g = small_graph("fanout");
   auto add = [](bool relu) {
     auto p = std::make_shared<ops::AddParams>();
     p->fuse_relu = relu;
@@ -63,11 +69,7 @@ Graph fanout_graph() {
 }
 
 Graph conv_bn_graph() {
-  Graph g;
-  g.arch = "conv_bn";
-  g.stages = {"a", "b", "fc"};
-  g.in_channels = 3;
-  g.num_classes = 3;
+  Graph g = small_graph("conv_bn");
   auto bn = [](int64_t c, bool relu) {
     auto p = std::make_shared<ops::BatchNorm2dParams>();
     p->channels = c, p->fuse_relu = relu;
