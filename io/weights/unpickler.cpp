@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "engine/errors.h"
 
@@ -28,9 +29,23 @@ const std::map<std::string, std::pair<DType, bool>>& storage_types() {
   return types;
 }
 
+// Deeper than any checkpoint (a state_dict is 2 levels, a full training checkpoint about 5), and
+// shallow enough that freeing the result recursively cannot exhaust the stack.
+constexpr int kMaxNesting = 1000;
+
 class Machine {
  public:
   Machine(std::string_view data, std::string what) : d_(data), what_(std::move(what)) {}
+  // A refused file may have built reference cycles (a list appended to itself through the memo)
+  // or chains too deep to free recursively. Emptying every container first frees each value
+  // with nothing left below it: no leak, no deep recursion.
+  ~Machine() {
+    if (accepted_) return;
+    for (const Ref& c : containers_) {
+      c->items.clear();
+      c->entries.clear();
+    }
+  }
 
   Ref run() {
     for (;;) {
@@ -54,9 +69,9 @@ class Machine {
         case 'U': push_string(u8(), Kind::Bytes); break;        // SHORT_BINSTRING
         case 'B': push_string(le(4), Kind::Bytes); break;       // BINBYTES
         case 'C': push_string(u8(), Kind::Bytes); break;        // SHORT_BINBYTES
-        case ')': stack_.push_back(make(Kind::Tuple)); break;   // EMPTY_TUPLE
-        case ']': stack_.push_back(make(Kind::List)); break;    // EMPTY_LIST
-        case '}': stack_.push_back(make(Kind::Dict)); break;    // EMPTY_DICT
+        case ')': push_container(Kind::Tuple); break;           // EMPTY_TUPLE
+        case ']': push_container(Kind::List); break;            // EMPTY_LIST
+        case '}': push_container(Kind::Dict); break;            // EMPTY_DICT
         case 't': push_tuple(since_mark()); break;              // TUPLE
         case 0x85: push_tuple(pop_n(1)); break;                 // TUPLE1
         case 0x86: push_tuple(pop_n(2)); break;                 // TUPLE2
@@ -176,10 +191,13 @@ class Machine {
     v->s = std::string(take(n));
     stack_.push_back(v);
   }
+  void push_container(Kind k) {
+    containers_.push_back(make(k));
+    stack_.push_back(containers_.back());
+  }
   void push_tuple(std::vector<Ref> items) {
-    auto v = make(Kind::Tuple);
-    v->items = std::move(items);
-    stack_.push_back(v);
+    push_container(Kind::Tuple);
+    stack_.back()->items = std::move(items);
   }
   void setitems() {
     auto kv = since_mark();
@@ -209,7 +227,7 @@ class Machine {
     const auto& a = args->items;
     if (fn->s == "collections.OrderedDict") {
       if (!a.empty()) fail("OrderedDict with arguments");
-      stack_.push_back(make(Kind::Dict));
+      push_container(Kind::Dict);
     } else if (fn->s == "torch._utils._rebuild_tensor_v2") {
       if (a.size() < 4 || a[0]->kind != Kind::Storage || a[1]->kind != Kind::Int || a[2]->kind != Kind::Tuple ||
           a[3]->kind != Kind::Tuple || a[2]->items.size() != a[3]->items.size())
@@ -258,13 +276,73 @@ class Machine {
   }
   Ref finish() {
     Ref v = pop();
+    check_structure();
+    accepted_ = true;
     return v;
+  }
+  // Refuses reference cycles and nesting deeper than kMaxNesting among everything the file built,
+  // kept or not: one depth-first walk over all containers, O(values + references), iterative.
+  // Checked once at STOP rather than at every APPEND, so hostile sharing cannot make it quadratic.
+  void check_structure() {
+    enum class State { Open, Done };
+    std::unordered_map<const Value*, std::pair<State, int>> seen;  // state, height when done
+    struct Frame {
+      const Value* v;
+      size_t next;  // index into items, then into entries (2 per entry)
+    };
+    auto child = [](const Value* v, size_t k) -> const Value* {
+      if (k < v->items.size()) return v->items[k].get();
+      k -= v->items.size();
+      if (k / 2 < v->entries.size()) return (k % 2 ? v->entries[k / 2].second : v->entries[k / 2].first).get();
+      return nullptr;
+    };
+    std::vector<Frame> path;
+    for (const Ref& root : containers_) {
+      if (seen.count(root.get())) continue;
+      seen[root.get()] = {State::Open, 0};
+      path.push_back({root.get(), 0});
+      while (!path.empty()) {
+        Frame& f = path.back();
+        const Value* c = child(f.v, f.next++);
+        if (!c) {  // all children done
+          seen[f.v] = {State::Done, seen[f.v].second};
+          const int height = seen[f.v].second;
+          path.pop_back();
+          if (!path.empty()) {
+            int& parent = seen[path.back().v].second;
+            parent = std::max(parent, height + 1);
+          }
+          continue;
+        }
+        if (c->items.empty() && c->entries.empty()) {
+          int& parent = seen[f.v].second;
+          parent = std::max(parent, 1);
+          continue;
+        }
+        auto it = seen.find(c);
+        if (it == seen.end()) {
+          if (path.size() >= static_cast<size_t>(kMaxNesting))
+            fail("containers nested deeper than " + std::to_string(kMaxNesting) + " levels");
+          seen[c] = {State::Open, 0};
+          path.push_back({c, 0});  // invalidates f
+        } else if (it->second.first == State::Open) {
+          fail("a container holds itself (a reference cycle, which no state_dict has)");
+        } else {
+          int& parent = seen[f.v].second;
+          parent = std::max(parent, it->second.second + 1);
+          if (parent > kMaxNesting)
+            fail("containers nested deeper than " + std::to_string(kMaxNesting) + " levels");
+        }
+      }
+    }
   }
 
   std::string_view d_;
   std::string what_;
   size_t pos_ = 0;
   std::vector<Ref> stack_;
+  std::vector<Ref> containers_;  // every tuple, list and dict built, in creation order
+  bool accepted_ = false;
   std::map<uint32_t, Ref> memo_;
   std::map<std::string, std::shared_ptr<Storage>> storages_;
 };

@@ -3,7 +3,9 @@
 // OrderedDict, tensors (torch._utils._rebuild_tensor_v2 / _rebuild_parameter) and storages
 // (persistent ids) — and nothing else: any other global (os.system, builtins.eval, ...) or
 // opcode is refused with a UsageError naming it. Nothing in the file is ever executed.
-// Protocols 2 to 4 (what torch.save writes). Iterative: no recursion on hostile nesting.
+// Protocols 2 to 4 (what torch.save writes). Iterative: no recursion on hostile nesting. What it
+// returns is acyclic and at most 1000 containers deep: files that build reference cycles (through
+// the memo) or deeper nesting are refused, and whatever they built is freed.
 #pragma once
 #include <cstdint>
 #include <memory>

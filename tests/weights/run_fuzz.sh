@@ -11,6 +11,7 @@ if [ -z "$cxx" ]; then
   exit 77
 fi
 mkdir -p "$work/corpus"
+rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*  # findings of an earlier run
 if ! "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I"$src" \
     "$src/tests/weights/fuzz_weights.cpp" "$src/io/weights/safetensors.cpp" "$src/io/weights/unpickler.cpp" \
     "$src/io/weights/state_dict.cpp" "$src/engine/shape.cpp" "$src/engine/tensor.cpp" "$src/engine/atomic_file.cpp" \
@@ -20,7 +21,13 @@ if ! "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I"$src" \
   fi
   cat "$work/build.log"; exit 1
 fi
-# Seeds: a valid safetensors file and a state_dict-like pickle.
+# Seeds: a valid safetensors file, a state_dict-like pickle, and a pickle that appends a list to
+# itself (a reference cycle that once leaked).
 printf '\x38\x00\x00\x00\x00\x00\x00\x00{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}      \x00\x00\x80\x3f' > "$work/corpus/seed.safetensors"
 printf '\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01X\x01\x00\x00\x00aK\x01s.' > "$work/corpus/seed.pkl"
-"$work/fuzz_weights" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=4096 "$work/corpus" 2>&1 | tail -5
+printf '\x80\x02]q\x00h\x00a.' > "$work/corpus/cycle.pkl"
+# libFuzzer's own failure exit code is 77, ctest's "skipped": a finding must fail instead.
+if ! "$work/fuzz_weights" -error_exitcode=1 -artifact_prefix="$work/" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=4096 "$work/corpus" > "$work/fuzz.log" 2>&1; then
+  grep -A40 "ERROR\|SUMMARY" "$work/fuzz.log" | head -80; echo "reproducer: $(ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null)"; exit 1
+fi
+tail -2 "$work/fuzz.log"

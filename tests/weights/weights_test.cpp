@@ -19,6 +19,7 @@
 #include "io/weights/checkpoint.h"
 #include "io/weights/safetensors.h"
 #include "io/weights/sha256.h"
+#include "io/weights/unpickler.h"
 #include "io/weights/weights_file.h"
 #include "plugins/backends.h"
 
@@ -207,6 +208,53 @@ TEST_F(Weights, CheckpointRoundTripAndRefusals) {
   expect_matches_torch(back.model, 0.0);
   EXPECT_THROW(load_checkpoint(path, "resnet50"), UsageError);
   EXPECT_THROW(load_checkpoint(file("model.safetensors"), ""), UsageError);  // not a checkpoint
+}
+
+// Pickles that build reference cycles through the memo would leak (shared_ptr cycles) and could
+// send a walker round forever; nesting deeper than any checkpoint could overflow the stack when
+// freed. Both are refused; sharing without a cycle is kept.
+using namespace std::string_literals;
+
+std::string pickled(const std::string& body) { return "\x80\x02"s + body + "."; }
+
+std::string refusal(const std::string& data) {
+  try {
+    pickle::load(data, "mem.pkl");
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(Unpickler, ReferenceCyclesAreRefused) {
+  const std::pair<const char*, std::string> cycles[] = {
+      {"list appended to itself", pickled("]q\0h\0a"s)},
+      {"two lists holding each other", pickled("]q\0]q\1h\0a0h\1a"s)},
+      {"dict holding itself", pickled("}q\0K\1h\0s"s)},
+      {"list holding a tuple that holds it", pickled("]q\0h\0\x85" "a"s)},
+      {"cycle in a value the file throws away", pickled("]q\0h\0a0N"s)}};
+  for (const auto& [what, data] : cycles)
+    EXPECT_NE(refusal(data).find("reference cycle"), std::string::npos) << what << ": " << refusal(data);
+}
+
+TEST(Unpickler, SharingWithoutACycleIsKept) {
+  const pickle::Ref t = pickle::load(pickled("]q\0K\7ah\0h\0\x86"s), "mem.pkl");
+  ASSERT_EQ(t->kind, pickle::Value::Kind::Tuple);
+  ASSERT_EQ(t->items.size(), 2u);
+  EXPECT_EQ(t->items[0], t->items[1]);  // one list, referenced twice
+  ASSERT_EQ(t->items[0]->items.size(), 1u);
+  EXPECT_EQ(t->items[0]->items[0]->i, 7);
+}
+
+TEST(Unpickler, NestingIsBoundedAndHostileChainsAreFreedWithoutRecursion) {
+  EXPECT_EQ(refusal(pickled(")" + std::string(900, '\x85'))), "accepted");
+  EXPECT_NE(refusal(pickled(")" + std::string(1200, '\x85'))).find("nested deeper than 1000"), std::string::npos);
+  // A million lists, each appended into the one before: freed one by one, or this overflows the stack.
+  const size_t n = 1000000;
+  EXPECT_NE(refusal(pickled(std::string(n, ']') + std::string(n - 1, 'a'))).find("nested deeper"), std::string::npos);
+  // The same chain cut short by a truncated file is freed the same way.
+  EXPECT_NE(refusal("\x80\x02"s + std::string(n, ']') + std::string(n - 1, 'a')).find("truncated"),
+            std::string::npos);
 }
 
 TEST(Sha256, KnownVectors) {
