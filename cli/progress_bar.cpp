@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cxr::cli {
@@ -11,8 +12,7 @@ ProgressBar::ProgressBar(std::string label, int total, double items_per_step, in
       total_(total),
       items_per_step_(items_per_step),
       plain_every_(plain_every > 0 ? plain_every : 1),
-      tty_(isatty(fileno(stderr)) != 0),
-      start_(std::chrono::steady_clock::now()) {}
+      tty_(isatty(fileno(stderr)) != 0) {}
 
 std::string format_duration(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
@@ -24,20 +24,37 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-void ProgressBar::update(int done, const std::string& extra) {
-  if (!tty_ && done % plain_every_ != 0 && done != total_) return;
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = elapsed > 0 ? done * items_per_step_ / elapsed : 0.0;
-  const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
+std::string progress_line(const std::string& label, int done, int total, int first_done, double seconds,
+                          double items_per_step, const std::string& extra) {
   constexpr int kWidth = 24;
-  const int filled = total_ > 0 ? done * kWidth / total_ : 0;
+  const int filled = total > 0 ? std::min(done, total) * kWidth / total : 0;
   std::string bar(static_cast<size_t>(kWidth), ' ');
   for (int i = 0; i < filled; ++i) bar[static_cast<size_t>(i)] = '=';
   if (filled < kWidth) bar[static_cast<size_t>(filled)] = '>';
-  std::fprintf(stderr, "%s%-6s %d/%d [%s] %.1f img/s  ETA %s%s%s%s", tty_ ? "\r" : "",
-               label_.c_str(), done, total_, bar.c_str(), rate, format_duration(eta).c_str(),
-               extra.empty() ? "" : "  ", extra.c_str(), tty_ ? "\033[K" : "\n");
+  const int steps = done - first_done;
+  std::string rate = "--", eta = "--";
+  if (steps > 0 && seconds > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", steps * items_per_step / seconds);
+    rate = buf;
+    eta = format_duration(seconds / steps * std::max(0, total - done));
+  }
+  char head[160];
+  std::snprintf(head, sizeof head, "%-6s %d/%d [%s] %s img/s  ETA %s", label.c_str(), done, total, bar.c_str(),
+                rate.c_str(), eta.c_str());
+  return extra.empty() ? head : std::string(head) + "  " + extra;
+}
+
+void ProgressBar::update(int done, const std::string& extra) {
+  const auto now = std::chrono::steady_clock::now();
+  if (first_done_ < 0) {
+    first_done_ = done;
+    first_time_ = now;
+  }
+  if (!tty_ && done % plain_every_ != 0 && done != total_) return;
+  const double seconds = std::chrono::duration<double>(now - first_time_).count();
+  const std::string line = progress_line(label_, done, total_, first_done_, seconds, items_per_step_, extra);
+  std::fprintf(stderr, "%s%s%s", tty_ ? "\r" : "", line.c_str(), tty_ ? "\033[K" : "\n");
   std::fflush(stderr);
   open_ = tty_;
 }
