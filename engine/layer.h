@@ -12,6 +12,7 @@
 #pragma once
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,16 @@ class Layer {
   // network may then pass one buffer as all of dx (equal descriptors only); the layer must
   // write it once and skip the copies when dx[i]->data() == dx[0]->data().
   virtual bool backward_input_grads_equal() const { return false; }
+
+  // Training: may the network pass dy as two summands to backward_summed() instead of adding
+  // them first (a tensor read by two consumers)? Layers that read dy once, elementwise, can add
+  // on the fly and save the network a pass over memory.
+  virtual bool backward_sums_dy() const { return false; }
+  // backward() for dy + dy_partial (both with the output's descriptor); the same contracts.
+  virtual void backward_summed(std::span<const Tensor* const> /*x*/, const Tensor& /*y*/, const Tensor& /*dy*/,
+                               const Tensor& /*dy_partial*/, std::span<Tensor* const> /*dx*/, Context& /*ctx*/) {
+    throw std::logic_error("backward_summed() on a layer without backward_sums_dy()");
+  }
 
   // Training: may the network drop this layer's output after forward and recompute it in
   // backward for the consumers that read it (memory for one elementwise pass: BN+ReLU outputs

@@ -18,6 +18,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
     std::vector<Tensor*> dx;        // per input; null = not wanted
     std::vector<std::pair<Tensor*, Tensor*>> sums;  // target += partial, after the step
     std::vector<int> recompute;     // nodes whose outputs are recomputed before the step
+    const Tensor* dy_partial = nullptr;  // a second summand of dy the layer adds itself
   };
 
   std::vector<std::unique_ptr<Layer>> layers;
@@ -30,6 +31,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<bool> recomputed;     // per node output: dropped after forward, recomputed in backward
   std::vector<Tensor> recomputed_views;  // per node: where backward finds the recomputed output
   bool recompute_outputs = true;
+  bool fuse_gradient_sums = true;
   Tensor input;
   Shape prepared_shape;
   bool prepared_training = false;
@@ -277,12 +279,18 @@ void Network::prepare(const Shape& input_shape, bool training) {
           last_reader[static_cast<size_t>(inputs[i])] = static_cast<int>(k);
     }
     std::vector<int> partial_slots;
+    // A gradient with two writers whose producer adds two summands itself (the residual add:
+    // its masked ReLU backward reads both) keeps the second one apart until that producer's step
+    // instead of being summed into the first: one pass over the tensor less.
+    std::vector<const Tensor*> deferred(n, nullptr);
+    std::vector<int> deferred_slot(n, -1);
     m.steps.reserve(n);
     for (size_t k = n; k-- > 0;) {
       if (!has_step[k]) continue;  // nothing downstream needs this output's gradient
       Impl::BackwardStep step;
       step.node = static_cast<int>(k);
       step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
+      step.dy_partial = deferred[k];
       partial_slots.clear();
       // A recomputed input comes back before its first reader in backward (the largest index).
       const auto& inputs = graph_.nodes[k].inputs;
@@ -318,11 +326,16 @@ void Network::prepare(const Shape& input_shape, bool training) {
           if (equal_grads && !shared_desc) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
         } else {
           const int s = m.pool->acquire(m.descs[j].bytes());
-          partial_slots.push_back(s);
           m.partial_store.push_back(m.pool->view(s, m.descs[j]));
           step.dx.push_back(&m.partial_store.back());
-          step.sums.emplace_back(&m.grad_views[j], &m.partial_store.back());
-          summer_for(m, m.descs[j]);
+          if (m.fuse_gradient_sums && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
+            deferred_slot[j] = s;
+            deferred[j] = &m.partial_store.back();
+          } else {
+            partial_slots.push_back(s);
+            step.sums.emplace_back(&m.grad_views[j], &m.partial_store.back());
+            summer_for(m, m.descs[j]);
+          }
         }
       }
       for (int s : partial_slots) m.pool->release(s);
@@ -333,6 +346,7 @@ void Network::prepare(const Shape& input_shape, bool training) {
           recompute_slot[static_cast<size_t>(in)] = -1;
         }
       if (k != n - 1) m.pool->release(slot[k]);
+      if (deferred_slot[k] >= 0) m.pool->release(deferred_slot[k]);
       m.steps.push_back(std::move(step));
     }
   }
@@ -395,7 +409,11 @@ void Network::backward(const Tensor& dlogits, Context& ctx) {
     }
     inputs_of(i);
     auto t0 = profile ? clock::now() : clock::time_point{};
-    m.layers[i]->backward(xs, m.acts[i], step.dy ? *step.dy : dlogits, step.dx, ctx);
+    const Tensor& dy = step.dy ? *step.dy : dlogits;
+    if (step.dy_partial)
+      m.layers[i]->backward_summed(xs, m.acts[i], dy, *step.dy_partial, step.dx, ctx);
+    else
+      m.layers[i]->backward(xs, m.acts[i], dy, step.dx, ctx);
     if (profile) backend_.synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
     for (const auto& [target, partial] : step.sums) {
       const Tensor* both[2] = {target, partial};
@@ -433,6 +451,12 @@ const TensorDesc& Network::output_desc(size_t node) const { return impl_->descs.
 void Network::set_recompute_outputs(bool on) {
   if (impl_->recompute_outputs == on) return;
   impl_->recompute_outputs = on;
+  impl_->prepared = false;
+}
+
+void Network::set_fuse_gradient_sums(bool on) {
+  if (impl_->fuse_gradient_sums == on) return;
+  impl_->fuse_gradient_sums = on;
   impl_->prepared = false;
 }
 

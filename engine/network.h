@@ -54,6 +54,10 @@ class Network {
   // are dropped after forward and recomputed in backward (on by default). Takes effect at
   // the next prepare(); gradients are the same either way (tests compare them).
   void set_recompute_outputs(bool on);
+  // Training: a gradient written by two consumers is handed to its producer as two summands
+  // when that layer adds them itself (backward_sums_dy: the residual add), instead of being
+  // summed first (on by default). Takes effect at the next prepare(); same gradients either way.
+  void set_fuse_gradient_sums(bool on);
   // Output of a node after prepare() (its layout as the backend chose it).
   const TensorDesc& output_desc(size_t node) const;
   // Bytes of activations and gradient buffers held after prepare() (the memory plan's result),

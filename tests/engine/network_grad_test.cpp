@@ -3,7 +3,9 @@
 // feed a convolution and an add (so the plan drops them after forward and recomputes them in
 // backward). Every parameter gradient equals central finite differences of the loss on the
 // reference backend; every other usable backend matches the reference's gradients; and the
-// recomputing plan gives the very same gradients as keeping the outputs, in less memory. In
+// recomputing plan gives the very same gradients as keeping the outputs, in less memory. A third
+// graph chains two residual adds, so an add's output gradient has two writers and the add sums
+// them itself (the fused gradient sum): the same gradients as summing first, bit for bit. In
 // eval, where oneDNN convolutions absorb the BN and residual add that follow them, every backend
 // still gives the reference's outputs.
 #include <gtest/gtest.h>
@@ -92,6 +94,39 @@ Graph conv_bn_graph() {
   return g;
 }
 
+// Two residual blocks, the first a downsample-like one whose branches both read the input:
+// s1's output feeds c2 and s2, so its gradient has two writers (s2 and c2) — the only one in the
+// graph — and s1, an add with ReLU, takes the two summands itself.
+Graph residual_graph() {
+  Graph g = small_graph("residual");
+  auto bn = [](int64_t c) {
+    auto p = std::make_shared<ops::BatchNorm2dParams>();
+    p->channels = c;
+    return p;
+  };
+  auto add_relu = [] {
+    auto p = std::make_shared<ops::AddParams>();
+    p->fuse_relu = true;
+    return p;
+  };
+  auto fc = std::make_shared<ops::LinearParams>();
+  fc->in_features = 6, fc->out_features = 3;
+  g.nodes = {
+      {"c1", "a", conv(3, 6, 3), {NodeSpec::kInput}},                     // 0
+      {"bn1", "a", bn(6), {0}},                                           // 1
+      {"cd", "a", conv(3, 6, 1), {NodeSpec::kInput}},                     // 2
+      {"bnd", "a", bn(6), {2}},                                           // 3
+      {"s1", "a", add_relu(), {1, 3}},                                    // 4: read by c2 and s2
+      {"c2", "b", conv(6, 6, 1), {4}},                                    // 5
+      {"bn2", "b", bn(6), {5}},                                           // 6
+      {"s2", "b", add_relu(), {6, 4}},                                    // 7
+      {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {7}},  // 8
+      {"flat", "fc", std::make_shared<ops::FlattenParams>(), {8}},
+      {"fc", "fc", fc, {9}},
+  };
+  return g;
+}
+
 struct Fixture {
   LayerRegistry registry;
   std::unique_ptr<Backend> backend;
@@ -99,11 +134,13 @@ struct Fixture {
   std::unique_ptr<TrainStep> step;
   std::vector<float> input, labels{0, 2, 1};
 
-  explicit Fixture(const std::string& backend_name, Graph graph = fanout_graph(), bool recompute = true) {
+  explicit Fixture(const std::string& backend_name, Graph graph = fanout_graph(), bool recompute = true,
+                   bool fuse_sums = true) {
     register_all_layers(registry);
     backend = make_backend(backend_name, 2);
     net = std::make_unique<Network>(std::move(graph), registry, *backend);
     net->set_recompute_outputs(recompute);
+    net->set_fuse_gradient_sums(fuse_sums);
     ops::SoftmaxCrossEntropyParams loss;
     step = std::make_unique<TrainStep>(*net, registry, loss);
     step->prepare({3, 3, 9, 7}, {3}, true);
@@ -117,10 +154,11 @@ struct Fixture {
       backend->write_plain(p->value, v.data());
     }
   }
-  double loss() {
+  double loss(StepProfile* profile = nullptr) {
     backend->write_plain(step->input(), input.data());
     backend->write_plain(step->targets(), labels.data());
     Context ctx;
+    ctx.profile = profile;
     return step->run(ctx);
   }
   std::vector<float> read(const Tensor& t) {
@@ -162,6 +200,11 @@ TEST(NetworkGrad, RecomputedBatchNormGradientsMatchFiniteDifferences) {
   expect_finite_differences(f);
 }
 
+TEST(NetworkGrad, ChainedResidualGradientsMatchFiniteDifferences) {
+  Fixture f("reference", residual_graph());
+  expect_finite_differences(f);
+}
+
 void expect_backends_match_reference(const std::function<Graph()>& graph) {
   Fixture ref("reference", graph());
   ref.loss();
@@ -187,6 +230,34 @@ TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) { expect_backends_m
 
 TEST(NetworkGrad, EveryBackendMatchesReferenceOnRecomputedBatchNorm) {
   expect_backends_match_reference(conv_bn_graph);
+}
+
+TEST(NetworkGrad, EveryBackendMatchesReferenceOnChainedResiduals) { expect_backends_match_reference(residual_graph); }
+
+// An add that sums its two output-gradient summands itself gives the very gradients of summing
+// first (one f32 addition either way, then the same mask), and the network then sums nothing.
+TEST(NetworkGrad, FusedGradientSumsGiveTheSameGradients) {
+  for (const std::string& name : compiled_backends()) {
+    if (!backend_usable(name)) continue;
+    Fixture summed(name, residual_graph(), true, /*fuse_sums=*/false), fused(name, residual_graph());
+    for (size_t k = 0; k < summed.net->parameters().size(); ++k) {
+      const auto v = summed.read(summed.net->parameters()[k]->value);
+      fused.backend->write_plain(fused.net->parameters()[k]->value, v.data());
+    }
+    StepProfile summed_profile, fused_profile;
+    for (int step = 0; step < 2; ++step)
+      EXPECT_EQ(summed.loss(&summed_profile), fused.loss(&fused_profile)) << name;
+    EXPECT_GT(summed_profile.gradient_sums_s, 0.0) << name;
+    if (name == "onednn") {
+      EXPECT_EQ(fused_profile.gradient_sums_s, 0.0) << "the add did not take the sum";
+    }
+    for (size_t k = 0; k < summed.net->parameters().size(); ++k) {
+      const auto a = fused.read(fused.net->parameters()[k]->grad);
+      const auto b = summed.read(summed.net->parameters()[k]->grad);
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_EQ(a[i], b[i]) << name << " " << summed.net->parameters()[k]->name << "[" << i << "]";
+    }
+  }
 }
 
 // Dropping BN+ReLU outputs and recomputing them changes memory, never a gradient bit: the
