@@ -120,10 +120,14 @@ Data make_data(const Recipe& r) {
     throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
                      std::to_string(train.classes.size()) + (train.multi_label ? " labels" : " classes") + " (" +
                      train.summary() + ")");
-  std::fprintf(stderr, "data: train %s; val %s\n", train.summary().c_str(), val.summary().c_str());
   Data d;
   d.train = std::make_unique<Loader>(std::move(train), loader_config(r, true));
   d.val = std::make_unique<Loader>(std::move(val), loader_config(r, false));
+  // After the loaders: with data.on_bad_file: skip they have left out what they could not read.
+  const int64_t skipped = d.train->skipped_files() + d.val->skipped_files();
+  std::fprintf(stderr, "data: train %s; val %s%s\n", d.train->dataset().summary().c_str(),
+               d.val->dataset().summary().c_str(),
+               skipped ? ("; " + std::to_string(skipped) + " unreadable files left out").c_str() : "");
   if (d.train->batches_per_epoch() < 1)
     throw UsageError("data: " + std::to_string(d.train->dataset().samples.size()) + " training images are fewer than one batch of " +
                      std::to_string(r.train.batch_size));
