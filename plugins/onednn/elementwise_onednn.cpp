@@ -1,11 +1,11 @@
 // Elementwise ops (relu and any eltwise algorithm) and add (binary, with a fused ReLU post-op) on oneDNN, in the layout of their
 // input. The add's backward masks dy by y > 0 with the "use dst" ReLU backward, so the block's
 // inputs need not be kept for it.
-#include <cstdint>
 #include <cstring>
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
+#include "plugins/onednn/residual_kernels.h"
 #include "plugins/ops/add.h"
 #include "plugins/ops/relu.h"
 
@@ -107,6 +107,12 @@ class AddOnednn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (streamed()) {
+      residual_add(static_cast<const float*>(x[0]->data()), static_cast<const float*>(x[1]->data()),
+                   static_cast<float*>(y.data()), y.bytes() / static_cast<int64_t>(sizeof(float)), p_.fuse_relu,
+                   be_.threads());
+      return;
+    }
     fwd_.bind(DNNL_ARG_SRC_0, x[0]->data());
     fwd_.bind(DNNL_ARG_SRC_1, x[1]->data());
     fwd_.bind(DNNL_ARG_DST, y.data());
@@ -117,10 +123,7 @@ class AddOnednn final : public Layer {
                 std::span<Tensor* const> dx, Context&) override {
     backward_into(y, dy, nullptr, dx);
   }
-  // f32 only: the sum is a plain loop, and bf16 gradients would need their own rounding.
-  bool backward_sums_dy() const override {
-    return a_md_ == b_md_ && a_md_.data_type() == memory::data_type::f32;
-  }
+  bool backward_sums_dy() const override { return streamed(); }
   void backward_summed(std::span<const Tensor* const>, const Tensor& y, const Tensor& dy, const Tensor& dy_partial,
                        std::span<Tensor* const> dx, Context&) override {
     backward_into(y, dy, &dy_partial, dx);
@@ -131,6 +134,9 @@ class AddOnednn final : public Layer {
   bool backward_input_grads_equal() const override { return true; }
 
  private:
+  // f32 operands in one layout go through residual_kernels.h (streamed stores); bf16 and mixed
+  // layouts through oneDNN's primitives, which convert and reorder.
+  bool streamed() const { return a_md_ == b_md_ && a_md_.data_type() == memory::data_type::f32; }
   // da is dy (+ dy_partial), masked by y > 0 with the ReLU; db is the same values in b's layout.
   void backward_into(const Tensor& y, const Tensor& dy, const Tensor* dy_partial, std::span<Tensor* const> dx) {
     const Tensor* first = nullptr;
@@ -145,7 +151,9 @@ class AddOnednn final : public Layer {
         to_b_.bind(DNNL_ARG_TO, dx[i]->data());
         to_b_.run(be_.stream(), p_.str());
       } else if (dy_partial) {  // same layout: backward_sums_dy() asks for it
-        sum_masked(dy, *dy_partial, y, *dx[i]);
+        residual_add_backward(static_cast<const float*>(dy.data()), static_cast<const float*>(dy_partial->data()),
+                              static_cast<const float*>(y.data()), static_cast<float*>(dx[i]->data()),
+                              dx[i]->bytes() / static_cast<int64_t>(sizeof(float)), p_.fuse_relu, be_.threads());
         first = dx[i];
       } else if (p_.fuse_relu) {
         if (!same_layout)
@@ -165,32 +173,6 @@ class AddOnednn final : public Layer {
       }
     }
   }
-  // out = a + b, zero where y <= 0 with the ReLU: one pass instead of a sum and a masking pass.
-  // Padding lanes of blocked layouts are zero in a and b, so they stay zero.
-  void sum_masked(const Tensor& a, const Tensor& b, const Tensor& y, Tensor& out) const {
-    const auto* pa = static_cast<const float*>(a.data());
-    const auto* pb = static_cast<const float*>(b.data());
-    // y is a ReLU output (+0 or positive): y > 0 exactly when its bits, read as an integer, are
-    // > 0. The mask is applied with an AND on the sum's bits: GCC keeps a select (`? sum : 0.f`)
-    // as a branch, which neither vectorises nor predicts on a ReLU mask (4x slower, measured).
-    const auto* py = static_cast<const int32_t*>(y.data());
-    auto* po = static_cast<float*>(out.data());
-    const int64_t n = out.bytes() / static_cast<int64_t>(sizeof(float));
-    if (p_.fuse_relu) {
-#pragma omp parallel for simd num_threads(be_.threads()) schedule(static)
-      for (int64_t i = 0; i < n; ++i) {
-        const float sum = pa[i] + pb[i];
-        int32_t bits;
-        std::memcpy(&bits, &sum, sizeof bits);
-        bits &= -static_cast<int32_t>(py[i] > 0);
-        std::memcpy(&po[i], &bits, sizeof bits);
-      }
-    } else {
-#pragma omp parallel for simd num_threads(be_.threads()) schedule(static)
-      for (int64_t i = 0; i < n; ++i) po[i] = pa[i] + pb[i];
-    }
-  }
-
   ops::AddParams p_;
   OnednnBackend& be_;
   memory::desc a_md_, b_md_;

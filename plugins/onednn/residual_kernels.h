@@ -1,0 +1,19 @@
+// The two passes of the residual add in training, as plain f32 loops over whole buffers (any
+// layout: both operands share it, and padding lanes hold zeros that stay zeros). oneDNN's binary
+// and eltwise-backward primitives write through the cache, so each output line is first read
+// from memory (write-allocate); these stream their output past the cache instead, one memory
+// stream in four or five less. Both are bound by memory bandwidth, not arithmetic.
+#pragma once
+#include <cstdint>
+
+namespace cxr::dnn {
+
+// out = a + b, then max(0, ·) when `relu` (a NaN stays NaN, as in oneDNN's ReLU).
+void residual_add(const float* a, const float* b, float* out, int64_t n, bool relu, int threads);
+
+// out = dy + dy_partial, zero where y <= 0 when `relu` (y: the add's ReLU output, which is
+// never negative): the add's backward when its output gradient has two writers.
+void residual_add_backward(const float* dy, const float* dy_partial, const float* y, float* out, int64_t n,
+                           bool relu, int threads);
+
+}  // namespace cxr::dnn
