@@ -88,6 +88,7 @@ BenchResult run_bench(const BenchConfig& c,
   rc.arch = c.arch;
   rc.num_classes = c.num_classes;
   Network net(build_resnet(rc), registry, *backend);
+  net.set_training_fusions(c.training_fusions);
   init_torchvision(net, 0);
   ops::SoftmaxCrossEntropyParams loss;
   TrainStep step(net, registry, loss);

@@ -23,6 +23,7 @@ struct BenchConfig {
   bool inference = true;  // also time eval-mode forward
   bool profile = false;   // time every layer during the measured steps
   std::string conv_algorithm = "direct";  // direct | winograd (train.conv_algorithm)
+  bool training_fusions = true;  // Network::set_training_fusions (off: to measure what they buy)
 };
 
 // Where the training step's host memory goes, in MiB (CPU backends; zero elsewhere).

@@ -29,6 +29,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--conv-algorithm", config->conv_algorithm, "direct | winograd (train.conv_algorithm)")
       ->check(CLI::IsMember({"direct", "winograd"}))
       ->capture_default_str();
+  cmd->add_flag("!--no-training-fusions", config->training_fusions,
+                "train without the BN+add kernel and the fused gradient sums (to measure what they buy)");
   cmd->add_flag("--profile", config->profile, "time every layer: a table of ms, GFLOP/s and share of the step");
   cmd->callback([config, json] {
     std::unique_ptr<ProgressBar> bar;

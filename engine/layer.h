@@ -120,6 +120,15 @@ class Layer {
     return false;
   }
 
+  // Training: may this layer compute next(this(x), others...) in forward, like absorb(), while
+  // `next` still runs its own backward (which then reads only next's output and no input of it)
+  // and this layer's backward still gets the gradient of its own output, which is never written
+  // (so backward must not read it)? The network asks only layers whose output nobody else reads.
+  virtual bool absorb_in_training(const OpParams& /*next_params*/, Layer& /*next*/,
+                                  std::span<const TensorDesc> /*others*/) {
+    return false;
+  }
+
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }
   std::vector<Buffer>& buffers() { return buffers_; }

@@ -25,13 +25,14 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<TensorDesc> descs;
   std::vector<Tensor> acts;
   std::vector<bool> requires_grad;  // per node output
-  std::vector<int> absorbed_by;     // per node: the node computing it (eval fusion), or -1
+  std::vector<int> absorbed_by;     // per node: the node computing its forward (fusion), or -1
+  std::vector<bool> absorbs;        // per node: it computes a consumer's forward too
   std::vector<std::vector<int>> extra_inputs;  // per absorber: inputs of the nodes it absorbed
   std::vector<bool> owned;          // per node output: own memory (else a view into the arena)
   std::vector<bool> recomputed;     // per node output: dropped after forward, recomputed in backward
   std::vector<Tensor> recomputed_views;  // per node: where backward finds the recomputed output
   bool recompute_outputs = true;
-  bool fuse_gradient_sums = true;
+  bool training_fusions = true;  // fused gradient sums and training absorption
   Tensor input;
   Shape prepared_shape;
   bool prepared_training = false;
@@ -105,7 +106,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   std::vector<size_t> last_use(n, 0);  // by storage: reads of an absorbed output read its absorber's
   for (size_t i = 0; i < n; ++i) {
     const bool has_backward = training && m.requires_grad[i];
-    if (has_backward && m.layers[i]->backward_reads_output()) keep[i] = true;
+    if (has_backward && m.layers[i]->backward_reads_output()) keep[storage_of(m, i)] = true;
     const auto& inputs = graph.nodes[i].inputs;
     for (size_t k = 0; k < inputs.size(); ++k) {
       if (inputs[k] == NodeSpec::kInput) continue;
@@ -120,6 +121,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   m.recomputed.assign(n, false);
   for (size_t i = 0; training && m.recompute_outputs && i + 1 < n; ++i) {
     if (!keep[i] || !m.layers[i]->can_recompute_output() || m.layers[i]->backward_reads_output()) continue;
+    if (m.absorbed_by[i] >= 0 || m.absorbs[i]) continue;  // its storage holds another node's output
     bool inputs_kept = true;
     for (int in : graph.nodes[i].inputs)
       if (in != NodeSpec::kInput && !keep[storage_of(m, static_cast<size_t>(in))]) inputs_kept = false;
@@ -157,11 +159,14 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   }
 }
 
-// Eval: lets each layer take over its output's only consumer (conv + BN folding, then the
-// residual add as a post-op), chaining: the absorber of a node may absorb that node's consumer
-// too. The consumer's other inputs must be computed before the absorber runs (a smaller node
-// index) and become the absorber's extra inputs; the absorbed node keeps the absorber's descriptor.
-void absorb_for_inference(Network::Impl& m, const Graph& graph) {
+// Lets each layer take over its output's only consumer. Eval: conv + BN folding, then the
+// residual add as a post-op, chaining (the absorber of a node may absorb that node's consumer
+// too). Training: a BN computes the residual add (+ReLU) that follows it, while the add keeps
+// its own backward; no chains, and the absorber's own output must be read by nobody's backward,
+// since it is never written. Either way the consumer's other inputs must be computed before the
+// absorber runs (a smaller node index) and become its extra inputs; the absorbed node keeps the
+// absorber's descriptor.
+void absorb_consumers(Network::Impl& m, const Graph& graph, bool training) {
   const size_t n = graph.nodes.size();
   std::vector<int> consumers(n, 0), consumer(n, -1);
   for (size_t i = 0; i < n; ++i)
@@ -172,13 +177,17 @@ void absorb_for_inference(Network::Impl& m, const Graph& graph) {
     if (consumers[i] != 1) continue;
     const auto j = static_cast<size_t>(consumer[i]);
     const size_t a = storage_of(m, i);
+    if (training && (a != i || m.absorbs[i] || m.layers[i]->backward_reads_output())) continue;
     std::vector<int> others;
     std::vector<TensorDesc> other_descs;
     bool ready = true;
     int reads_of_i = 0;
-    for (int in : graph.nodes[j].inputs) {
+    const auto& inputs = graph.nodes[j].inputs;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const int in = inputs[k];
       if (in == static_cast<int>(i)) {
         ++reads_of_i;
+        if (training && m.layers[j]->backward_reads_input(k)) ready = false;  // it would read j's output
         continue;
       }
       // The network input is always there; a node must have been computed before the absorber.
@@ -187,11 +196,14 @@ void absorb_for_inference(Network::Impl& m, const Graph& graph) {
       other_descs.push_back(in == NodeSpec::kInput ? m.input.desc() : m.descs[static_cast<size_t>(in)]);
     }
     if (!ready || reads_of_i != 1) continue;
-    if (!m.layers[a]->absorb(*graph.nodes[j].params, *m.layers[j], other_descs)) continue;
+    const bool took = training ? m.layers[a]->absorb_in_training(*graph.nodes[j].params, *m.layers[j], other_descs)
+                               : m.layers[a]->absorb(*graph.nodes[j].params, *m.layers[j], other_descs);
+    if (!took) continue;
     if (!m.descs[j].same_as(m.descs[a]))
       throw GraphError("layer '" + graph.nodes[a].name + "' absorbed '" + graph.nodes[j].name +
                        "' but their outputs differ: " + m.descs[a].str() + " vs " + m.descs[j].str());
     m.absorbed_by[j] = static_cast<int>(a);
+    m.absorbs[a] = true;
     for (int o : others) m.extra_inputs[a].push_back(o);
   }
 }
@@ -235,8 +247,9 @@ void Network::prepare(const Shape& input_shape, bool training) {
   }
 
   m.absorbed_by.assign(n, -1);
+  m.absorbs.assign(n, false);
   m.extra_inputs.assign(n, {});
-  if (!training) absorb_for_inference(m, graph_);
+  if (!training || m.training_fusions) absorb_consumers(m, graph_, training);
   plan_activations(m, graph_, training);
   m.steps.clear();
   m.grad_views.clear();
@@ -328,7 +341,7 @@ void Network::prepare(const Shape& input_shape, bool training) {
           const int s = m.pool->acquire(m.descs[j].bytes());
           m.partial_store.push_back(m.pool->view(s, m.descs[j]));
           step.dx.push_back(&m.partial_store.back());
-          if (m.fuse_gradient_sums && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
+          if (m.training_fusions && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
             deferred_slot[j] = s;
             deferred[j] = &m.partial_store.back();
           } else {
@@ -454,9 +467,9 @@ void Network::set_recompute_outputs(bool on) {
   impl_->prepared = false;
 }
 
-void Network::set_fuse_gradient_sums(bool on) {
-  if (impl_->fuse_gradient_sums == on) return;
-  impl_->fuse_gradient_sums = on;
+void Network::set_training_fusions(bool on) {
+  if (impl_->training_fusions == on) return;
+  impl_->training_fusions = on;
   impl_->prepared = false;
 }
 

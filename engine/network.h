@@ -54,10 +54,11 @@ class Network {
   // are dropped after forward and recomputed in backward (on by default). Takes effect at
   // the next prepare(); gradients are the same either way (tests compare them).
   void set_recompute_outputs(bool on);
-  // Training: a gradient written by two consumers is handed to its producer as two summands
-  // when that layer adds them itself (backward_sums_dy: the residual add), instead of being
-  // summed first (on by default). Takes effect at the next prepare(); same gradients either way.
-  void set_fuse_gradient_sums(bool on);
+  // Training fusions (on by default): a BN computes the residual add (+ReLU) after it in one
+  // pass (Layer::absorb_in_training), and a gradient written by two consumers is handed to its
+  // producer as two summands when that layer adds them itself (backward_sums_dy: the residual
+  // add) instead of being summed first. Takes effect at the next prepare(); tests compare both.
+  void set_training_fusions(bool on);
   // Output of a node after prepare() (its layout as the backend chose it).
   const TensorDesc& output_desc(size_t node) const;
   // Bytes of activations and gradient buffers held after prepare() (the memory plan's result),

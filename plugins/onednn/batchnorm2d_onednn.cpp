@@ -4,10 +4,15 @@
 // fused BN+ReLU, whose backward takes the ReLU mask from a bit workspace instead of the output.
 // In training the output can be recomputed from the input and the saved batch statistics (an
 // inference-mode pass over them), so the network need not keep it for the next convolution.
+// A training BN without ReLU (a bottleneck's last, a downsample's) absorbs the residual add
+// after it and runs batchnorm_add_kernel.h instead; its backward is oneDNN's as before, fed the
+// statistics that kernel saved.
 #include <cmath>
 
+#include "plugins/onednn/batchnorm_add_kernel.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
+#include "plugins/ops/add.h"
 #include "plugins/ops/batchnorm2d.h"
 
 namespace cxr::dnn {
@@ -31,6 +36,11 @@ class BatchNorm2dOnednn final : public Layer {
     const memory::desc data = md_of(in[0]);
     const memory::desc c_md = plain_md({p_.channels});
     training_ = info.training;
+    add_ = false;  // a new prepare undoes absorb_in_training
+    desc_ = in[0];
+    dims_ = {out[0], out[1], (out[1] + 15) / 16, out[2] * out[3]};
+    blocked16_ = data == memory::desc(data.dims(), memory::data_type::f32, memory::format_tag::nChw16c);
+    if (training_ && blocked16_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * 16), 0.f);
     flags f = flags::use_scale | flags::use_shift;
     if (p_.fuse_relu) f |= flags::fuse_norm_relu;
     auto attr = user_scratchpad();
@@ -97,15 +107,22 @@ class BatchNorm2dOnednn final : public Layer {
     if (ctx.training != training_)
       throw GraphError(p_.str() + ": prepared for " + (training_ ? "training" : "eval") +
                        ", run in the other mode");
-    fwd_.bind(DNNL_ARG_SRC, x[0]->data());
-    fwd_.bind(DNNL_ARG_DST, y.data());
-    fwd_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
-    fwd_.bind(DNNL_ARG_SHIFT, parameters_[1].value.data());
-    fwd_.bind(DNNL_ARG_MEAN, training_ ? mean_.data() : buffers_[0].value.data());
-    fwd_.bind(DNNL_ARG_VARIANCE, training_ ? var_.data() : buffers_[1].value.data());
-    if (workspace_.defined() && training_) fwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
-    fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
-    fwd_.run(be_.stream(), p_.str());
+    if (add_) {
+      batchnorm_add_forward(x[0]->data_as<const float>(), x[1]->data_as<const float>(), y.data_as<float>(), dims_,
+                            parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
+                            p_.eps, add_relu_, mean_.data_as<float>(), var_.data_as<float>(), lanes_.data(),
+                            be_.threads());
+    } else {
+      fwd_.bind(DNNL_ARG_SRC, x[0]->data());
+      fwd_.bind(DNNL_ARG_DST, y.data());
+      fwd_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
+      fwd_.bind(DNNL_ARG_SHIFT, parameters_[1].value.data());
+      fwd_.bind(DNNL_ARG_MEAN, training_ ? mean_.data() : buffers_[0].value.data());
+      fwd_.bind(DNNL_ARG_VARIANCE, training_ ? var_.data() : buffers_[1].value.data());
+      if (workspace_.defined() && training_) fwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
+      fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
+      fwd_.run(be_.stream(), p_.str());
+    }
     if (!training_) return;
     // PyTorch: running = (1 − m)·running + m·batch, with the unbiased batch variance.
     const double m = p_.momentum;
@@ -139,7 +156,17 @@ class BatchNorm2dOnednn final : public Layer {
   }
 
   bool backward_reads_output() const override { return false; }
-  bool can_recompute_output() const override { return training_; }
+  bool can_recompute_output() const override { return training_ && !add_; }
+
+  // Training, f32 nChw16c, no ReLU of its own: computes the residual add (+ReLU) after it.
+  bool absorb_in_training(const OpParams& next, Layer&, std::span<const TensorDesc> others) override {
+    const auto* add = dynamic_cast<const ops::AddParams*>(&next);
+    if (!add || !training_ || !blocked16_ || p_.fuse_relu || others.size() != 1 || !others[0].same_as(desc_))
+      return false;
+    add_ = true;
+    add_relu_ = add->fuse_relu;
+    return true;
+  }
 
   // The training forward's output again: same kernel family, the batch statistics it saved.
   void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
@@ -161,6 +188,11 @@ class BatchNorm2dOnednn final : public Layer {
   Tensor mean_, var_, workspace_, dx_scratch_;
   bool training_ = true;
   int64_t count_ = 0;
+  TensorDesc desc_;                 // of the input and output
+  BlockedDims dims_;
+  bool blocked16_ = false;          // f32 nChw16c: what batchnorm_add_forward reads
+  bool add_ = false, add_relu_ = false;  // an absorbed residual add (training) and its ReLU
+  std::vector<float> lanes_;        // batchnorm_add_forward's per-lane statistics
 };
 
 }  // namespace

@@ -22,13 +22,16 @@ void residual_add(const float* a, const float* b, float* out, int64_t n, bool re
 #if defined(__SSE2__)
   if (aligned16(a) && aligned16(b) && aligned16(out)) {
     vec_end = n / 4 * 4;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t i = 0; i < vec_end; i += 4) {
-      __m128 s = _mm_add_ps(_mm_load_ps(a + i), _mm_load_ps(b + i));
-      if (relu) s = _mm_max_ps(_mm_setzero_ps(), s);  // maxps returns its second operand on NaN
-      _mm_stream_ps(out + i, s);
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < vec_end; i += 4) {
+        __m128 s = _mm_add_ps(_mm_load_ps(a + i), _mm_load_ps(b + i));
+        if (relu) s = _mm_max_ps(_mm_setzero_ps(), s);  // maxps returns its second operand on NaN
+        _mm_stream_ps(out + i, s);
+      }
+      _mm_sfence();  // streamed stores are weakly ordered: each thread fences its own
     }
-    _mm_sfence();  // streamed stores are weakly ordered: make them visible before the next layer
   }
 #endif
   for (int64_t i = vec_end; i < n; ++i) out[i] = relu ? relu_keep_nan(a[i] + b[i]) : a[i] + b[i];
@@ -40,13 +43,16 @@ void residual_add_backward(const float* dy, const float* dy_partial, const float
 #if defined(__SSE2__)
   if (aligned16(dy) && aligned16(dy_partial) && aligned16(y) && aligned16(out)) {
     vec_end = n / 4 * 4;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t i = 0; i < vec_end; i += 4) {
-      __m128 s = _mm_add_ps(_mm_load_ps(dy + i), _mm_load_ps(dy_partial + i));
-      if (relu) s = _mm_and_ps(s, _mm_cmpgt_ps(_mm_load_ps(y + i), _mm_setzero_ps()));
-      _mm_stream_ps(out + i, s);
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < vec_end; i += 4) {
+        __m128 s = _mm_add_ps(_mm_load_ps(dy + i), _mm_load_ps(dy_partial + i));
+        if (relu) s = _mm_and_ps(s, _mm_cmpgt_ps(_mm_load_ps(y + i), _mm_setzero_ps()));
+        _mm_stream_ps(out + i, s);
+      }
+      _mm_sfence();
     }
-    _mm_sfence();
   }
 #endif
   for (int64_t i = vec_end; i < n; ++i) {
