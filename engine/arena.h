@@ -1,10 +1,12 @@
 // Arena: the memory behind the network's plan (engine/network.cpp plans, this holds).
 //
-// Raw memory shared by short-lived tensors: activations that backward does not read, and
-// gradients. Buffers are handed out by best fit over the bytes asked for and returned after their
-// last reader in the plan, so forward and backward need only a few live buffers; a buffer held
-// by several tensors (retain) is free after the last release. All planning happens in prepare();
-// at run time the plan is followed, nothing is allocated.
+// One block shared by short-lived tensors: activations that backward does not read, and
+// gradients. The network plans twice. The first pass only records: every acquire() opens a
+// buffer and its last release() closes it, on a clock of calls. place() then gives each buffer
+// an offset in one block — largest first, at the lowest offset not used by any buffer alive at
+// the same time (greedy by size) — so the block is close to the peak of bytes alive at once, with
+// no fragmentation across differently sized tensors. The second pass repeats the same calls and
+// gets views into the block. At run time the plan is followed; nothing is allocated.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -17,40 +19,32 @@ class Arena {
  public:
   explicit Arena(Backend& backend) : backend_(backend) {}
 
-  int acquire(int64_t bytes) {
-    int best = -1;
-    for (size_t i = 0; i < slots_.size(); ++i)
-      if (free_[i] && slots_[i].bytes() >= bytes &&
-          (best < 0 || slots_[i].bytes() < slots_[static_cast<size_t>(best)].bytes()))
-        best = static_cast<int>(i);
-    if (best < 0) {
-      slots_.push_back(backend_.allocate(plain_desc({(bytes + 3) / 4}, DType::F32)));
-      free_.push_back(false);
-      holders_.push_back(1);
-      return static_cast<int>(slots_.size() - 1);
-    }
-    free_[static_cast<size_t>(best)] = false;
-    holders_[static_cast<size_t>(best)] = 1;
-    return best;
-  }
-  void retain(int slot) { ++holders_[static_cast<size_t>(slot)]; }
-  void release(int slot) {
-    if (--holders_[static_cast<size_t>(slot)] == 0) free_[static_cast<size_t>(slot)] = true;
-  }
-  Tensor view(int slot, const TensorDesc& desc) const {
-    return Tensor::view(desc, backend_.device(), slots_[static_cast<size_t>(slot)].data());
-  }
-  int64_t bytes() const {
-    int64_t b = 0;
-    for (const Tensor& t : slots_) b += t.bytes();
-    return b;
-  }
+  int acquire(int64_t bytes);
+  void retain(int buffer);  // one more holder; the buffer stays alive until every holder released it
+  void release(int buffer);
+  // Ends the recording pass (see above) and allocates the block. Then the same sequence of
+  // acquire/retain/release calls must follow; each acquire() returns the buffer it returned in
+  // the first pass.
+  void place();
+  bool placed() const { return placed_; }
+  // A tensor on the buffer's memory once placed; before, a view of nothing (planning only).
+  Tensor view(int buffer, const TensorDesc& desc) const;
+  int64_t bytes() const { return block_.defined() ? block_.bytes() : 0; }
+  // The largest number of bytes alive at one time in the plan: what any placement needs at least.
+  int64_t peak_live_bytes() const { return peak_live_; }
 
  private:
+  struct Buffer {
+    int64_t bytes = 0, offset = 0;
+    int64_t opened = 0, closed = 0;  // clock of acquire/release calls: alive in [opened, closed)
+    int holders = 0;
+  };
   Backend& backend_;
-  std::vector<Tensor> slots_;
-  std::vector<bool> free_;
-  std::vector<int> holders_;
+  std::vector<Buffer> buffers_;
+  int64_t clock_ = 0, live_ = 0, peak_live_ = 0;
+  bool placed_ = false;
+  size_t replayed_ = 0;  // second pass: the next buffer acquire() hands out
+  Tensor block_;
 };
 
 }  // namespace cxr

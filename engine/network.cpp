@@ -132,14 +132,13 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   m.acts.clear();
   m.acts.resize(n);
   m.owned.assign(n, false);
-  m.pool = std::make_unique<Arena>(*m.backend);
   std::vector<int> slot(n, -1);
   for (size_t i = 0; i < n; ++i) {
     if (m.absorbed_by[i] >= 0) {
       m.acts[i] = m.acts[storage_of(m, i)].alias();  // its inputs' last reads still end below
     } else if (keep[i]) {
-      m.owned[i] = true;
-      m.acts[i] = m.backend->allocate(m.descs[i]);
+      m.owned[i] = true;  // allocated in the last planning pass only
+      m.acts[i] = m.pool->placed() ? m.backend->allocate(m.descs[i]) : Tensor::view(m.descs[i], m.backend->device(), nullptr);
     } else {
       slot[i] = m.pool->acquire(m.descs[i].bytes());
       m.acts[i] = m.pool->view(slot[i], m.descs[i]);
@@ -208,6 +207,123 @@ void absorb_consumers(Network::Impl& m, const Graph& graph, bool training) {
   }
 }
 
+// Plans backward in the same arena: node outputs' gradients live from their first writer (the
+// last consumer in forward order) until their producer's backward has read them.
+void plan_backward(Network::Impl& m, const Graph& graph, bool training) {
+  const size_t n = graph.nodes.size();
+  auto grad_of = [&](int in) { return in != NodeSpec::kInput && m.requires_grad[static_cast<size_t>(in)]; };
+  m.steps.clear();
+  m.grad_views.clear();
+  m.partial_store.clear();
+  if (training) {
+    m.grad_views.resize(n);
+    std::vector<int> slot(n, -1);
+    std::vector<std::vector<size_t>> consumers(n);
+    for (size_t i = 0; i < n; ++i)
+      for (int in : graph.nodes[i].inputs)
+        if (in != NodeSpec::kInput) consumers[static_cast<size_t>(in)].push_back(i);
+    // Two gradients may share node k's buffer while both must equal k's dx: backward runs in
+    // reverse node order, a gradient is last read by its producer's backward, and every other
+    // consumer of one of them adds into the buffer. So each one's other consumers must run
+    // after the other one's producer has read it (a smaller node index).
+    auto may_share = [&](size_t a, size_t b, size_t k) {
+      for (size_t c : consumers[a]) if (c != k && c >= b) return false;
+      for (size_t c : consumers[b]) if (c != k && c >= a) return false;
+      return true;
+    };
+    // Which nodes get a backward step (their output's gradient is wanted), and for each
+    // recomputed output the last backward step that reads it (the smallest node index).
+    std::vector<bool> has_step(n, false);
+    for (size_t k = n; k-- > 0;) {
+      if (!m.requires_grad[k]) continue;
+      has_step[k] = k == n - 1;
+      for (size_t c : consumers[k]) has_step[k] = has_step[k] || has_step[c];
+    }
+    std::vector<int> last_reader(n, -1), recompute_slot(n, -1);
+    m.recomputed_views.clear();
+    m.recomputed_views.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (!has_step[k]) continue;
+      const auto& inputs = graph.nodes[k].inputs;
+      for (size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i] != NodeSpec::kInput && m.recomputed[static_cast<size_t>(inputs[i])] &&
+            m.layers[k]->backward_reads_input(i) && last_reader[static_cast<size_t>(inputs[i])] < 0)
+          last_reader[static_cast<size_t>(inputs[i])] = static_cast<int>(k);
+    }
+    std::vector<int> partial_slots;
+    // A gradient with two writers whose producer adds two summands itself (the residual add:
+    // its masked ReLU backward reads both) keeps the second one apart until that producer's step
+    // instead of being summed into the first: one pass over the tensor less.
+    std::vector<const Tensor*> deferred(n, nullptr);
+    std::vector<int> deferred_slot(n, -1);
+    m.steps.reserve(n);
+    for (size_t k = n; k-- > 0;) {
+      if (!has_step[k]) continue;  // nothing downstream needs this output's gradient
+      Network::Impl::BackwardStep step;
+      step.node = static_cast<int>(k);
+      step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
+      step.dy_partial = deferred[k];
+      partial_slots.clear();
+      // A recomputed input comes back before its first reader in backward (the largest index).
+      const auto& inputs = graph.nodes[k].inputs;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (inputs[i] == NodeSpec::kInput) continue;
+        const auto j = static_cast<size_t>(inputs[i]);
+        if (!m.recomputed[j] || !m.layers[k]->backward_reads_input(i) || recompute_slot[j] >= 0) continue;
+        recompute_slot[j] = m.pool->acquire(m.descs[j].bytes());
+        m.recomputed_views[j] = m.pool->view(recompute_slot[j], m.descs[j]);
+        step.recompute.push_back(static_cast<int>(j));
+      }
+      // A layer whose input gradients are all equal (add) writes one buffer for every input
+      // whose gradient starts here with that descriptor (the residual add: no copy of dy).
+      int shared_slot = -1, shared_node = -1;
+      const TensorDesc* shared_desc = nullptr;
+      const bool equal_grads = m.layers[k]->backward_input_grads_equal();
+      for (int in : graph.nodes[k].inputs) {
+        if (!grad_of(in)) {
+          step.dx.push_back(nullptr);
+          continue;
+        }
+        const auto j = static_cast<size_t>(in);  // NOLINT: in >= 0 here
+        if (slot[j] < 0 && equal_grads && shared_desc && shared_desc->same_as(m.descs[j]) &&
+            may_share(static_cast<size_t>(shared_node), j, k)) {
+          slot[j] = shared_slot;
+          m.pool->retain(shared_slot);
+          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
+          step.dx.push_back(&m.grad_views[j]);
+        } else if (slot[j] < 0) {
+          slot[j] = m.pool->acquire(m.descs[j].bytes());
+          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
+          step.dx.push_back(&m.grad_views[j]);
+          if (equal_grads && !shared_desc) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
+        } else {
+          const int s = m.pool->acquire(m.descs[j].bytes());
+          m.partial_store.push_back(m.pool->view(s, m.descs[j]));
+          step.dx.push_back(&m.partial_store.back());
+          if (m.training_fusions && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
+            deferred_slot[j] = s;
+            deferred[j] = &m.partial_store.back();
+          } else {
+            partial_slots.push_back(s);
+            step.sums.emplace_back(&m.grad_views[j], &m.partial_store.back());
+            summer_for(m, m.descs[j]);
+          }
+        }
+      }
+      for (int s : partial_slots) m.pool->release(s);
+      for (int in : inputs)
+        if (in != NodeSpec::kInput && last_reader[static_cast<size_t>(in)] == static_cast<int>(k) &&
+            recompute_slot[static_cast<size_t>(in)] >= 0) {
+          m.pool->release(recompute_slot[static_cast<size_t>(in)]);
+          recompute_slot[static_cast<size_t>(in)] = -1;
+        }
+      if (k != n - 1) m.pool->release(slot[k]);
+      if (deferred_slot[k] >= 0) m.pool->release(deferred_slot[k]);
+      m.steps.push_back(std::move(step));
+    }
+  }
+}
+
 using clock = std::chrono::steady_clock;
 double seconds_since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
 
@@ -250,118 +366,13 @@ void Network::prepare(const Shape& input_shape, bool training) {
   m.absorbs.assign(n, false);
   m.extra_inputs.assign(n, {});
   if (!training || m.training_fusions) absorb_consumers(m, graph_, training);
-  plan_activations(m, graph_, training);
-  m.steps.clear();
-  m.grad_views.clear();
-  m.partial_store.clear();
-  if (training) {
-    // Plan backward in the same arena: node outputs' gradients live from their first writer
-    // (the last consumer in forward order) until their producer's backward has read them.
-    m.grad_views.resize(n);
-    std::vector<int> slot(n, -1);
-    std::vector<std::vector<size_t>> consumers(n);
-    for (size_t i = 0; i < n; ++i)
-      for (int in : graph_.nodes[i].inputs)
-        if (in != NodeSpec::kInput) consumers[static_cast<size_t>(in)].push_back(i);
-    // Two gradients may share node k's buffer while both must equal k's dx: backward runs in
-    // reverse node order, a gradient is last read by its producer's backward, and every other
-    // consumer of one of them adds into the buffer. So each one's other consumers must run
-    // after the other one's producer has read it (a smaller node index).
-    auto may_share = [&](size_t a, size_t b, size_t k) {
-      for (size_t c : consumers[a]) if (c != k && c >= b) return false;
-      for (size_t c : consumers[b]) if (c != k && c >= a) return false;
-      return true;
-    };
-    // Which nodes get a backward step (their output's gradient is wanted), and for each
-    // recomputed output the last backward step that reads it (the smallest node index).
-    std::vector<bool> has_step(n, false);
-    for (size_t k = n; k-- > 0;) {
-      if (!m.requires_grad[k]) continue;
-      has_step[k] = k == n - 1;
-      for (size_t c : consumers[k]) has_step[k] = has_step[k] || has_step[c];
-    }
-    std::vector<int> last_reader(n, -1), recompute_slot(n, -1);
-    m.recomputed_views.clear();
-    m.recomputed_views.resize(n);
-    for (size_t k = 0; k < n; ++k) {
-      if (!has_step[k]) continue;
-      const auto& inputs = graph_.nodes[k].inputs;
-      for (size_t i = 0; i < inputs.size(); ++i)
-        if (inputs[i] != NodeSpec::kInput && m.recomputed[static_cast<size_t>(inputs[i])] &&
-            m.layers[k]->backward_reads_input(i) && last_reader[static_cast<size_t>(inputs[i])] < 0)
-          last_reader[static_cast<size_t>(inputs[i])] = static_cast<int>(k);
-    }
-    std::vector<int> partial_slots;
-    // A gradient with two writers whose producer adds two summands itself (the residual add:
-    // its masked ReLU backward reads both) keeps the second one apart until that producer's step
-    // instead of being summed into the first: one pass over the tensor less.
-    std::vector<const Tensor*> deferred(n, nullptr);
-    std::vector<int> deferred_slot(n, -1);
-    m.steps.reserve(n);
-    for (size_t k = n; k-- > 0;) {
-      if (!has_step[k]) continue;  // nothing downstream needs this output's gradient
-      Impl::BackwardStep step;
-      step.node = static_cast<int>(k);
-      step.dy = (k == n - 1) ? nullptr : &m.grad_views[k];
-      step.dy_partial = deferred[k];
-      partial_slots.clear();
-      // A recomputed input comes back before its first reader in backward (the largest index).
-      const auto& inputs = graph_.nodes[k].inputs;
-      for (size_t i = 0; i < inputs.size(); ++i) {
-        if (inputs[i] == NodeSpec::kInput) continue;
-        const auto j = static_cast<size_t>(inputs[i]);
-        if (!m.recomputed[j] || !m.layers[k]->backward_reads_input(i) || recompute_slot[j] >= 0) continue;
-        recompute_slot[j] = m.pool->acquire(m.descs[j].bytes());
-        m.recomputed_views[j] = m.pool->view(recompute_slot[j], m.descs[j]);
-        step.recompute.push_back(static_cast<int>(j));
-      }
-      // A layer whose input gradients are all equal (add) writes one buffer for every input
-      // whose gradient starts here with that descriptor (the residual add: no copy of dy).
-      int shared_slot = -1, shared_node = -1;
-      const TensorDesc* shared_desc = nullptr;
-      const bool equal_grads = m.layers[k]->backward_input_grads_equal();
-      for (int in : graph_.nodes[k].inputs) {
-        if (!grad_of(in)) {
-          step.dx.push_back(nullptr);
-          continue;
-        }
-        const auto j = static_cast<size_t>(in);  // NOLINT: in >= 0 here
-        if (slot[j] < 0 && equal_grads && shared_desc && shared_desc->same_as(m.descs[j]) &&
-            may_share(static_cast<size_t>(shared_node), j, k)) {
-          slot[j] = shared_slot;
-          m.pool->retain(shared_slot);
-          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
-          step.dx.push_back(&m.grad_views[j]);
-        } else if (slot[j] < 0) {
-          slot[j] = m.pool->acquire(m.descs[j].bytes());
-          m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
-          step.dx.push_back(&m.grad_views[j]);
-          if (equal_grads && !shared_desc) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
-        } else {
-          const int s = m.pool->acquire(m.descs[j].bytes());
-          m.partial_store.push_back(m.pool->view(s, m.descs[j]));
-          step.dx.push_back(&m.partial_store.back());
-          if (m.training_fusions && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
-            deferred_slot[j] = s;
-            deferred[j] = &m.partial_store.back();
-          } else {
-            partial_slots.push_back(s);
-            step.sums.emplace_back(&m.grad_views[j], &m.partial_store.back());
-            summer_for(m, m.descs[j]);
-          }
-        }
-      }
-      for (int s : partial_slots) m.pool->release(s);
-      for (int in : inputs)
-        if (in != NodeSpec::kInput && last_reader[static_cast<size_t>(in)] == static_cast<int>(k) &&
-            recompute_slot[static_cast<size_t>(in)] >= 0) {
-          m.pool->release(recompute_slot[static_cast<size_t>(in)]);
-          recompute_slot[static_cast<size_t>(in)] = -1;
-        }
-      if (k != n - 1) m.pool->release(slot[k]);
-      if (deferred_slot[k] >= 0) m.pool->release(deferred_slot[k]);
-      m.steps.push_back(std::move(step));
-    }
+  // Two planning passes over one arena: the first records every buffer's lifetime, place()
+  // lays them out in one block, the second hands out the views (see arena.h).
+  m.pool = std::make_unique<Arena>(*m.backend);
+  for (int pass = 0; pass < 2; ++pass) {
+    plan_activations(m, graph_, training);
+    plan_backward(m, graph_, training);
+    if (pass == 0) m.pool->place();
   }
   m.prepared_shape = input_shape;
   m.prepared_training = training;
