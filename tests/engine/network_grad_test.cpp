@@ -36,7 +36,25 @@ std::shared_ptr<ops::Conv2dParams> conv(int64_t cin, int64_t cout, int64_t k, in
   return p;
 }
 
-// Three stages, 3 input channels, 3 classes: the frame of both test graphs.
+std::shared_ptr<ops::BatchNorm2dParams> bn(int64_t channels, bool relu) {
+  auto p = std::make_shared<ops::BatchNorm2dParams>();
+  p->channels = channels, p->fuse_relu = relu;
+  return p;
+}
+
+std::shared_ptr<ops::AddParams> add(bool relu) {
+  auto p = std::make_shared<ops::AddParams>();
+  p->fuse_relu = relu;
+  return p;
+}
+
+std::shared_ptr<ops::LinearParams> fc(int64_t in, int64_t out) {
+  auto p = std::make_shared<ops::LinearParams>();
+  p->in_features = in, p->out_features = out;
+  return p;
+}
+
+// Three stages, 3 input channels, 3 classes: the frame of every test graph.
 Graph small_graph(const std::string& arch) {
   Graph g;
   g.arch = arch;
@@ -48,49 +66,33 @@ Graph small_graph(const std::string& arch) {
 
 Graph fanout_graph() {
   Graph g = small_graph("fanout");
-  auto add = [](bool relu) {
-    auto p = std::make_shared<ops::AddParams>();
-    p->fuse_relu = relu;
-    return p;
-  };
-  auto bn = std::make_shared<ops::BatchNorm2dParams>();
-  bn->channels = 5;
-  auto fc = std::make_shared<ops::LinearParams>();
-  fc->in_features = 5, fc->out_features = 3;
   g.nodes = {
       {"c0", "a", conv(3, 5, 3, 2), {NodeSpec::kInput}},         // 0: feeds 1, 2, 4
       {"r", "a", std::make_shared<ops::ReluParams>(), {0}},      // 1
       {"c1", "b", conv(5, 5, 1, 1), {0}},                        // 2
       {"s1", "b", add(false), {1, 2}},                           // 3
       {"s2", "b", add(true), {3, 0}},                            // 4
-      {"bn", "b", bn, {4}},                                      // 5
+      {"bn", "b", bn(5, false), {4}},                            // 5
       {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {5}},
       {"flat", "fc", std::make_shared<ops::FlattenParams>(), {6}},
-      {"fc", "fc", fc, {7}},
+      {"fc", "fc", fc(5, 3), {7}},
   };
   return g;
 }
 
 Graph conv_bn_graph() {
   Graph g = small_graph("conv_bn");
-  auto bn = [](int64_t c, bool relu) {
-    auto p = std::make_shared<ops::BatchNorm2dParams>();
-    p->channels = c, p->fuse_relu = relu;
-    return p;
-  };
-  auto fc = std::make_shared<ops::LinearParams>();
-  fc->in_features = 5, fc->out_features = 3;
   g.nodes = {
       {"c0", "a", conv(3, 6, 3), {NodeSpec::kInput}},                     // 0
       {"bn0", "a", bn(6, true), {0}},                                     // 1: recomputed (read by c1)
       {"c1", "b", conv(6, 6, 3), {1}},                                    // 2
       {"bn1", "b", bn(6, true), {2}},                                     // 3: only an add reads it
-      {"s", "b", std::make_shared<ops::AddParams>(), {3, 1}},             // 4
+      {"s", "b", add(false), {3, 1}},                                     // 4
       {"c2", "b", conv(6, 5, 1), {4}},                                    // 5
       {"bn2", "b", bn(5, false), {5}},                                    // 6
       {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {6}},  // 7
       {"flat", "fc", std::make_shared<ops::FlattenParams>(), {7}},
-      {"fc", "fc", fc, {8}},
+      {"fc", "fc", fc(5, 3), {8}},
   };
   return g;
 }
@@ -100,30 +102,18 @@ Graph conv_bn_graph() {
 // graph — and s1, an add with ReLU, takes the two summands itself.
 Graph residual_graph() {
   Graph g = small_graph("residual");
-  auto bn = [](int64_t c) {
-    auto p = std::make_shared<ops::BatchNorm2dParams>();
-    p->channels = c;
-    return p;
-  };
-  auto add_relu = [] {
-    auto p = std::make_shared<ops::AddParams>();
-    p->fuse_relu = true;
-    return p;
-  };
-  auto fc = std::make_shared<ops::LinearParams>();
-  fc->in_features = 6, fc->out_features = 3;
   g.nodes = {
       {"c1", "a", conv(3, 6, 3), {NodeSpec::kInput}},                     // 0
-      {"bn1", "a", bn(6), {0}},                                           // 1
+      {"bn1", "a", bn(6, false), {0}},                                    // 1
       {"cd", "a", conv(3, 6, 1), {NodeSpec::kInput}},                     // 2
-      {"bnd", "a", bn(6), {2}},                                           // 3
-      {"s1", "a", add_relu(), {1, 3}},                                    // 4: read by c2 and s2
+      {"bnd", "a", bn(6, false), {2}},                                    // 3
+      {"s1", "a", add(true), {1, 3}},                                     // 4: read by c2 and s2
       {"c2", "b", conv(6, 6, 1), {4}},                                    // 5
-      {"bn2", "b", bn(6), {5}},                                           // 6
-      {"s2", "b", add_relu(), {6, 4}},                                    // 7
+      {"bn2", "b", bn(6, false), {5}},                                    // 6
+      {"s2", "b", add(true), {6, 4}},                                     // 7
       {"pool", "fc", std::make_shared<ops::GlobalAvgPoolParams>(), {7}},  // 8
       {"flat", "fc", std::make_shared<ops::FlattenParams>(), {8}},
-      {"fc", "fc", fc, {9}},
+      {"fc", "fc", fc(6, 3), {9}},
   };
   return g;
 }
