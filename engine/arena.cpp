@@ -6,7 +6,7 @@
 
 namespace cxr {
 namespace {
-constexpr int64_t kAlign = 64;  // every buffer starts on a cache line (and a oneDNN-friendly boundary)
+constexpr int64_t kAlign = 64;  // every buffer starts on a cache line (and on a vector kernel's alignment)
 int64_t aligned(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
