@@ -92,7 +92,7 @@ void summer_for(Network::Impl& m, const TensorDesc& desc) {
   m.summers[key] = std::move(layer);
 }
 
-// The node whose memory holds node i's output: its absorber's (eval fusion), or its own.
+// The node whose memory holds node i's output: its absorber's (fusion), or its own.
 size_t storage_of(const Network::Impl& m, size_t i) {
   return m.absorbed_by[i] >= 0 ? static_cast<size_t>(m.absorbed_by[i]) : i;
 }
@@ -171,12 +171,11 @@ void absorb_consumers(Network::Impl& m, const Graph& graph, bool training) {
   for (size_t i = 0; i < n; ++i)
     for (int in : graph.nodes[i].inputs)
       if (in != NodeSpec::kInput) ++consumers[static_cast<size_t>(in)], consumer[static_cast<size_t>(in)] = static_cast<int>(i);
-  m.extra_inputs.assign(n, {});
   for (size_t i = 0; i < n; ++i) {
     if (consumers[i] != 1) continue;
     const auto j = static_cast<size_t>(consumer[i]);
     const size_t a = storage_of(m, i);
-    if (training && (a != i || m.absorbs[i] || m.layers[i]->backward_reads_output())) continue;
+    if (training && (a != i || m.layers[i]->backward_reads_output())) continue;
     std::vector<int> others;
     std::vector<TensorDesc> other_descs;
     bool ready = true;

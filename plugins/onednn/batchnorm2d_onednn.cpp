@@ -156,7 +156,7 @@ class BatchNorm2dOnednn final : public Layer {
   }
 
   bool backward_reads_output() const override { return false; }
-  bool can_recompute_output() const override { return training_ && !add_; }
+  bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
 
   // Training, f32 nChw16c, no ReLU of its own: computes the residual add (+ReLU) after it.
   bool absorb_in_training(const OpParams& next, Layer&, std::span<const TensorDesc> others) override {

@@ -1,5 +1,7 @@
 #include "plugins/onednn/batchnorm_add_kernel.h"
 
+#include "plugins/onednn/residual_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -106,7 +108,7 @@ void normalize_chunk(const float* x, const float* id, float* y, int64_t spatial,
     for (int l = 0; l < kLanes; ++l) {
       const int64_t at = k * kLanes + l;
       const float t = (x[at] - mean[l]) * scale[l] + shift[l] + id[at];
-      y[at] = relu && !(t > 0.f) && t == t ? 0.f : t;
+      y[at] = relu ? relu_keeping_nan(t) : t;
     }
 }
 

@@ -73,20 +73,23 @@ class AddOnednn final : public Layer {
     const std::string name = p_.str(), shapes = in[0].str() + " + " + in[1].str();
     a_md_ = md_of(in[0]);
     b_md_ = md_of(in[1]);
-    dnnl::primitive_attr attr;
-    if (p_.fuse_relu) {
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-      attr.set_post_ops(ops);
+    fwd_ = Op();
+    if (!streamed()) {  // otherwise forward() runs residual_add
+      dnnl::primitive_attr attr;
+      if (p_.fuse_relu) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(ops);
+      }
+      auto fwd = checked("binary add", name, shapes, [&] {
+        return dnnl::binary::primitive_desc(dnnl::binary::desc(dnnl::algorithm::binary_add, a_md_, b_md_, a_md_),
+                                            attr, eng);
+      });
+      fwd_ = Op(dnnl::binary(fwd), "binary add");
+      fwd_.arg(DNNL_ARG_SRC_0, a_md_, eng);
+      fwd_.arg(DNNL_ARG_SRC_1, b_md_, eng);
+      fwd_.arg(DNNL_ARG_DST, a_md_, eng);
     }
-    auto fwd = checked("binary add", name, shapes, [&] {
-      return dnnl::binary::primitive_desc(dnnl::binary::desc(dnnl::algorithm::binary_add, a_md_, b_md_, a_md_),
-                                          attr, eng);
-    });
-    fwd_ = Op(dnnl::binary(fwd), "binary add");
-    fwd_.arg(DNNL_ARG_SRC_0, a_md_, eng);
-    fwd_.arg(DNNL_ARG_SRC_1, b_md_, eng);
-    fwd_.arg(DNNL_ARG_DST, a_md_, eng);
     mask_ = Op();
     to_b_ = Op();
     if (info.training && p_.fuse_relu) {

@@ -13,8 +13,6 @@ namespace {
 // scalar loops below only ever run for unaligned views and the tails.
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-float relu_keep_nan(float s) { return s > 0.f || s != s ? s : 0.f; }
-
 }  // namespace
 
 void residual_add(const float* a, const float* b, float* out, int64_t n, bool relu, int threads) {
@@ -34,7 +32,7 @@ void residual_add(const float* a, const float* b, float* out, int64_t n, bool re
     }
   }
 #endif
-  for (int64_t i = vec_end; i < n; ++i) out[i] = relu ? relu_keep_nan(a[i] + b[i]) : a[i] + b[i];
+  for (int64_t i = vec_end; i < n; ++i) out[i] = relu ? relu_keeping_nan(a[i] + b[i]) : a[i] + b[i];
 }
 
 void residual_add_backward(const float* dy, const float* dy_partial, const float* y, float* out, int64_t n,

@@ -8,6 +8,9 @@
 
 namespace cxr::dnn {
 
+// max(0, s), but a NaN stays NaN (as in oneDNN's ReLU, and in `maxps(0, s)`): the scalar tails.
+inline float relu_keeping_nan(float s) { return s > 0.f || s != s ? s : 0.f; }
+
 // out = a + b, then max(0, ·) when `relu` (a NaN stays NaN, as in oneDNN's ReLU).
 void residual_add(const float* a, const float* b, float* out, int64_t n, bool relu, int threads);
 
