@@ -14,6 +14,7 @@ struct ModelRecipe {
   std::optional<std::string> weights;  // path, "torchvision", or none (fresh init)
   int64_t num_classes = 2;
   int64_t in_channels = 3;
+  int64_t max_tensor_mib = 2048;  // a weights tensor larger than this is refused (io/input_limits.h)
 };
 
 struct DataRecipe {
@@ -29,6 +30,7 @@ struct DataRecipe {
   std::optional<std::string> cache_dir;  // disk cache folder; unset: ~/.cache/cxrtune/images
   std::string on_bad_file = "fail";  // fail | skip
   double val_split = 0.0;        // > 0: validation is this seeded fraction of train (val ignored)
+  int64_t max_image_pixels = int64_t{8192} * 8192;  // a larger decoded frame is refused (io/input_limits.h)
 };
 
 struct TrainRecipe {

@@ -231,6 +231,7 @@ Recipe parse(YAML::Node root, Source& src) {
     r.model.num_classes = s.integer("num_classes", r.model.num_classes, 1, 100000);
     r.model.in_channels = s.integer("in_channels", r.model.in_channels, 1, 3);
     if (r.model.in_channels == 2) throw UsageError(src.file + ": model.in_channels: must be 1 or 3");
+    r.model.max_tensor_mib = s.integer("max_tensor_mib", r.model.max_tensor_mib, 1, int64_t{1} << 20);
     s.finish();
   }
   {
@@ -248,6 +249,7 @@ Recipe parse(YAML::Node root, Source& src) {
     d.cache_dir = s.opt_str("cache_dir", d.cache_dir);
     d.on_bad_file = s.str("on_bad_file", d.on_bad_file, {"fail", "skip"});
     d.val_split = s.number("val_split", d.val_split, 0.0, 0.9);
+    d.max_image_pixels = s.integer("max_image_pixels", d.max_image_pixels, 1, int64_t{1} << 34);
     s.finish();
   }
   {

@@ -25,7 +25,8 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "weights" << YAML::Value;
   if (r.model.weights) e << *r.model.weights; else e << YAML::Null;
   e << YAML::Key << "num_classes" << YAML::Value << r.model.num_classes;
-  e << YAML::Key << "in_channels" << YAML::Value << r.model.in_channels << YAML::EndMap;
+  e << YAML::Key << "in_channels" << YAML::Value << r.model.in_channels;
+  e << YAML::Key << "max_tensor_mib" << YAML::Value << r.model.max_tensor_mib << YAML::EndMap;
 
   const DataRecipe& d = r.data;
   e << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
@@ -43,7 +44,8 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "cache_dir" << YAML::Value;
   if (d.cache_dir) e << *d.cache_dir; else e << YAML::Null;
   e << YAML::Key << "on_bad_file" << YAML::Value << d.on_bad_file;
-  e << YAML::Key << "val_split" << YAML::Value << num(d.val_split) << YAML::EndMap;
+  e << YAML::Key << "val_split" << YAML::Value << num(d.val_split);
+  e << YAML::Key << "max_image_pixels" << YAML::Value << d.max_image_pixels << YAML::EndMap;
 
   const TrainRecipe& t = r.train;
   e << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
