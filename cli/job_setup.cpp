@@ -88,6 +88,7 @@ LoaderConfig loader_config(const Recipe& r, bool training) {
   c.cache = r.data.cache == "memory";
   if (r.data.cache == "disk") c.disk_cache_dir = r.data.cache_dir.value_or(default_disk_cache_dir());
   c.skip_bad_files = r.data.on_bad_file == "skip";
+  c.limits.max_image_pixels = r.data.max_image_pixels;
   return c;
 }
 

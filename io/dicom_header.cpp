@@ -4,12 +4,13 @@
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <cmath>
+
 #include "engine/errors.h"
+#include "io/image_reader.h"
 
 namespace cxr {
 namespace {
-
-constexpr int64_t kMaxPixels = int64_t{1} << 28;  // a header can lie: checked before decoding
 
 std::string get_string(DcmItem& ds, const DcmTagKey& tag) {
   OFString v;
@@ -53,9 +54,16 @@ std::optional<VoiLut> first_voi_lut(DcmItem& ds) {
   return lut;
 }
 
+// A Decimal String that parsed to NaN or ±inf ("NaN", "1e400") would make every pixel
+// non-finite, which training would only notice many steps later, naming no file.
+void check_finite(double v, const char* attribute, const std::string& path) {
+  if (!std::isfinite(v))
+    throw UsageError(path + ": " + attribute + " is not a finite number (" + std::to_string(v) + ")");
+}
+
 }  // namespace
 
-DicomHeader read_dicom_header(DcmDataset& ds, const std::string& path) {
+DicomHeader read_dicom_header(DcmDataset& ds, const std::string& path, const InputLimits& limits) {
   if (!ds.tagExists(DCM_PixelData)) throw UsageError(path + ": DICOM object has no image (no Pixel Data)");
   Sint32 frames = 1;
   if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
@@ -73,8 +81,7 @@ DicomHeader read_dicom_header(DcmDataset& ds, const std::string& path) {
   ds.findAndGetUint16(DCM_Columns, columns);
   h.rows = rows;
   h.columns = columns;
-  if (h.rows < 1 || h.columns < 1 || h.rows * h.columns > kMaxPixels)
-    throw UsageError(path + ": implausible image size " + std::to_string(h.columns) + "x" + std::to_string(h.rows));
+  check_declared_pixels(path, h.columns, h.rows, limits);
 
   const E_TransferSyntax xfer = ds.getOriginalXfer();
   h.jpeg2000 = xfer == EXS_JPEG2000 || xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000MulticomponentLosslessOnly ||
@@ -82,14 +89,29 @@ DicomHeader read_dicom_header(DcmDataset& ds, const std::string& path) {
   f.format = "dicom";
   f.modality = get_string(ds, DCM_Modality);
   f.transfer_syntax = DcmXfer(xfer).getXferName();
-  Uint16 bits = 0, repr = 0;
+  Uint16 allocated = 0, bits = 0, repr = 0;
+  ds.findAndGetUint16(DCM_BitsAllocated, allocated);
   ds.findAndGetUint16(DCM_BitsStored, bits);
   ds.findAndGetUint16(DCM_PixelRepresentation, repr);
+  if (allocated != 8 && allocated != 16 && allocated != 32)
+    throw UsageError(path + ": " + std::to_string(allocated) + " bits allocated is not supported (8, 16 or 32)");
+  if (bits < 1 || bits > allocated)
+    throw UsageError(path + ": " + std::to_string(bits) + " bits stored in " + std::to_string(allocated) +
+                     " allocated is not a valid pixel format");
+  h.bits_allocated = allocated;
   f.bits_stored = bits;
   f.is_signed = repr == 1;
   Float64 slope = 1, intercept = 0;
   if (ds.findAndGetFloat64(DCM_RescaleSlope, slope).good()) f.rescale_slope = slope;
   if (ds.findAndGetFloat64(DCM_RescaleIntercept, intercept).good()) f.rescale_intercept = intercept;
+  check_finite(f.rescale_slope, "Rescale Slope", path);
+  check_finite(f.rescale_intercept, "Rescale Intercept", path);
+  // The modality values of the extreme stored values must be finite too (slope 1e305 is not).
+  const double top = std::ldexp(1.0, f.bits_stored) - 1.0;
+  for (const double stored : {0.0, top, -top})
+    if (!std::isfinite(stored * f.rescale_slope + f.rescale_intercept))
+      throw UsageError(path + ": Rescale Slope " + std::to_string(f.rescale_slope) + " and Intercept " +
+                       std::to_string(f.rescale_intercept) + " give values that are not finite");
   h.modality_lut_sequence = ds.tagExists(DCM_ModalityLUTSequence);
 
   DisplayParams& d = h.display;
@@ -97,9 +119,11 @@ DicomHeader read_dicom_header(DcmDataset& ds, const std::string& path) {
   d.intercept = f.rescale_intercept;
   d.monochrome1 = f.photometric == "MONOCHROME1";
   Float64 center = 0, width = 0;
-  if (ds.findAndGetFloat64(DCM_WindowCenter, center, 0).good() && ds.findAndGetFloat64(DCM_WindowWidth, width, 0).good() &&
-      width >= 1)
-    d.window = std::make_pair(center, width);
+  const bool has_center = ds.findAndGetFloat64(DCM_WindowCenter, center, 0).good();
+  const bool has_width = ds.findAndGetFloat64(DCM_WindowWidth, width, 0).good();
+  if (has_center) check_finite(center, "Window Center", path);
+  if (has_width) check_finite(width, "Window Width", path);
+  if (has_center && has_width && width >= 1) d.window = std::make_pair(center, width);
   d.voi_lut = first_voi_lut(ds);
   int64_t pad = 0, limit = 0;
   if (get_padding(ds, DCM_PixelPaddingValue, f.is_signed, pad)) {

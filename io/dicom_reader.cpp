@@ -8,25 +8,29 @@
 #include <dcmtk/dcmimgle/dipixel.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
-#include <dcmtk/oflog/oflog.h>
 
+#include <filesystem>
 #include <limits>
 #include <mutex>
 
 #include "engine/errors.h"
 #include "io/dicom_header.h"
+#include "io/dicom_messages.h"
+#include "io/dicom_pixel_checks.h"
+#include "io/dicom_structure.h"
 #include "io/gdcm_decoder.h"
+#include "io/image_reader.h"
 
 namespace cxr {
 namespace {
 
 // DCMTK's decoders are process-wide registrations; do them once, thread-safely. DCMTK's own
-// warnings on stderr would interleave with cxrtune's output: errors reach the user as
-// exceptions instead.
+// log lines would interleave with cxrtune's output: they are captured per file and folded into
+// that file's error message (dicom_messages.h).
 void register_decoders() {
   static std::once_flag once;
   std::call_once(once, [] {
-    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    route_dcmtk_messages();
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
@@ -149,25 +153,43 @@ Image render_with_dcmtk_decoder(DcmDataset& ds, const DicomHeader& h, const std:
   return render_cells(cells, h.columns, h.rows, h, path, "dcmtk");
 }
 
-Image render_with_gdcm(const DicomHeader& h, const std::string& path) {
+Image render_with_gdcm(const DicomHeader& h, const std::string& path, const InputLimits& limits) {
   if (h.modality_lut_sequence)
     throw UsageError(path + ": a Modality LUT Sequence is not supported with JPEG 2000 (only Rescale Slope/Intercept)");
-  const DecodedFrame frame = decode_with_gdcm(path);
+  const DecodedFrame frame = decode_with_gdcm(path, limits);
   return render_cells(frame.cells(), frame.width, frame.height, h, path, "gdcm");
 }
 
 }  // namespace
 
-Image read_dicom(const std::string& path, DicomDecoder decoder) {
+Image read_dicom(const std::string& path, DicomDecoder decoder, const InputLimits& limits) {
   register_decoders();
-  DcmFileFormat file;
-  const OFCondition status = file.loadFile(path.c_str());
-  if (status.bad()) throw UsageError(path + ": not a readable DICOM file (" + status.text() + ")");
-  const DicomHeader header = read_dicom_header(*file.getDataset(), path);
-  if (decoder == DicomDecoder::Gdcm || header.jpeg2000) return render_with_gdcm(header, path);
-  // The Modality LUT Sequence is applied by DCMTK's renderer only.
-  if (decoder == DicomDecoder::DcmtkRenderer || header.modality_lut_sequence) return render_with_dcmtk(file, header, path);
-  return render_with_dcmtk_decoder(*file.getDataset(), header, path);
+  LibraryMessages messages;
+  try {
+    return read_as_file_error(path, [&] {
+      // Before DCMTK's recursive parser sees the file: a deep nest would overflow the stack.
+      check_sequence_nesting(path);
+      DcmFileFormat file;
+      const OFCondition status = file.loadFile(path.c_str());
+      if (status.bad()) throw UsageError(path + ": not a readable DICOM file (" + status.text() + ")");
+      DcmDataset& ds = *file.getDataset();
+      const DicomHeader header = read_dicom_header(ds, path, limits);
+      std::error_code ec;
+      const auto file_bytes = std::filesystem::file_size(path, ec);
+      check_pixel_data(ds, header, path, ec ? 0 : file_bytes);
+      Image img;
+      if (decoder == DicomDecoder::Gdcm || header.jpeg2000)
+        img = render_with_gdcm(header, path, limits);
+      else if (decoder == DicomDecoder::DcmtkRenderer || header.modality_lut_sequence)
+        img = render_with_dcmtk(file, header, path);  // the Modality LUT Sequence: DCMTK's renderer only
+      else
+        img = render_with_dcmtk_decoder(ds, header, path);
+      check_display_image(path, img);
+      return img;
+    });
+  } catch (const UsageError& e) {
+    throw UsageError(e.what() + messages.suffix());
+  }
 }
 
 }  // namespace cxr

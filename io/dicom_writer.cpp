@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-#include <dcmtk/oflog/oflog.h>
+#include "io/dicom_messages.h"
 
 #include "engine/errors.h"
 
@@ -24,8 +24,8 @@ namespace {
 void register_encoders() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // DCMTK's JPEG encoder logs informational lines on stderr; failures arrive as conditions.
-    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    // DCMTK's JPEG encoder logs informational lines; failures arrive as conditions.
+    route_dcmtk_messages();
     DJEncoderRegistration::registerCodecs();
     DJLSEncoderRegistration::registerCodecs();
     DcmRLEEncoderRegistration::registerCodecs();

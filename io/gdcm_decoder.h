@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "io/input_limits.h"
 #include "io/voi_transform.h"
 
 namespace cxr {
@@ -28,7 +29,9 @@ struct DecodedFrame {
 };
 
 // Decodes the single frame of a greyscale DICOM file. UsageError naming the file when GDCM
-// cannot read or decode it, or when it is not one greyscale frame of at most 16 bits.
-DecodedFrame decode_with_gdcm(const std::string& path);
+// cannot read or decode it, when it is not one greyscale frame of at most 16 bits, or when its
+// size exceeds limits.max_image_pixels. GDCM's and OpenJPEG's messages go to the calling
+// thread's LibraryMessages capture (dicom_messages.h), never to stderr.
+DecodedFrame decode_with_gdcm(const std::string& path, const InputLimits& limits = {});
 
 }  // namespace cxr

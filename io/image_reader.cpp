@@ -1,6 +1,7 @@
 #include "io/image_reader.h"
 
 #include <fstream>
+#include <new>
 
 #include "engine/errors.h"
 #include "io/dicom_reader.h"
@@ -8,19 +9,66 @@
 
 namespace cxr {
 
-Image read_image(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot open image " + path);
-  char head[132] = {0};
-  in.read(head, sizeof head);
-  const auto got = in.gcount();
-  if (got >= 8 && static_cast<unsigned char>(head[0]) == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G')
-    return read_png(path);
-  if (got >= 132 && std::string(head + 128, 4) == "DICM") return read_dicom(path);
-  // DICOM without the 128-byte preamble (raw dataset): let DCMTK try when the name says so.
-  const std::string ext = path.size() > 4 ? path.substr(path.size() - 4) : "";
-  if (ext == ".dcm" || ext == ".DCM") return read_dicom(path);
-  throw UsageError(path + ": neither DICOM nor PNG");
+int64_t checked_mul(int64_t a, int64_t b, const std::string& path, const char* what) {
+  int64_t out = 0;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &out))
+    throw UsageError(path + ": " + what + " (" + std::to_string(a) + " x " + std::to_string(b) + ") is out of range");
+  return out;
+}
+
+void check_declared_pixels(const std::string& path, int64_t width, int64_t height, const InputLimits& limits) {
+  if (width < 1 || height < 1)
+    throw UsageError(path + ": implausible image size " + std::to_string(width) + "x" + std::to_string(height));
+  const int64_t pixels = checked_mul(width, height, path, "the declared image size");
+  if (pixels > limits.max_image_pixels)
+    throw UsageError(path + ": declares a " + std::to_string(width) + "x" + std::to_string(height) + " image (" +
+                     std::to_string(pixels) + " pixels), more than the limit of " + std::to_string(limits.max_image_pixels) +
+                     " pixels (data.max_image_pixels)");
+}
+
+void check_display_image(const std::string& path, const Image& image) {
+  if (image.width < 1 || image.height < 1 ||
+      static_cast<int64_t>(image.pixels.size()) != checked_mul(image.width, image.height, path, "the decoded size"))
+    throw UsageError(path + ": the decoded image does not have " + std::to_string(image.width) + "x" +
+                     std::to_string(image.height) + " values");
+  for (const float v : image.pixels)
+    // Written so that NaN fails too.
+    if (!(v >= 0.0f && v <= 1.0f))
+      throw UsageError(path + ": the decoded image has values that are not finite or outside [0, 1] "
+                              "(check Rescale Slope/Intercept and the window)");
+}
+
+Image read_as_file_error(const std::string& path, const std::function<Image()>& read) {
+  try {
+    return read();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw UsageError(path + ": out of memory while reading this image (a size in the file is implausible?)");
+  } catch (const std::exception& e) {
+    throw UsageError(path + ": cannot read this image (" + e.what() + ")");
+  }
+}
+
+Image read_image(const std::string& path, const InputLimits& limits) {
+  return read_as_file_error(path, [&] {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot open image " + path);
+    char head[132] = {0};
+    in.read(head, sizeof head);
+    const auto got = in.gcount();
+    Image img;
+    const std::string ext = path.size() > 4 ? path.substr(path.size() - 4) : "";
+    if (got >= 8 && static_cast<unsigned char>(head[0]) == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G')
+      img = read_png(path, limits);
+    else if ((got >= 132 && std::string(head + 128, 4) == "DICM") || ext == ".dcm" || ext == ".DCM")
+      // DICOM without the 128-byte preamble (raw dataset): DCMTK tries when the name says so.
+      img = read_dicom(path, DicomDecoder::Auto, limits);
+    else
+      throw UsageError(path + ": neither DICOM nor PNG");
+    check_display_image(path, img);
+    return img;
+  });
 }
 
 }  // namespace cxr

@@ -4,8 +4,10 @@
 // order — and augmentation randomness by (seed, epoch, sample), so a resumed run sees the same
 // batches. Training drops the last partial batch; evaluation keeps it. Optionally the working
 // images (already resized) are cached in memory or on disk (io/disk_cache.h) after the first
-// decode, so later epochs (and, on disk, later runs) skip DICOM decoding. on_bad_file skip: every file is decoded once up front, unreadable ones are
-// named once and left out; fail: the first unreadable file stops the run with its name.
+// decode, so later epochs (and, on disk, later runs) skip DICOM decoding. A file is unreadable
+// when read_image (image_reader.h) refuses it: a UsageError naming it, whatever went wrong.
+// on_bad_file skip: every file is decoded once up front, unreadable ones are named once on
+// stderr and left out; fail: the first unreadable file stops the run with its name (exit 2).
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -22,6 +24,7 @@
 #include "io/dataset.h"
 #include "io/disk_cache.h"
 #include "io/image.h"
+#include "io/input_limits.h"
 #include "io/transforms.h"
 
 namespace cxr {
@@ -37,6 +40,7 @@ struct LoaderConfig {
   bool cache = false;              // in memory
   std::string disk_cache_dir;      // non-empty: on disk, here
   bool skip_bad_files = false;
+  InputLimits limits;              // what one image file may declare (data.max_image_pixels)
 };
 
 class Loader final : public BatchSource {
