@@ -2,7 +2,8 @@
 # cxrtune (cuDNN backend) vs PyTorch on the GPU, side by side in one run: ROUNDS interleaved
 # rounds (clocks and thermals drift between time windows), one process per configuration, each
 # dtype of DTYPES. PyTorch runs channels_last with cudnn.benchmark and torch.autocast (TF32 off
-# for f32, as cxrtune's f32 is IEEE). Prints a Markdown table of medians and ratios; the raw JSON
+# for f32, as cxrtune's f32 is IEEE); cxrtune runs with CXRTUNE_CUDNN_BENCHMARK=1 likewise.
+# Prints a Markdown table of medians and ratios; the raw JSON
 # lines go to $OUT (or bench/results/). A configuration that fails (e.g. a dtype the bench does
 # not take yet) is reported and skipped, not fatal.
 # Usage: bench/run_gpu_bench.sh [BUILD_DIR] [ARCH] [BATCH] [SIZE] [ROUNDS]
@@ -26,7 +27,8 @@ log="$out/gpu-$arch-b$batch-s$size-$(date +%Y%m%d-%H%M%S).jsonl"
 for r in $(seq "$rounds"); do
   for dt in $dtypes; do
     echo "round $r/$rounds $dt: cxrtune" >&2
-    if ! "$build/cli/cxrtune" bench --backend cuda --dtype "$dt" --arch "$arch" --batch "$batch" --size "$size" \
+    # Measured algorithm choice, as the peer's cudnn.benchmark (the default is cuDNN's heuristics).
+    if ! CXRTUNE_CUDNN_BENCHMARK=1 "$build/cli/cxrtune" bench --backend cuda --dtype "$dt" --arch "$arch" --batch "$batch" --size "$size" \
         --steps "$steps" --warmup "$warmup" --json 2>"$out/cxrtune-$dt-err.txt" >>"$log"; then
       echo "  cxrtune $dt failed: $(tail -1 "$out/cxrtune-$dt-err.txt")" >&2
     fi

@@ -4,8 +4,11 @@
 // exponentialAverageFactor: cuDNN's running update is PyTorch's (running = (1 − m)·running +
 // m·batch, with the *unbiased* batch variance for running_var; PyTorch's own CUDA path relies on
 // the same call). num_batches_tracked is a host counter, += 1 per training forward.
-// fuse_relu: ReLU in place on the output; backward masks dy by y > 0 into the shared workspace
-// before cuDNN's backward (which is why the output is kept for backward, as in the reference).
+// The training output is written by batchnorm_apply from cuDNN's saved mean and inverse standard
+// deviation (overwriting cuDNN's own y, with the fused ReLU keeping NaN), so recompute() gives it
+// again bit for bit and the network may drop it after forward. fuse_relu: backward masks dy by
+// that output recomputed from x̂ (batchnorm_relu_grad) into the shared workspace before cuDNN's
+// backward, as the reference does: backward never reads y.
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
 #include "plugins/ops/batchnorm2d.h"
@@ -32,6 +35,8 @@ class BatchNorm2dCudnn final : public Layer {
               where_);
     training_ = info.training;
     want_dx_ = info.needs_grad(0);
+    fmt_ = format_of(in[0], where_);
+    dims_ = dims_of(in[0].shape);
     // Workspace: [masked dy (fuse_relu)] [dx nobody wants (cuDNN always writes one)].
     const size_t bytes = align256(static_cast<size_t>(in[0].bytes()));
     if (training_) be_.reserve_workspace((p_.fuse_relu ? bytes : 0) + (want_dx_ ? 0 : bytes));
@@ -52,6 +57,7 @@ class BatchNorm2dCudnn final : public Layer {
                     running_var, p_.eps, mean_.data(), inv_std_.data()),
                 where_);
       ++*buffers_[2].value.data_as<int64_t>();
+      apply(*x[0], y);
     } else {
       CXR_CHECK(cudnnBatchNormalizationForwardInference(be_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &one,
                                                         &zero, x_.get(), x[0]->data(), x_.get(),
@@ -59,18 +65,21 @@ class BatchNorm2dCudnn final : public Layer {
                                                         running_mean, running_var, p_.eps),
                 where_);
     }
-    if (p_.fuse_relu)
+    if (!ctx.training && p_.fuse_relu)
       CXR_CHECK(relu_forward(y.data(), y.data(), y.dtype(), count_, be_.stream()), where_);
+    be_.layer_done("forward", where_);
   }
 
-  void backward(std::span<const Tensor* const> x, const Tensor& y, const Tensor& dy,
+  void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!training_) throw GraphError(where_ + ": backward on a layer prepared for eval");
     auto* ws = static_cast<char*>(be_.workspace());
     const void* grad = dy.data();
     size_t used = 0;
     if (p_.fuse_relu) {
-      CXR_CHECK(relu_backward(y.data(), dy.data(), ws, dy.dtype(), count_, be_.stream()), where_);
+      CXR_CHECK(batchnorm_relu_grad(x[0]->data(), dy.data(), ws, stats(), dy.dtype(), fmt_, dims_,
+                                    be_.stream()),
+                where_);
       grad = ws;
       used = align256(static_cast<size_t>(dy.bytes()));
     }
@@ -85,11 +94,30 @@ class BatchNorm2dCudnn final : public Layer {
                   parameters_[0].value.data(), parameters_[0].grad.data(),
                   parameters_[1].grad.data(), p_.eps, mean_.data(), inv_std_.data()),
               where_);
+    be_.layer_done("backward", where_);
   }
 
-  bool backward_reads_output() const override { return p_.fuse_relu; }
+  bool backward_reads_output() const override { return false; }
+  bool can_recompute_output() const override { return training_; }
+  void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (!training_) throw GraphError(where_ + ": recompute on a layer prepared for eval");
+    apply(*x[0], y);
+    be_.layer_done("recompute", where_);
+  }
 
  private:
+  // The saved batch statistics of the last training forward, with γ and β.
+  BatchNormStats stats() const {
+    return {mean_.data_as<const float>(), inv_std_.data_as<const float>(),
+            parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>()};
+  }
+  // y = the training output from x and stats(): what forward stores and recompute repeats.
+  void apply(const Tensor& x, Tensor& y) {
+    CXR_CHECK(batchnorm_apply(x.data(), y.data(), stats(), p_.fuse_relu, y.dtype(), fmt_, dims_,
+                              be_.stream()),
+              where_);
+  }
+
   ops::BatchNorm2dParams p_;
   CudnnBackend& be_;
   std::string where_;
@@ -97,6 +125,8 @@ class BatchNorm2dCudnn final : public Layer {
   Tensor mean_, inv_std_;  // saved by the training forward for backward
   bool training_ = false, want_dx_ = true;
   int64_t count_ = 0;
+  Fmt fmt_ = Fmt::Nhwc;
+  Dims dims_;
 };
 
 }  // namespace

@@ -3,46 +3,48 @@
 // plain f32 image) is converted into a layer-owned NHWC buffer, which backward-filter then reads
 // instead of the input. The f32 OIHW weight parameter is converted into a layer-owned KRSC
 // buffer at every forward (so an optimizer step needs no extra hook); the filter gradient comes
-// back the same way. Algorithms are chosen once per shape in prepare() by cudnnFind* (measured),
+// back the same way. Algorithms are chosen once per search key and cached by the backend (heuristics,
+// or measured with CXRTUNE_CUDNN_BENCHMARK=1), deterministic ones first (conv_algo_choice.h),
 // within the backend's workspace limit; for f32 only FMA-math kernels are accepted, because
 // cuDNN's default math on sm_80+ may use TF32, which breaks f32 parity with the reference.
 // Backward-data is not even planned when no one wants dx (the network's first conv).
 #include <algorithm>
 
+#include "plugins/cudnn/conv_algo_choice.h"
 #include "plugins/cudnn/cudnn_util.h"
+#include "plugins/cudnn/descriptor_plan.h"
 #include "plugins/cudnn/register.h"
 #include "plugins/ops/conv2d.h"
 
 namespace cxr::gpu {
 namespace {
 
-// The fastest successful result that fits the workspace limit and, for f32, uses FMA math.
-template <class Perf>
-const Perf* pick(const Perf* perf, int count, bool exact_f32, size_t limit) {
-  for (int i = 0; i < count; ++i) {
-    const Perf& p = perf[i];
-    if (p.status != CUDNN_STATUS_SUCCESS || p.memory > limit) continue;
-    if (exact_f32 && p.mathType != CUDNN_FMA_MATH && p.mathType != CUDNN_DEFAULT_MATH) continue;
-    return &p;
-  }
-  return nullptr;
-}
-
-// Measured search first (cudnnFind* allocates its own scratch); the heuristics when it finds
+// The cached choice for `key`, or a search: cuDNN's heuristics (the same answer in every run) or,
+// with CXRTUNE_CUDNN_BENCHMARK=1, measurement (cudnnFind*, which allocates its own scratch), then
+// pick_algo (deterministic first). The heuristics are the fallback when measurement finds
 // nothing usable, e.g. when memory is short.
 template <class Perf, class Find, class Get>
-Perf choose(Find&& find, Get&& get, bool exact_f32, size_t limit, const char* what,
-            const std::string& where) {
+CudnnBackend::ConvAlgo choose(CudnnBackend& be, const std::string& key, Find&& find, Get&& get,
+                              bool exact_f32, const char* what, const std::string& where) {
+  if (const CudnnBackend::ConvAlgo* cached = be.conv_algo(key)) return *cached;
   constexpr int kMax = 16;
   Perf perf[kMax];
   int count = 0;
-  if (find(kMax, &count, perf) == CUDNN_STATUS_SUCCESS)
-    if (const Perf* p = pick(perf, count, exact_f32, limit)) return *p;
-  CXR_CHECK(get(kMax, &count, perf), where);
-  if (const Perf* p = pick(perf, count, exact_f32, limit)) return *p;
-  throw BackendError(std::string("cuDNN has no ") + what + " algorithm for " + where + " within " +
-                     std::to_string(limit >> 20) + " MiB of workspace" +
-                     (exact_f32 ? " with FMA math" : ""));
+  const size_t limit = be.workspace_limit();
+  const Perf* p = nullptr;
+  if (be.benchmark_algorithms() && find(kMax, &count, perf) == CUDNN_STATUS_SUCCESS)
+    p = pick_algo(perf, count, exact_f32, limit);
+  if (!p) {
+    CXR_CHECK(get(kMax, &count, perf), where);
+    p = pick_algo(perf, count, exact_f32, limit);
+  }
+  if (!p)
+    throw BackendError(std::string("cuDNN has no ") + what + " algorithm for " + where +
+                       " within " + std::to_string(limit >> 20) + " MiB of workspace" +
+                       (exact_f32 ? " with FMA math" : ""));
+  const CudnnBackend::ConvAlgo chosen{static_cast<int>(p->algo), static_cast<int>(p->mathType)};
+  be.remember_conv_algo(key, chosen);
+  return chosen;
 }
 
 class Conv2dCudnn final : public Layer {
@@ -55,9 +57,10 @@ class Conv2dCudnn final : public Layer {
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
     where_ = where(p_.str(), in.first(1));
-    format_of(in[0]);
+    format_of(in[0], where_);
     const DType cd = be_.compute_dtype();
-    const bool exact_f32 = cd == DType::F32;
+    spec_ = conv_spec(p_, in[0].shape, cd, where_);
+    const bool exact_f32 = spec_.exact_f32;
     x_desc_ = nhwc_desc(in[0].shape, cd);
     out_desc_ = nhwc_desc(out, cd);
     w_desc_ = nhwc_desc(p_.weight_shape(), cd);  // KRSC: NHWC of [K, C, R, S]
@@ -67,18 +70,15 @@ class Conv2dCudnn final : public Layer {
 
     set_tensor(x_.get(), x_desc_, where_);
     set_tensor(y_.get(), out_desc_, where_);
-    const int k = static_cast<int>(p_.kernel), pad = static_cast<int>(p_.padding),
-              stride = static_cast<int>(p_.stride);
-    CXR_CHECK(cudnnSetFilter4dDescriptor(w_.get(), cudnn_type(cd), CUDNN_TENSOR_NHWC,
-                                         static_cast<int>(p_.out_channels),
-                                         static_cast<int>(p_.in_channels), k, k),
+    CXR_CHECK(cudnnSetFilter4dDescriptor(w_.get(), spec_.filter_type, CUDNN_TENSOR_NHWC, spec_.k,
+                                         spec_.c, spec_.r, spec_.s),
               where_);
-    const cudnnMathType_t math = exact_f32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     for (const ConvDescriptor* c : {&fwd_conv_, &bwd_data_conv_, &bwd_filter_conv_}) {
-      CXR_CHECK(cudnnSetConvolution2dDescriptor(c->get(), pad, pad, stride, stride, 1, 1,
-                                                CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+      CXR_CHECK(cudnnSetConvolution2dDescriptor(c->get(), spec_.pad, spec_.pad, spec_.stride,
+                                                spec_.stride, 1, 1, CUDNN_CROSS_CORRELATION,
+                                                CUDNN_DATA_FLOAT),
                 where_);
-      CXR_CHECK(cudnnSetConvolutionMathType(c->get(), math), where_);
+      CXR_CHECK(cudnnSetConvolutionMathType(c->get(), spec_.math), where_);
     }
     int dims[4] = {0, 0, 0, 0};
     CXR_CHECK(cudnnGetConvolution2dForwardOutputDim(fwd_conv_.get(), x_.get(), w_.get(), &dims[0],
@@ -90,9 +90,9 @@ class Conv2dCudnn final : public Layer {
                          to_string(out));
 
     cudnnHandle_t h = be_.cudnn();
-    const size_t limit = be_.workspace_limit();
     size_t ws = 0;
     const auto f = choose<cudnnConvolutionFwdAlgoPerf_t>(
+        be_, conv_algo_key("fwd", spec_),
         [&](int n, int* got, cudnnConvolutionFwdAlgoPerf_t* r) {
           return cudnnFindConvolutionForwardAlgorithm(h, x_.get(), w_.get(), fwd_conv_.get(),
                                                       y_.get(), n, got, r);
@@ -101,9 +101,9 @@ class Conv2dCudnn final : public Layer {
           return cudnnGetConvolutionForwardAlgorithm_v7(h, x_.get(), w_.get(), fwd_conv_.get(),
                                                         y_.get(), n, got, r);
         },
-        exact_f32, limit, "forward", where_);
-    fwd_algo_ = f.algo;
-    set_math(fwd_conv_, f.mathType, exact_f32);
+        exact_f32, "forward", where_);
+    fwd_algo_ = static_cast<cudnnConvolutionFwdAlgo_t>(f.algo);
+    set_math(fwd_conv_, static_cast<cudnnMathType_t>(f.math), exact_f32);
     size_t bytes = 0;
     CXR_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, x_.get(), w_.get(), fwd_conv_.get(),
                                                       y_.get(), fwd_algo_, &bytes),
@@ -111,6 +111,7 @@ class Conv2dCudnn final : public Layer {
     ws = std::max(ws, bytes);
     if (want_dx_) {
       const auto d = choose<cudnnConvolutionBwdDataAlgoPerf_t>(
+          be_, conv_algo_key("bwd_data", spec_),
           [&](int n, int* got, cudnnConvolutionBwdDataAlgoPerf_t* r) {
             return cudnnFindConvolutionBackwardDataAlgorithm(
                 h, w_.get(), y_.get(), bwd_data_conv_.get(), x_.get(), n, got, r);
@@ -119,9 +120,9 @@ class Conv2dCudnn final : public Layer {
             return cudnnGetConvolutionBackwardDataAlgorithm_v7(
                 h, w_.get(), y_.get(), bwd_data_conv_.get(), x_.get(), n, got, r);
           },
-          exact_f32, limit, "backward-data", where_);
-      bwd_data_algo_ = d.algo;
-      set_math(bwd_data_conv_, d.mathType, exact_f32);
+          exact_f32, "backward-data", where_);
+      bwd_data_algo_ = static_cast<cudnnConvolutionBwdDataAlgo_t>(d.algo);
+      set_math(bwd_data_conv_, static_cast<cudnnMathType_t>(d.math), exact_f32);
       CXR_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
                     h, w_.get(), y_.get(), bwd_data_conv_.get(), x_.get(), bwd_data_algo_, &bytes),
                 where_);
@@ -129,6 +130,7 @@ class Conv2dCudnn final : public Layer {
     }
     if (training_) {
       const auto w = choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
+          be_, conv_algo_key("bwd_filter", spec_),
           [&](int n, int* got, cudnnConvolutionBwdFilterAlgoPerf_t* r) {
             return cudnnFindConvolutionBackwardFilterAlgorithm(
                 h, x_.get(), y_.get(), bwd_filter_conv_.get(), w_.get(), n, got, r);
@@ -137,9 +139,9 @@ class Conv2dCudnn final : public Layer {
             return cudnnGetConvolutionBackwardFilterAlgorithm_v7(
                 h, x_.get(), y_.get(), bwd_filter_conv_.get(), w_.get(), n, got, r);
           },
-          exact_f32, limit, "backward-filter", where_);
-      bwd_filter_algo_ = w.algo;
-      set_math(bwd_filter_conv_, w.mathType, exact_f32);
+          exact_f32, "backward-filter", where_);
+      bwd_filter_algo_ = static_cast<cudnnConvolutionBwdFilterAlgo_t>(w.algo);
+      set_math(bwd_filter_conv_, static_cast<cudnnMathType_t>(w.math), exact_f32);
       CXR_CHECK(
           cudnnGetConvolutionBackwardFilterWorkspaceSize(
               h, x_.get(), y_.get(), bwd_filter_conv_.get(), w_.get(), bwd_filter_algo_, &bytes),
@@ -156,6 +158,7 @@ class Conv2dCudnn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     const void* src = x[0]->data();
     if (convert_in_) {
       convert(be_, *x[0], x_buf_, where_);
@@ -175,6 +178,7 @@ class Conv2dCudnn final : public Layer {
 
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!training_) throw GraphError(where_ + ": backward on a layer prepared for eval");
     const float one = 1.0f, zero = 0.0f;
     cudnnHandle_t h = be_.cudnn();
@@ -215,6 +219,7 @@ class Conv2dCudnn final : public Layer {
   ops::Conv2dParams p_;
   CudnnBackend& be_;
   std::string where_;
+  ConvSpec spec_;
   TensorDesc x_desc_, out_desc_, w_desc_;
   TensorDescriptor x_, y_;
   FilterDescriptor w_;

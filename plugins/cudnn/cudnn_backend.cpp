@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_util.h"
+#include "plugins/cudnn/kernel_math.h"
+#include "plugins/cudnn/optim_constants.h"
 
 namespace cxr {
 
@@ -55,7 +58,20 @@ void CudnnBackend::Free::operator()(cudnnContext* p) const { cudnnDestroy(p); }
 void CudnnBackend::Free::operator()(cublasContext* p) const { gpu::cublas_api().cublasDestroy_v2(p); }
 void CudnnBackend::Free::operator()(void* pinned) const { cudaFreeHost(pinned); }
 
-CudnnBackend::CudnnBackend(int device, DType compute) : device_(device), compute_(compute) {
+namespace {
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string(v) != "0";
+}
+
+}  // namespace
+
+CudnnBackend::CudnnBackend(int device, DType compute)
+    : device_(device),
+      compute_(compute),
+      sync_(env_flag("CXRTUNE_CUDA_SYNC")),
+      benchmark_(env_flag("CXRTUNE_CUDNN_BENCHMARK")) {
   std::string why;
   if (!cudnn_usable(&why)) throw UsageError("backend 'cudnn': " + why);
   if (compute != DType::F32 && compute != DType::BF16 && compute != DType::F16)
@@ -85,11 +101,13 @@ CudnnBackend::CudnnBackend(int device, DType compute) : device_(device), compute
   size_t free_bytes = 0, total_bytes = 0;
   CXR_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes), ctx);
   workspace_limit_ = std::min<size_t>(size_t{1} << 30, free_bytes / 8);
-  scalars_ = allocate(plain_desc({4}));  // [0..1] one double, [2] an int flag
+  scalars_ = allocate(plain_desc({4}));  // [2] all_finite's int flag
   const int v = static_cast<int>(cudnnGetVersion());
   describe_ = "cudnn " + std::string(prop.name) + " (sm_" + std::to_string(sm_) + ", cuDNN " +
               std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
-              std::to_string(v % 100) + ", " + to_string(compute) + ")";
+              std::to_string(v % 100) + ", " + to_string(compute) +
+              (sync_ ? ", CXRTUNE_CUDA_SYNC" : "") +
+              (benchmark_ ? ", measured algorithms" : "") + ")";
 }
 
 CudnnBackend::~CudnnBackend() {
@@ -191,6 +209,17 @@ void CudnnBackend::zero(Tensor& t) {
 
 void CudnnBackend::synchronize() { CXR_CHECK(cudaStreamSynchronize(stream()), "synchronize"); }
 
+void CudnnBackend::sync_after(const char* pass, const std::string& where) {
+  const std::string ctx = std::string(pass) + " of " + where + " (CXRTUNE_CUDA_SYNC)";
+  CXR_CHECK(cudaGetLastError(), ctx);
+  CXR_CHECK(cudaStreamSynchronize(stream()), ctx);
+}
+
+const CudnnBackend::ConvAlgo* CudnnBackend::conv_algo(const std::string& key) const {
+  const auto it = conv_algos_.find(key);
+  return it == conv_algos_.end() ? nullptr : &it->second;
+}
+
 void CudnnBackend::reserve_workspace(size_t bytes) {
   if (workspace_.defined() && workspace_bytes() >= bytes) return;
   synchronize();  // queued work may still use the old workspace
@@ -210,15 +239,42 @@ void require_f32(const Tensor& t, const char* what) {
 }  // namespace
 
 double CudnnBackend::sum_squares(const Tensor& t) {
-  require_f32(t, "sum_squares");
-  const std::string ctx = "sum_squares " + t.desc().str();
-  auto* acc = scalars_.data_as<double>();
-  CXR_CHECK(cudaMemsetAsync(acc, 0, sizeof(double), stream()), ctx);
-  CXR_CHECK(gpu::sum_squares(t.data_as<const float>(), t.numel(), acc, stream()), ctx);
-  auto* host = static_cast<double*>(pinned_staging(sizeof(double)));
-  CXR_CHECK(cudaMemcpyAsync(host, acc, sizeof(double), cudaMemcpyDeviceToHost, stream()), ctx);
+  const Tensor* one[] = {&t};
+  return sum_squares_many(one)[0];
+}
+
+// Device layout of reduction_: [pointers][lengths][partials: count·kSumBlocks][results: count];
+// the pinned staging holds the pointers and lengths going in and the results coming back.
+std::vector<double> CudnnBackend::sum_squares_many(std::span<const Tensor* const> tensors) {
+  const size_t count = tensors.size();
+  if (count == 0) return {};
+  for (const Tensor* t : tensors) require_f32(*t, "sum_squares");
+  const std::string ctx = "sum_squares of " + std::to_string(count) + " tensors";
+  const size_t args_bytes = count * (sizeof(float*) + sizeof(int64_t));
+  const size_t partial_bytes = count * gpu::kSumBlocks * sizeof(double);
+  const size_t out_bytes = count * sizeof(double);
+  const size_t total = args_bytes + partial_bytes + out_bytes;
+  if (!reduction_.defined() || static_cast<size_t>(reduction_.bytes()) < total)
+    reduction_ = allocate(plain_desc({static_cast<int64_t>((total + 7) / 4)}));
+  char* dev = static_cast<char*>(reduction_.data());
+  char* host = static_cast<char*>(pinned_staging(args_bytes + out_bytes));
+  auto* host_ptrs = reinterpret_cast<const float**>(host);
+  auto* host_lens = reinterpret_cast<int64_t*>(host + count * sizeof(float*));
+  for (size_t i = 0; i < count; ++i) {
+    host_ptrs[i] = tensors[i]->data_as<const float>();
+    host_lens[i] = tensors[i]->numel();
+  }
+  CXR_CHECK(cudaMemcpyAsync(dev, host, args_bytes, cudaMemcpyHostToDevice, stream()), ctx);
+  auto* partials = reinterpret_cast<double*>(dev + args_bytes);
+  auto* results = reinterpret_cast<double*>(dev + args_bytes + partial_bytes);
+  CXR_CHECK(gpu::sum_squares(reinterpret_cast<const float* const*>(dev),
+                             reinterpret_cast<const int64_t*>(dev + count * sizeof(float*)),
+                             static_cast<int>(count), partials, results, stream()),
+            ctx);
+  auto* host_out = reinterpret_cast<double*>(host + args_bytes);
+  CXR_CHECK(cudaMemcpyAsync(host_out, results, out_bytes, cudaMemcpyDeviceToHost, stream()), ctx);
   synchronize();
-  return *host;
+  return std::vector<double>(host_out, host_out + count);
 }
 
 bool CudnnBackend::all_finite(const Tensor& t) {
@@ -239,22 +295,13 @@ void CudnnBackend::scale(Tensor& t, double factor) {
             "scale " + t.desc().str());
 }
 
-// Constants computed exactly as HostBackend::adam_update does, so both round alike.
+// Constants computed exactly as HostBackend::adam_update does (optim_constants.h), so both round
+// alike.
 void CudnnBackend::adam_update(const AdamStep& s, Tensor& param, const Tensor& grad, Tensor& m,
                                Tensor& v) {
   for (const Tensor* t : std::initializer_list<const Tensor*>{&param, &grad, &m, &v})
     require_f32(*t, "adam_update");
-  const double bc1 = 1.0 - std::pow(s.beta1, static_cast<double>(s.step));
-  const double bc2 = 1.0 - std::pow(s.beta2, static_cast<double>(s.step));
-  gpu::AdamConstants c{};
-  c.step_size = static_cast<float>(s.lr / bc1);
-  c.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  c.beta1 = static_cast<float>(s.beta1);
-  c.beta2 = static_cast<float>(s.beta2);
-  c.eps = static_cast<float>(s.eps);
-  c.weight_decay = static_cast<float>(s.weight_decay);
-  c.decay = static_cast<float>(1.0 - s.lr * s.weight_decay);
-  c.decoupled = s.decoupled;
+  const gpu::AdamConstants c = gpu::adam_constants(s);
   CXR_CHECK(gpu::adam_update(param.data_as<float>(), grad.data_as<const float>(),
                              m.data_as<float>(), v.data_as<float>(), param.numel(), c, stream()),
             "adam_update " + param.desc().str());
@@ -265,13 +312,7 @@ void CudnnBackend::sgd_update(const SgdStep& s, Tensor& param, const Tensor& gra
   require_f32(param, "sgd_update");
   require_f32(grad, "sgd_update");
   if (momentum.defined()) require_f32(momentum, "sgd_update");
-  gpu::SgdConstants c{};
-  c.lr = static_cast<float>(s.lr);
-  c.momentum = static_cast<float>(s.momentum);
-  c.dampening = static_cast<float>(s.dampening);
-  c.weight_decay = static_cast<float>(s.weight_decay);
-  c.nesterov = s.nesterov;
-  c.first_step = s.first_step;
+  const gpu::SgdConstants c = gpu::sgd_constants(s);
   CXR_CHECK(gpu::sgd_update(param.data_as<float>(), grad.data_as<const float>(),
                             momentum.defined() ? momentum.data_as<float>() : nullptr, param.numel(),
                             c, stream()),

@@ -11,8 +11,11 @@
 // Construction without a usable GPU is a UsageError carrying cudnn_usable()'s reason.
 #pragma once
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "engine/backend.h"
 
@@ -63,7 +66,11 @@ class CudnnBackend final : public Backend {
   void zero(Tensor& t) override;
   void synchronize() override;
 
+  // Σ x² in a fixed order (two passes, no atomics): the same bits on every run.
   double sum_squares(const Tensor& t) override;
+  // sum_squares of each tensor in one launch pair and one synchronisation (the per-stage gradient
+  // norms of a whole network at once, instead of one round trip per parameter).
+  std::vector<double> sum_squares_many(std::span<const Tensor* const> tensors);
   bool all_finite(const Tensor& t) override;
   void scale(Tensor& t, double factor) override;
   void adam_update(const AdamStep& s, Tensor& param, const Tensor& grad, Tensor& m,
@@ -84,8 +91,31 @@ class CudnnBackend final : public Backend {
   // Largest workspace an algorithm may ask for (a share of the free memory at construction).
   size_t workspace_limit() const { return workspace_limit_; }
 
+  // Convolution algorithms chosen once per search key (descriptor_plan.h's conv_algo_key) and
+  // shared by every layer and network of this backend, so re-preparing never searches again and
+  // two networks of one shape run the same algorithms.
+  struct ConvAlgo {
+    int algo = 0;
+    int math = 0;  // cudnnMathType_t
+  };
+  const ConvAlgo* conv_algo(const std::string& key) const;
+  void remember_conv_algo(const std::string& key, ConvAlgo algo) { conv_algos_[key] = algo; }
+  // CXRTUNE_CUDNN_BENCHMARK=1: choose algorithms by measurement (cudnnFind*, like PyTorch's
+  // cudnn.benchmark); otherwise by cuDNN's heuristics, which give the same choice in every run.
+  bool benchmark_algorithms() const { return benchmark_; }
+
+  // CXRTUNE_CUDA_SYNC=1 (read once, at construction): every layer synchronises after its forward,
+  // backward and recompute, so an asynchronous fault (an illegal address) is reported by the
+  // layer that caused it, not by a later synchronize or read. Costs speed; for debugging.
+  bool sync_each_layer() const { return sync_; }
+  // Called by each layer at the end of a pass: in sync mode waits and names `where` on failure.
+  void layer_done(const char* pass, const std::string& where) {
+    if (sync_) sync_after(pass, where);
+  }
+
  private:
   void* device_staging(size_t bytes);
+  void sync_after(const char* pass, const std::string& where);
   void* pinned_staging(size_t bytes);
 
   int device_ = 0;
@@ -93,6 +123,8 @@ class CudnnBackend final : public Backend {
   int sm_ = 0;
   std::string describe_;
   size_t workspace_limit_ = 0;
+  bool sync_ = false, benchmark_ = false;
+  std::map<std::string, ConvAlgo> conv_algos_;
   struct Free {  // one deleter for every handle kind (defined where CUDA headers are seen)
     void operator()(CUstream_st* p) const;
     void operator()(cudnnContext* p) const;
@@ -106,7 +138,8 @@ class CudnnBackend final : public Backend {
   std::unique_ptr<void, Free> pinned_;
   size_t pinned_bytes_ = 0;
   Tensor workspace_, staging_;
-  Tensor scalars_;  // the reductions' device accumulators (a double and an int)
+  Tensor scalars_;     // all_finite's device flag
+  Tensor reduction_;  // sum_squares_many's device arguments, partials and results (grown)
 };
 
 // Whether a CUDA device and a driver new enough are present; when not, `why` gets the CUDA error

@@ -1,6 +1,7 @@
 #include "plugins/cudnn/cudnn_util.h"
 
 #include "plugins/cudnn/cublas_api.h"
+#include "plugins/cudnn/descriptor_plan.h"
 
 namespace cxr::gpu {
 namespace {
@@ -50,14 +51,15 @@ CudnnBackend& cudnn_backend(Backend& backend) {
   return *b;
 }
 
-Fmt format_of(const TensorDesc& desc) {
+Fmt format_of(const TensorDesc& desc, const std::string& where) {
+  const std::string in = where.empty() ? "cuDNN backend" : where + " (cuDNN backend)";
   if (desc.dtype != DType::F32 && desc.dtype != DType::BF16 && desc.dtype != DType::F16)
-    throw GraphError("cuDNN backend: tensors are f32, bf16 or f16, got " + desc.str());
-  if (!desc.layout) throw GraphError("cuDNN backend: descriptor without a layout: " + desc.str());
+    throw GraphError(in + ": tensors are f32, bf16 or f16, got " + desc.str());
+  if (!desc.layout) throw GraphError(in + ": descriptor without a layout: " + desc.str());
   if (desc.layout->is_plain()) return Fmt::Nchw;
   if (dynamic_cast<const CudnnLayout*>(desc.layout.get()) && desc.shape.size() == 4)
     return Fmt::Nhwc;
-  throw GraphError("cuDNN backend: foreign layout " + desc.str());
+  throw GraphError(in + ": foreign layout " + desc.str());
 }
 
 Dims dims_of(const Shape& s) {
@@ -77,7 +79,7 @@ std::string where(const std::string& layer, std::span<const TensorDesc> inputs) 
   return s;
 }
 
-cudnnDataType_t cudnn_type(DType dtype) {
+cudnnDataType_t cudnn_type(DType dtype, const std::string& where) {
   switch (dtype) {
     case DType::F32:
       return CUDNN_DATA_FLOAT;
@@ -86,11 +88,12 @@ cudnnDataType_t cudnn_type(DType dtype) {
     case DType::BF16:
       return CUDNN_DATA_BFLOAT16;
     default:
-      throw GraphError("cuDNN backend: no cuDNN type for " + to_string(dtype));
+      throw GraphError((where.empty() ? "" : where + ": ") + "cuDNN backend: no cuDNN type for " +
+                       to_string(dtype));
   }
 }
 
-cudaDataType blas_type(DType dtype) {
+cudaDataType blas_type(DType dtype, const std::string& where) {
   switch (dtype) {
     case DType::F32:
       return CUDA_R_32F;
@@ -99,19 +102,14 @@ cudaDataType blas_type(DType dtype) {
     case DType::BF16:
       return CUDA_R_16BF;
     default:
-      throw GraphError("cuDNN backend: no cuBLAS type for " + to_string(dtype));
+      throw GraphError((where.empty() ? "" : where + ": ") + "cuDNN backend: no cuBLAS type for " +
+                       to_string(dtype));
   }
 }
 
 void set_tensor(cudnnTensorDescriptor_t td, const TensorDesc& desc, const std::string& where) {
-  const Dims d = dims_of(desc.shape);
-  const auto format = format_of(desc) == Fmt::Nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
-  if (d.n > INT32_MAX || d.c > INT32_MAX || d.h > INT32_MAX || d.w > INT32_MAX)
-    throw GraphError(where + ": dimensions exceed cuDNN's 32-bit limit");
-  CXR_CHECK(cudnnSetTensor4dDescriptor(td, format, cudnn_type(desc.dtype), static_cast<int>(d.n),
-                                       static_cast<int>(d.c), static_cast<int>(d.h),
-                                       static_cast<int>(d.w)),
-            where);
+  const TensorSpec s = tensor_spec(desc, where);
+  CXR_CHECK(cudnnSetTensor4dDescriptor(td, s.format, s.type, s.n, s.c, s.h, s.w), where);
 }
 
 void convert(CudnnBackend& be, const void* src, const TensorDesc& sd, void* dst,

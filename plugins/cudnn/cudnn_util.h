@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+#include <exception>
 #include <span>
 #include <string>
 
@@ -46,12 +47,32 @@ using FilterDescriptor =
 using ConvDescriptor = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
                                   cudnnDestroyConvolutionDescriptor>;
 
+// Ends one pass of a layer (forward, backward) on every return path: under CXRTUNE_CUDA_SYNC the
+// backend synchronises there and a fault names this layer (CudnnBackend::layer_done). Never
+// checks while an exception is already unwinding.
+class PassDone {
+ public:
+  PassDone(CudnnBackend& be, const char* pass, const std::string& where)
+      : be_(be), pass_(pass), where_(where), unwinding_(std::uncaught_exceptions()) {}
+  ~PassDone() noexcept(false) {
+    if (std::uncaught_exceptions() == unwinding_) be_.layer_done(pass_, where_);
+  }
+  PassDone(const PassDone&) = delete;
+  PassDone& operator=(const PassDone&) = delete;
+
+ private:
+  CudnnBackend& be_;
+  const char* pass_;
+  const std::string& where_;
+  int unwinding_;
+};
+
 // The backend a layer is created with (GraphError if it is not the cudnn one).
 CudnnBackend& cudnn_backend(Backend& backend);
 
 // Storage format of a descriptor of this backend: plain → NCHW, CudnnLayout → NHWC; GraphError
-// for another backend's layout or a dtype other than f32/bf16/f16.
-Fmt format_of(const TensorDesc& desc);
+// for another backend's layout or a dtype other than f32/bf16/f16, naming `where` (the layer).
+Fmt format_of(const TensorDesc& desc, const std::string& where = "");
 // [N, C, H, W] of a rank-4 shape; rank 2 [N, K] as {N, K, 1, 1}; other ranks {numel, 1, 1, 1}.
 Dims dims_of(const Shape& shape);
 // A descriptor of `shape` with the format and dtype of `like`.
@@ -62,9 +83,10 @@ inline TensorDesc desc_like(const TensorDesc& like, const Shape& shape) {
 // "conv2d(3->64, k7 s2 p3) on [4, 3, 224, 224] f32 plain": the context of error messages.
 std::string where(const std::string& layer, std::span<const TensorDesc> inputs);
 
-cudnnDataType_t cudnn_type(DType dtype);
-cudaDataType blas_type(DType dtype);
-// A 4-D cuDNN tensor descriptor for `desc` (format, dtype and dimensions).
+cudnnDataType_t cudnn_type(DType dtype, const std::string& where = "");
+cudaDataType blas_type(DType dtype, const std::string& where = "");
+// A 4-D cuDNN tensor descriptor for `desc` (format, dtype and dimensions): tensor_spec() of
+// descriptor_plan.h, so an oversized tensor is a GraphError naming the layer.
 void set_tensor(cudnnTensorDescriptor_t td, const TensorDesc& desc, const std::string& where);
 
 // dst = src with dst's layout and dtype (shapes equal), queued on the backend's stream.

@@ -16,15 +16,17 @@ class ReluCudnn final : public Layer {
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
     ops::ReluParams().output_shape(std::vector<Shape>{in[0].shape});
-    format_of(in[0]);
     where_ = where("relu", in.first(1));
+    format_of(in[0], where_);
     return in[0];
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     CXR_CHECK(relu_forward(x[0]->data(), y.data(), y.dtype(), y.numel(), be_.stream()), where_);
   }
   void backward(std::span<const Tensor* const>, const Tensor& y, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!dx[0]) return;
     CXR_CHECK(
         relu_backward(y.data(), dy.data(), dx[0]->data(), dy.dtype(), dy.numel(), be_.stream()),
@@ -44,9 +46,9 @@ class AddCudnn final : public Layer {
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     p_.output_shape(std::vector<Shape>{in[0].shape, in[1].shape});
-    format_of(in[0]);
-    format_of(in[1]);
     where_ = where(p_.str(), in.first(2));
+    format_of(in[0], where_);
+    format_of(in[1], where_);
     a_desc_ = in[0];
     b_desc_ = in[1];
     same_ = in[0].same_as(in[1]);
@@ -59,6 +61,7 @@ class AddCudnn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     const void* b = x[1]->data();
     if (!same_) {
       convert(be_, *x[1], b_buf_, where_);
@@ -71,6 +74,7 @@ class AddCudnn final : public Layer {
 
   void backward(std::span<const Tensor* const>, const Tensor& y, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!dx[0] && !dx[1]) return;
     cudaStream_t s = be_.stream();
     // The gradient in a's layout: dy itself, or dy masked by y > 0 written straight into a

@@ -1,46 +1,17 @@
-// Device helpers shared by the .cu files: element types, float conversion, launch geometry and
-// the DType → C++ type dispatch.
+// Device helpers shared by the .cu files: launch geometry, the DType → C++ type dispatch and the
+// block-wide sum. The per-element arithmetic lives in kernel_math.h (host-testable).
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
 
-#include "plugins/cudnn/kernels.h"
+#include "plugins/cudnn/kernel_math.h"
 
 namespace cxr::gpu {
 
-template <class T>
-__device__ __forceinline__ float load(const T* p, int64_t i);
-template <>
-__device__ __forceinline__ float load<float>(const float* p, int64_t i) {
-  return p[i];
-}
-template <>
-__device__ __forceinline__ float load<__half>(const __half* p, int64_t i) {
-  return __half2float(p[i]);
-}
-template <>
-__device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p, int64_t i) {
-  return __bfloat162float(p[i]);
-}
-
-template <class T>
-__device__ __forceinline__ void store(T* p, int64_t i, float v);
-template <>
-__device__ __forceinline__ void store<float>(float* p, int64_t i, float v) {
-  p[i] = v;
-}
-template <>
-__device__ __forceinline__ void store<__half>(__half* p, int64_t i, float v) {
-  p[i] = __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ void store<__nv_bfloat16>(__nv_bfloat16* p, int64_t i, float v) {
-  p[i] = __float2bfloat16_rn(v);
-}
-
 constexpr int kThreads = 256;
+static_assert(kThreads == kSumThreads, "block_sum and tree_sum fold the same lanes");
 
 // Grid for a grid-stride loop over n elements: enough blocks to fill an H100 several times over,
 // never more than needed.
@@ -72,13 +43,8 @@ cudaError_t dispatch(DType t, F&& f) {
   return cudaGetLastError();
 }
 
-// Offset of logical (n, c, h, w) in format f.
-__device__ __forceinline__ int64_t offset(Fmt f, const Dims& d, int64_t n, int64_t c, int64_t h,
-                                          int64_t w) {
-  return f == Fmt::Nchw ? ((n * d.c + c) * d.h + h) * d.w + w : ((n * d.h + h) * d.w + w) * d.c + c;
-}
-
-// Block-wide sum of one double per thread (blockDim.x == kThreads), returned to every thread.
+// Block-wide sum of one double per thread (blockDim.x == kThreads), returned to every thread:
+// the pairwise order of tree_sum() in kernel_math.h, so it is fixed by the block size alone.
 __device__ __forceinline__ double block_sum(double v, double* shared) {
   shared[threadIdx.x] = v;
   __syncthreads();

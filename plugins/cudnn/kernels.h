@@ -40,9 +40,22 @@ cudaError_t relu_forward(const void* x, void* y, DType t, int64_t n, cudaStream_
 // dx = ref > 0 ? dy : 0, where `ref` is the ReLU's input or output (equivalent masks).
 cudaError_t relu_backward(const void* ref, const void* dy, void* dx, DType t, int64_t n,
                           cudaStream_t s);
-// y = a + b (then max(0, ·) when `relu`); y may alias a or b.
+// y = a + b (then the ReLU when `relu`); y may alias a or b. Every ReLU here keeps NaN (and −0)
+// as the reference does: relu(v) = v < 0 ? 0 : v (kernel_math.h).
 cudaError_t add_forward(const void* a, const void* b, void* y, bool relu, DType t, int64_t n,
                         cudaStream_t s);
+
+// Batch norm with saved per-channel f32 statistics (cuDNN's saved mean and inverse standard
+// deviation) and the f32 scale/shift, over x [N, C, H, W] in format f:
+// apply: y = γ·(x − mean)·inv_std + β (then ReLU keeping NaN); y may alias x.
+// relu_grad: g = dy where that output, as stored in t, is > 0, else 0.
+struct BatchNormStats {
+  const float *mean, *inv_std, *gamma, *beta;
+};
+cudaError_t batchnorm_apply(const void* x, void* y, const BatchNormStats& st, bool fuse_relu,
+                            DType t, Fmt f, Dims d, cudaStream_t s);
+cudaError_t batchnorm_relu_grad(const void* x, const void* dy, void* g, const BatchNormStats& st,
+                                DType t, Fmt f, Dims d, cudaStream_t s);
 
 // Over a row-major [rows, c] view (NHWC activations, [N, K] matrices), f32 per-column vectors:
 // y[r, k] += bias[k];  out[k] = Σ_r x[r, k]. The sum runs one thread per column: meant for
@@ -78,9 +91,13 @@ cudaError_t cross_entropy(const float* z, const float* target, const float* clas
 cudaError_t bce_with_logits(const float* z, const float* target, const float* pos_weight, int64_t n,
                             int64_t k, float* loss, const float* dloss, float* dz, cudaStream_t s);
 
-// Optimizer services over f32 vectors. `acc` (one double) and `bad` (one int) must be zeroed by
-// the caller; the launchers add into them.
-cudaError_t sum_squares(const float* x, int64_t n, double* acc, cudaStream_t s);
+// Optimizer services over f32 vectors. `bad` (one int) must be zeroed by the caller; the launcher
+// ORs into it.
+// sum_squares: Σ x² of each of `count` segments (device arrays of pointers and lengths) into
+// out[0..count) (device doubles), in one launch pair and a fixed order (kernel_math.h): the same
+// bits on every run. `partials` is device scratch of count·kSumBlocks doubles.
+cudaError_t sum_squares(const float* const* segments, const int64_t* lengths, int count,
+                        double* partials, double* out, cudaStream_t s);
 cudaError_t count_nonfinite(const float* x, int64_t n, int* bad, cudaStream_t s);
 cudaError_t scale(float* x, int64_t n, float factor, cudaStream_t s);
 

@@ -22,7 +22,7 @@ class LinearCudnn final : public Layer {
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
     where_ = where(p_.str(), in.first(1));
-    if (format_of(in[0]) != Fmt::Nchw) throw GraphError(where_ + ": needs a plain input");
+    if (format_of(in[0], where_) != Fmt::Nchw) throw GraphError(where_ + ": needs a plain input");
     if (in[0].shape[0] > INT32_MAX || p_.in_features > INT32_MAX || p_.out_features > INT32_MAX)
       throw GraphError(where_ + ": sizes exceed cuBLAS's 32-bit dimensions");
     type_ = in[0].dtype;
@@ -34,6 +34,7 @@ class LinearCudnn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     const void* w = weights();
     const float one = 1.0f, zero = 0.0f;
     const cudaDataType t = blas_type(type_);
@@ -50,6 +51,7 @@ class LinearCudnn final : public Layer {
 
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     const float one = 1.0f, zero = 0.0f;
     const cudaDataType t = blas_type(type_);
     const void* g = dy.data();

@@ -13,7 +13,7 @@ namespace {
 // Logits and targets as the loss kernels take them: plain f32.
 void require_plain_f32(std::span<const TensorDesc> in, const std::string& where) {
   for (const TensorDesc& d : in)
-    if (format_of(d) != Fmt::Nchw || d.dtype != DType::F32)
+    if (format_of(d, where) != Fmt::Nchw || d.dtype != DType::F32)
       throw GraphError(where + ": needs plain f32 logits and targets, got " + d.str());
 }
 
@@ -42,10 +42,12 @@ class LossCudnn : public Layer {
     return plain_desc(out);
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     launch(x[0]->data_as<const float>(), x[1]->data_as<const float>(), y.data_as<float>(), nullptr, nullptr);
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!dx[0]) return;
     launch(x[0]->data_as<const float>(), x[1]->data_as<const float>(), nullptr, dy.data_as<const float>(),
            dx[0]->data_as<float>());

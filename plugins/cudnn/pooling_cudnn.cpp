@@ -20,7 +20,7 @@ class MaxPool2dCudnn final : public Layer {
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
     where_ = where(p_.str(), in.first(1));
-    fmt_ = format_of(in[0]);
+    fmt_ = format_of(in[0], where_);
     dims_ = dims_of(in[0].shape);
     geometry_ = {p_.kernel, p_.stride, p_.padding, out[2], out[3]};
     if (numel(in[0].shape) > INT32_MAX)
@@ -30,6 +30,7 @@ class MaxPool2dCudnn final : public Layer {
     return desc_like(in[0], out);
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) override {
+    const PassDone done(be_, "forward", where_);
     int32_t* argmax = ctx.training && argmax_.defined() ? argmax_.data_as<int32_t>() : nullptr;
     CXR_CHECK(maxpool_forward(x[0]->data(), y.data(), argmax, y.dtype(), fmt_, dims_, geometry_,
                               be_.stream()),
@@ -37,6 +38,7 @@ class MaxPool2dCudnn final : public Layer {
   }
   void backward(std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!dx[0]) return;
     if (!argmax_.defined()) throw GraphError(where_ + ": backward on a layer prepared for eval");
     CXR_CHECK(maxpool_backward(dy.data(), argmax_.data_as<const int32_t>(), dx[0]->data(),
@@ -63,16 +65,18 @@ class GlobalAvgPoolCudnn final : public Layer {
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
     const Shape out = ops::GlobalAvgPoolParams().output_shape(std::vector<Shape>{in[0].shape});
     where_ = where("global_avgpool", in.first(1));
-    fmt_ = format_of(in[0]);
+    fmt_ = format_of(in[0], where_);
     dims_ = dims_of(in[0].shape);
     return desc_like(in[0], out);
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     CXR_CHECK(avgpool_forward(x[0]->data(), y.data(), y.dtype(), fmt_, dims_, be_.stream()),
               where_);
   }
   void backward(std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (!dx[0]) return;
     CXR_CHECK(avgpool_backward(dy.data(), dx[0]->data(), dy.dtype(), fmt_, dims_, be_.stream()),
               where_);
@@ -94,16 +98,18 @@ class FlattenCudnn final : public Layer {
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo&) override {
     const Shape out = ops::FlattenParams().output_shape(std::vector<Shape>{in[0].shape});
     where_ = where("flatten", in.first(1));
-    format_of(in[0]);
+    format_of(in[0], where_);
     in_desc_ = in[0];
     out_desc_ = plain_desc(out, in[0].dtype);
     return out_desc_;
   }
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    const PassDone done(be_, "forward", where_);
     convert(be_, *x[0], y, where_);
   }
   void backward(std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
+    const PassDone done(be_, "backward", where_);
     if (dx[0]) convert(be_, dy.data(), out_desc_, dx[0]->data(), in_desc_, where_);
   }
   bool backward_reads_input(size_t) const override { return false; }

@@ -1,7 +1,8 @@
 // A whole ResNet-18/50 training step (train-mode forward, softmax cross-entropy, backward) on the
 // cuDNN backend against the CPU backend (oneDNN; the reference where oneDNN is not built) on the
 // same torchvision-initialised weights and batch (4 × 3 × 64 × 64, 5 classes): logits, loss,
-// per-stage gradient norms and BN running statistics. f32 must agree tightly (no TF32
+// per-stage gradient norms and BN running statistics; then an eval-mode forward with the updated
+// running statistics (cuDNN's BN inference path) on the same batch. f32 must agree tightly (no TF32
 // anywhere); bf16/f16 activations and convolutions (f32 BN statistics, loss and parameters)
 // within mixed-precision tolerances. Skipped without a GPU.
 #include <gtest/gtest.h>
@@ -45,7 +46,7 @@ Tolerance tolerance(DType dt) {
 }
 
 struct StepResult {
-  std::vector<float> logits;
+  std::vector<float> logits, eval_logits;
   double loss = 0;
   GradNorms norms;
   std::vector<std::vector<float>> running;  // every running_mean / running_var, state order
@@ -88,6 +89,11 @@ StepResult train_step(Backend& backend, const LayerRegistry& registry, const std
   r.norms = grad_norms(backend, net.parameters(), net.graph().stages);
   for (const StateEntry& e : net.state())
     if (is_running_stat(e.name)) r.running.push_back(read(backend, *e.value));
+  net.prepare({kBatch, 3, kSize, kSize}, /*training=*/false);
+  backend.write_plain(net.input(), input.data());
+  Context eval;
+  eval.training = false;
+  r.eval_logits = read(backend, net.forward(eval));
   return r;
 }
 
@@ -130,6 +136,14 @@ TEST_P(CudnnResnet, TrainStepMatchesTheCpuBackend) {
   }
   const double logit_err = num / den;
   EXPECT_LT(logit_err, tol.logits) << "logits";
+  num = 0, den = 0;
+  ASSERT_EQ(got.eval_logits.size(), want.eval_logits.size());
+  for (size_t i = 0; i < want.eval_logits.size(); ++i) {
+    num = std::max(num, std::abs(static_cast<double>(got.eval_logits[i]) - want.eval_logits[i]));
+    den = std::max(den, std::abs(static_cast<double>(want.eval_logits[i])));
+  }
+  const double eval_err = num / den;
+  EXPECT_LT(eval_err, tol.logits) << "eval-mode logits (BN inference with running statistics)";
   const double loss_err = std::abs(got.loss - want.loss) / want.loss;
   EXPECT_LT(loss_err, tol.loss) << got.loss << " vs " << want.loss;
   double worst_norm = 0;
@@ -148,9 +162,10 @@ TEST_P(CudnnResnet, TrainStepMatchesTheCpuBackend) {
                              std::max(1.0, std::abs(static_cast<double>(want.running[k][i]))));
   EXPECT_LT(worst_running, tol.running) << "BN running statistics";
   std::printf(
-      "[%s/%s vs %s] logits %.2e, loss %.6f vs %.6f, worst stage norm %.2e, running stats %.2e\n",
+      "[%s/%s vs %s] logits %.2e, loss %.6f vs %.6f, worst stage norm %.2e, running stats %.2e, "
+      "eval logits %.2e\n",
       c.arch.c_str(), to_string(c.dtype).c_str(), cpu->name().c_str(), logit_err, got.loss,
-      want.loss, worst_norm, worst_running);
+      want.loss, worst_norm, worst_running, eval_err);
 }
 
 std::vector<Case> cases() {

@@ -1,7 +1,9 @@
 // Every (op, backend) entry of the registry against the reference backend, forward and
 // backward, on every test case of the op: outputs, input gradients, parameter gradients and BN
 // running statistics, in training and in eval mode. Inputs are fed both plain and in the
-// backend's own activation layout (what a network gives a layer). Layers that can recompute
+// backend's own activation layout (what a network gives a layer), and on cuDNN also mixed: a
+// linear's 2-D input plain in the compute dtype (bf16/f16 GEMMs), an add's inputs one in the
+// activation layout and one plain (the conversion path of a residual from another layout). Layers that can recompute
 // their output (BN) must reproduce it bit for bit. A backend that cannot run on
 // this machine (cudnn without a GPU) is reported as skipped; an entry without test cases fails.
 #include <gtest/gtest.h>
@@ -75,6 +77,22 @@ double error(const std::vector<float>& a, const std::vector<float>& b) {
   return num / den;
 }
 
+// How a case's inputs are described: plain f32; the backend's activation layout; or Mixed (see
+// the file comment; only where mixed_applies).
+enum class Feed { Plain, Native, Mixed };
+const char* feed_name(Feed f) { return f == Feed::Plain ? " plain" : f == Feed::Native ? " native" : " mixed"; }
+
+bool mixed_applies(const Entry& e) {
+  return e.backend == "cudnn" && (e.op == "add" || (e.op == "linear" && e.dtype != DType::F32));
+}
+
+TensorDesc input_desc(Backend& backend, const Shape& shape, size_t i, bool diff, Feed feed) {
+  if (!diff || feed == Feed::Plain) return plain_desc(shape);
+  if (feed == Feed::Native) return backend.activation_desc(shape);
+  if (i > 0) return plain_desc(shape);
+  return shape.size() == 4 ? backend.activation_desc(shape) : plain_desc(shape, backend.compute_dtype());
+}
+
 struct LayerRun {
   std::unique_ptr<Layer> layer;
   std::vector<Tensor> x, dx;
@@ -83,7 +101,7 @@ struct LayerRun {
 
 // Prepares `layer` on `backend` with inputs in plain or native layout and runs forward (and
 // backward when training) with the given plain data.
-LayerRun run(Backend& backend, const OpCase& c, bool native, bool training,
+LayerRun run(Backend& backend, const OpCase& c, Feed feed, bool training,
         const std::vector<std::vector<float>>& inputs, const std::vector<float>& dy,
         const std::vector<std::vector<float>>& params) {
   LayerRun r;
@@ -93,7 +111,7 @@ LayerRun run(Backend& backend, const OpCase& c, bool native, bool training,
   info.training = training;
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     const bool diff = c.differentiable.empty() || c.differentiable[i];
-    descs.push_back(native && diff ? backend.activation_desc(c.inputs[i]) : plain_desc(c.inputs[i]));
+    descs.push_back(input_desc(backend, c.inputs[i], i, diff, feed));
     info.needs_input_grad.push_back(diff);
   }
   const TensorDesc out = r.layer->prepare(descs, info);
@@ -159,13 +177,14 @@ TEST_P(BackendParity, MatchesReferenceForwardAndBackward) {
       for (float& v : params.back()) v = round_to(e.dtype, (bn_scale ? 1.0f : 0.0f) + 0.5f * normal(rng));
     }
     for (bool training : {true, false}) {
-      const LayerRun shape_probe = run(*ref, c, false, /*training=*/false, inputs, {}, params);
+      const LayerRun shape_probe = run(*ref, c, Feed::Plain, /*training=*/false, inputs, {}, params);
       std::vector<float> dy(static_cast<size_t>(shape_probe.y.numel()));
       for (float& v : dy) v = round_to(e.dtype, normal(rng));
-      const LayerRun want = run(*ref, c, false, training, inputs, dy, params);
-      for (bool native : {false, true}) {
-        const LayerRun got = run(*other, c, native, training, inputs, dy, params);
-        const std::string where = c.params->str() + (training ? " train" : " eval") + (native ? " native" : " plain");
+      const LayerRun want = run(*ref, c, Feed::Plain, training, inputs, dy, params);
+      for (Feed feed : {Feed::Plain, Feed::Native, Feed::Mixed}) {
+        if (feed == Feed::Mixed && !mixed_applies(e)) continue;
+        const LayerRun got = run(*other, c, feed, training, inputs, dy, params);
+        const std::string where = c.params->str() + (training ? " train" : " eval") + feed_name(feed);
         const double ey = error(read(*other, got.y), read(*ref, want.y));
         EXPECT_LT(ey, tol) << where << " output";
         worst = std::max(worst, ey);
