@@ -122,7 +122,7 @@ fi
 for b in "$build"/tests/cudnn/cudnn_tests "$build"/cli/cxrtune; do
   [ -x "$b" ] && { echo "== $b"; ldd "$b"; } >>"$out/machine.txt" 2>&1
 done
-grep -q "not found" "$out/machine.txt" && note "missing libraries: $(grep 'not found' "$out/machine.txt" | sort -u | tr -s ' \t' ' ' | paste -sd';')"
+grep -q "=> not found" "$out/machine.txt" && note "missing libraries: $(grep '=> not found' "$out/machine.txt" | sort -u | tr -s ' \t' ' ' | paste -sd';')"
 
 # run_gtest NAME BINARY FILTER LIMIT: the gtest phase, then its failed tests again in sync mode.
 run_gtest() {
@@ -133,7 +133,7 @@ run_gtest() {
   fi
   phase "$name" "$limit" "$bin" "--gtest_filter=$filter" "--gtest_output=json:$out/$name.json" "--gtest_color=no"
   local rc=$?
-  grep -E "^\[(cudnn|resnet)|worst relative error|^\[  (SKIPPED|FAILED|PASSED)  \]|tests? ran" "$out/$name.log" |
+  grep -E "^\[(cudnn|resnet)|worst relative error|^\[ +(SKIPPED|FAILED|PASSED) +\] [0-9]+ tests?|^\[  FAILED  \] .* \([0-9]+ ms\)" "$out/$name.log" |
     sed 's/^/  /' | tee -a "$summary"
   [ "$rc" = 0 ] && return
   local failed
