@@ -49,7 +49,9 @@ class LineToCapture final : public std::streambuf {
       line += c;
       return;
     }
-    library_message("GDCM", line);
+    // gdcm::Trace puts "Error: In FILE, line N, function F" before each message: left out.
+    if (line.find(": In ") == std::string::npos || line.find(", line ") == std::string::npos)
+      library_message("GDCM", line);
     line.clear();
   }
 };

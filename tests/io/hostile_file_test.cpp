@@ -228,6 +228,29 @@ TEST(LibraryMessages, NeverReachStderrAndAreFoldedIntoTheError) {
   EXPECT_NE(j2k_error.find("j2k_garbage.dcm"), std::string::npos) << j2k_error;
 }
 
+// A codestream whose SOC and SIZ fit the header but whose tiles are garbage: OpenJPEG itself
+// complains, through GDCM's handler, and the complaint lands in the error, not on stderr.
+TEST(LibraryMessages, OpenJpegComplaintsAreFoldedIntoTheError) {
+  const auto be16 = [](uint16_t v) { return std::string{static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; };
+  const auto be32 = [&](uint32_t v) { return be16(static_cast<uint16_t>(v >> 16)) + be16(static_cast<uint16_t>(v)); };
+  std::string j2k = "\xFF\x4F\xFF\x51" + be16(41) + be16(0) + be32(8) + be32(8) + be32(0) + be32(0) + be32(8) + be32(8) +
+                    be32(0) + be32(0) + be16(1) + std::string("\x07\x01\x01", 3);
+  j2k += std::string(40, '\x5A') + "\xFF\xD9";
+  RawDicom d(RawDicom::kJpeg2000);
+  d.image_header(8, 8).encapsulated_pixels({j2k});
+  const std::string path = write_temp("j2k_tiles.dcm", d.bytes());
+  ::testing::internal::CaptureStderr();
+  std::string error;
+  try {
+    read_image(path);
+  } catch (const UsageError& e) {
+    error = e.what();
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "a library printed on stderr";
+  EXPECT_NE(error.find("j2k_tiles.dcm"), std::string::npos) << error;
+  EXPECT_NE(error.find("OpenJPEG: "), std::string::npos) << error;
+}
+
 // --- 16-bit PNGs with fewer significant bits ---------------------------------------------
 
 TEST(Png16, SignificantBitsChunkScalesTheValues) {

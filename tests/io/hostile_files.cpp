@@ -225,10 +225,22 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+namespace {
+// The process's folder of hostile files, removed when the test binary exits.
+struct TempDir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("cxr_hostile_" + std::to_string(getpid()));
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+}  // namespace
+
 std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("cxr_hostile_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
+  static TempDir dir;
+  std::filesystem::create_directories(dir.path);
+  return (dir.path / name).string();
 }
 
 }  // namespace cxr::testing
