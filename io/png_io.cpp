@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <new>
+#include <vector>
 
 #include "engine/errors.h"
 
