@@ -1,4 +1,4 @@
-// `cxrtune weights info FILE [--json]` and `cxrtune weights convert FILE -o OUT.safetensors`.
+// `cxrtune weights info FILE [--json]` and `cxrtune weights convert FILE [-o OUT.safetensors]`.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -49,13 +49,21 @@ void add_weights_command(CLI::App& app) {
   auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
   auto* convert = cmd->add_subcommand("convert", "write any weights file as .safetensors");
   convert->add_option("FILE", *in, "weights file (.pth or .safetensors)")->required();
-  convert->add_option("-o,--output", *out, "output .safetensors")->required();
+  convert->add_option("-o,--output", *out,
+                      "output .safetensors (default: beside FILE as NAME.safetensors, never over an existing file)");
   convert->callback([in, out] {
+    std::string target = *out;
+    if (target.empty()) {
+      // Only a name the user chose may be overwritten: the default could be a file they keep.
+      target = std::filesystem::path(*in).replace_extension(".safetensors").string();
+      if (std::filesystem::exists(target))
+        throw UsageError(target + " already exists and is not overwritten without -o (give -o OUT.safetensors)");
+    }
     StateDict d = read_weights(*in);
     d.metadata["source"] = std::filesystem::path(*in).filename().string();
     d.metadata["arch"] = guess_arch(d);
-    write_safetensors(*out, d);
-    std::printf("wrote %s (%zu tensors)\n", out->c_str(), d.tensors.size());
+    write_safetensors(target, d);
+    std::printf("wrote %s (%zu tensors)\n", target.c_str(), d.tensors.size());
   });
 }
 

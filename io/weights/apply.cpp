@@ -65,6 +65,10 @@ LoadReport apply_state_dict(Network& net, const StateDict& dict, const ApplyOpti
     if (head_differs && is_head(e.name)) continue;
     if (e.value->dtype() == DType::I64) {  // counters: exact when the file has int64
       if (t.dtype == DType::I64) {
+        // The shape matched; the bytes must too, or this copy would run past the parameter.
+        if (t.bytes.size() != static_cast<size_t>(e.value->numel()) * sizeof(int64_t))
+          throw UsageError(options.source + ": " + e.name + " holds " + std::to_string(t.bytes.size()) +
+                           " bytes for shape " + to_string(t.shape));
         std::memcpy(e.value->data(), t.bytes.data(), t.bytes.size());
       } else {
         const std::vector<float> v = t.to_f32();

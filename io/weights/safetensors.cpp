@@ -8,6 +8,8 @@
 
 #include "engine/atomic_file.h"
 #include "engine/errors.h"
+#include "io/weights/checked_math.h"
+#include "io/weights/reader_errors.h"
 
 namespace cxr {
 namespace {
@@ -32,22 +34,23 @@ const char* dtype_name(DType d) {
   return "?";
 }
 
-}  // namespace
-
-StateDict parse_safetensors(std::string_view bytes, const std::string& file) {
-  if (bytes.size() < 8) throw UsageError(file + ": not a safetensors file (shorter than 8 bytes)");
+// Anything else given where a safetensors file is expected (a recipe, a .pth renamed) fails
+// one of the first three checks: it says so plainly, with the precise reason after it.
+StateDict parse_header_and_data(std::string_view bytes, const std::string& file, const InputLimits& limits) {
+  const std::string not_safetensors = file + ": not a safetensors file (";
+  if (bytes.size() < 8) throw UsageError(not_safetensors + "shorter than 8 bytes)");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
   if (header_len > bytes.size() - 8)
-    throw UsageError(file + ": header length " + std::to_string(header_len) + " exceeds the file (" +
+    throw UsageError(not_safetensors + "header length " + std::to_string(header_len) + " exceeds the file of " +
                      std::to_string(bytes.size()) + " bytes)");
   json header;
   try {
     header = json::parse(bytes.substr(8, header_len));
   } catch (const json::exception& e) {
-    throw UsageError(file + ": header is not valid JSON: " + e.what());
+    throw UsageError(not_safetensors + "header is not valid JSON: " + e.what() + ")");
   }
-  if (!header.is_object()) throw UsageError(file + ": header is not a JSON object");
+  if (!header.is_object()) throw UsageError(not_safetensors + "header is not a JSON object)");
   const std::string_view data = bytes.substr(8 + header_len);
   StateDict dict;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
@@ -88,13 +91,18 @@ StateDict parse_safetensors(std::string_view bytes, const std::string& file) {
     if (begin > end || end > data.size())
       throw UsageError(what + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                        "] outside the data area of " + std::to_string(data.size()) + " bytes");
-    const auto size = static_cast<uint64_t>(dtype_size(nt.dtype));
-    if (static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / size ||
-        static_cast<uint64_t>(count) * size != end - begin)
+    const int64_t size = dtype_size(nt.dtype);
+    int64_t need = 0;
+    if (!checked_mul(count, size, &need) || static_cast<uint64_t>(need) != end - begin)
       throw UsageError(what + ": shape " + to_string(nt.shape) + " needs " + std::to_string(count) + " × " +
                        std::to_string(size) + " bytes, data_offsets give " + std::to_string(end - begin));
+    if (need > limits.max_tensor_bytes)
+      throw UsageError(what + " of shape " + to_string(nt.shape) + " takes " + std::to_string(need) +
+                       " bytes, more than the limit of " + std::to_string(limits.max_tensor_bytes) +
+                       " bytes (model.max_tensor_mib)");
     spans.emplace_back(begin, end);
     nt.bytes.assign(data.begin() + static_cast<std::ptrdiff_t>(begin), data.begin() + static_cast<std::ptrdiff_t>(end));
+    check_finite(nt, what);
     found.emplace_back(begin, std::move(nt));
   }
   std::sort(spans.begin(), spans.end());
@@ -107,11 +115,19 @@ StateDict parse_safetensors(std::string_view bytes, const std::string& file) {
   return dict;
 }
 
-StateDict read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot open " + path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_safetensors(bytes, path);
+}  // namespace
+
+StateDict parse_safetensors(std::string_view bytes, const std::string& what, const InputLimits& limits) {
+  return as_file_error(what, [&] { return parse_header_and_data(bytes, what, limits); });
+}
+
+StateDict read_safetensors(const std::string& path, const InputLimits& limits) {
+  return as_file_error(path, [&] {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot open " + path);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse_header_and_data(bytes, path, limits);
+  });
 }
 
 std::string serialize_safetensors(const StateDict& dict) {

@@ -29,6 +29,33 @@ float bfloat16_to_float(uint16_t b) {
   return f;
 }
 
+namespace {
+
+// All-ones exponent: infinity when the mantissa is zero, NaN otherwise. Bit tests, so that no
+// float operation (and no -ffast-math) is involved.
+template <class Bits>
+void check_bits(const NamedTensor& t, Bits exponent, Bits mantissa, const std::string& what) {
+  const size_t n = t.bytes.size() / sizeof(Bits);
+  for (size_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, t.bytes.data() + i * sizeof(Bits), sizeof(Bits));
+    if ((b & exponent) == exponent)
+      throw UsageError(what + ((b & mantissa) ? " holds NaN" : " holds an infinite value") + " at element " +
+                       std::to_string(i) + " (weights must be finite numbers)");
+  }
+}
+
+}  // namespace
+
+void check_finite(const NamedTensor& t, const std::string& what) {
+  switch (t.dtype) {
+    case DType::F32: return check_bits<uint32_t>(t, 0x7f800000u, 0x007fffffu, what);
+    case DType::F16: return check_bits<uint16_t>(t, 0x7c00u, 0x03ffu, what);
+    case DType::BF16: return check_bits<uint16_t>(t, 0x7f80u, 0x007fu, what);
+    case DType::I64: return;
+  }
+}
+
 std::vector<float> NamedTensor::to_f32() const {
   const auto n = static_cast<size_t>(numel());
   if (bytes.size() != n * static_cast<size_t>(dtype_size(dtype)))

@@ -30,6 +30,11 @@ struct StateDict {
   void add(NamedTensor t) { tensors.push_back(std::move(t)); }
 };
 
+// Refuses NaN and infinity in an F32, F16 or BF16 tensor (I64 holds neither): one in a weights
+// file would poison training from its first step. `what` names the file and the tensor; the
+// UsageError reads "<what> holds NaN at element <i>" (or "an infinite value").
+void check_finite(const NamedTensor& t, const std::string& what);
+
 float half_to_float(uint16_t h);
 float bfloat16_to_float(uint16_t b);
 

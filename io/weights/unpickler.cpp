@@ -1,6 +1,7 @@
 #include "io/weights/unpickler.h"
 
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -260,6 +261,11 @@ class Machine {
     const std::string type = a[1]->s.substr(a[1]->s.rfind('.') + 1);
     auto it = storage_types().find(type);
     if (it == storage_types().end()) fail("unknown storage type " + a[1]->s);
+    const int64_t numel = a[4]->i;
+    if (numel < 0) fail("negative storage size");
+    // No storage type is wider than 8 bytes: beyond this, the storage's bytes would not fit int64.
+    if (numel > std::numeric_limits<int64_t>::max() / 8)
+      fail("storage " + a[2]->s + " declares " + std::to_string(numel) + " elements, more bytes than int64 counts");
     auto& st = storages_[a[2]->s];
     if (!st) {
       st = std::make_shared<Storage>();
@@ -267,8 +273,11 @@ class Machine {
       st->dtype = it->second.first;
       st->supported = it->second.second;
       st->key = a[2]->s;
-      st->numel = a[4]->i;
-      if (st->numel < 0) fail("negative storage size");
+      st->numel = numel;
+    } else if (st->type_name != type || st->numel != numel) {
+      // torch.save refuses to write one storage as two types; a second size is a lie about the first.
+      fail("storage " + a[2]->s + " declared twice, as " + std::to_string(st->numel) + " " + st->type_name + " and " +
+           std::to_string(numel) + " " + type + " elements");
     }
     auto v = make(Kind::Storage);
     v->storage = st;

@@ -5,7 +5,9 @@
 // opcode is refused with a UsageError naming it. Nothing in the file is ever executed.
 // Protocols 2 to 4 (what torch.save writes). Iterative: no recursion on hostile nesting. What it
 // returns is acyclic and at most 1000 containers deep: files that build reference cycles (through
-// the memo) or deeper nesting are refused, and whatever they built is freed.
+// the memo) or deeper nesting are refused, and whatever they built is freed. Storage records are
+// checked here (numel >= 0, its bytes within int64, one key declared once); a tensor's offset,
+// sizes and strides are returned as declared, for the reader to check against its storage.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -4,18 +4,23 @@
 
 #include "engine/errors.h"
 #include "io/weights/pth_reader.h"
+#include "io/weights/reader_errors.h"
 #include "io/weights/safetensors.h"
 
 namespace cxr {
 
-StateDict read_weights(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot open weights file " + path);
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  if (magic[0] == 'P' && magic[1] == 'K') return read_pth(path);
-  if (static_cast<uint8_t>(magic[0]) == 0x80) return read_pth(path);  // legacy: explained there
-  return read_safetensors(path);
+StateDict read_weights(const std::string& path, const InputLimits& limits) {
+  return as_file_error(path, [&] {
+    char magic[4] = {0, 0, 0, 0};
+    {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) throw UsageError("cannot open weights file " + path);
+      in.read(magic, 4);
+    }
+    if (magic[0] == 'P' && magic[1] == 'K') return read_pth(path, limits);
+    if (static_cast<uint8_t>(magic[0]) == 0x80) return read_pth(path, limits);  // legacy: explained there
+    return read_safetensors(path, limits);
+  });
 }
 
 std::string guess_arch(const StateDict& dict) {
