@@ -28,6 +28,41 @@ double change_of(const RunData& r, const std::string& stage) {
   return it == r.weight_change.end() ? std::nan("") : it->second;
 }
 
+// What the first step's gradient norms of one run show, computed from them: which stages got
+// none, and whether the norm grows towards the head or where it is largest and smallest.
+std::string first_batch_note(const RunData& r, bool named) {
+  std::string out = named ? r.name + ": " : "";
+  if (r.steps.empty()) return out + "no step records.";
+  std::vector<std::string> none;
+  std::vector<size_t> got;
+  for (size_t k = 0; k < r.stages.size(); ++k) {
+    const double g = r.steps.front().grad[k];
+    if (std::isfinite(g) && g > 0) got.push_back(k);
+    else none.push_back(r.stages[k]);
+  }
+  if (none.empty()) {
+    out += "every stage received a gradient at step 0";
+  } else {
+    out += "no gradient at step 0 in";
+    for (const auto& n : none) out += " " + n;
+    if (got.empty()) return out + ".";
+  }
+  const auto g = [&](size_t i) { return r.steps.front().grad[got[i]]; };
+  bool rising = got.size() > 1;
+  size_t lo = 0, hi = 0;
+  for (size_t i = 1; i < got.size(); ++i) {
+    rising &= g(i) > g(i - 1);
+    if (g(i) < g(lo)) lo = i;
+    if (g(i) > g(hi)) hi = i;
+  }
+  const std::string ratio = html::num("%.3g", g(hi) / g(lo));
+  if (rising)
+    out += "; the norm grows at every stage from " + r.stages[got.front()] + " to " + r.stages[got.back()] + " (" + ratio + "×)";
+  else if (got.size() > 1)
+    out += "; largest in " + r.stages[got[hi]] + ", smallest in " + r.stages[got[lo]] + " (" + ratio + "× apart)";
+  return out + ".";
+}
+
 svg::BarChart stage_bars(const std::vector<RunData>& runs, const std::vector<std::string>& stages) {
   svg::BarChart c;
   c.categories = stages;
@@ -47,12 +82,15 @@ std::vector<std::string> all_stages(const std::vector<RunData>& runs) {
 }
 
 std::string summary_table(const std::vector<RunData>& runs, const std::vector<std::vector<Finding>>& health) {
-  html::Table t{{"run", "model", "weights", "backend", "steps", "epochs", "last val loss", "best val AUROC",
-                 "health findings"},
+  bool any_eval = false;
+  for (const RunData& r : runs) any_eval |= r.eval.present;
+  html::Table t{{"run", "model", "weights", "backend", "steps", "epochs", "last val loss", "best val AUROC"},
                 {},
                 true,
-                "",
+                any_eval ? "test: the held-out evaluation in eval/metrics.json (cxrtune eval)" : "",
                 "text"};
+  if (any_eval) t.header.insert(t.header.end(), {"test images", "test accuracy", "test AUROC"});
+  t.header.push_back("health findings");
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunData& r = runs[i];
     double best = std::nan("");
@@ -64,10 +102,17 @@ std::string summary_table(const std::vector<RunData>& runs, const std::vector<st
     }
     size_t warnings = 0;
     for (const Finding& f : health[i]) warnings += f.kind != "frozen";
-    t.rows.push_back({r.name, env_value(r, "arch"), env_value(r, "weights"), env_value(r, "backend"),
-                      std::to_string(r.steps.size()), std::to_string(r.epochs.size()), html::num("%.4f", last_loss),
-                      std::isfinite(best) ? html::num("%.4f", best) + " (epoch " + std::to_string(best_epoch) + ")" : "–",
-                      warnings ? std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "") : "none"});
+    std::vector<std::string> row{r.name, env_value(r, "arch"), env_value(r, "weights"), env_value(r, "backend"),
+                                 std::to_string(r.steps.size()), std::to_string(r.epochs.size()), html::num("%.4f", last_loss),
+                                 std::isfinite(best) ? html::num("%.4f", best) + " (epoch " + std::to_string(best_epoch) + ")" : "–"};
+    if (any_eval) {
+      if (r.eval.present)
+        row.insert(row.end(), {std::to_string(r.eval.count), html::num("%.4f", r.eval.accuracy), html::num("%.4f", r.eval.auroc)});
+      else
+        row.insert(row.end(), {"–", "–", "–"});
+    }
+    row.push_back(warnings ? std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "") : "none");
+    t.rows.push_back(std::move(row));
   }
   return html::table(t);
 }
@@ -143,8 +188,9 @@ std::string first_batch_figure(const std::vector<RunData>& runs) {
     c.groups.push_back(std::move(g));
     t.rows.push_back(std::move(row));
   }
-  return html::figure(svg::bar_chart(c), "First-batch gradient norms as numbers", t,
-                      "Every stage receives a gradient from the first step; its size grows towards the head.");
+  std::string note;
+  for (const RunData& r : runs) note += (note.empty() ? "" : " ") + first_batch_note(r, runs.size() > 1);
+  return html::figure(svg::bar_chart(c), "First-batch gradient norms as numbers", t, note);
 }
 
 std::string loss_overlay_figure(const std::vector<RunData>& runs) {

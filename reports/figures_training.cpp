@@ -40,6 +40,58 @@ std::vector<double> epoch_marks(const RunData& run) {
   return marks;
 }
 
+// What the rates say, computed from them: each stage's peak rate (the schedule scales every
+// stage alike, so peaks compare the per-stage multipliers), fastest against slowest.
+std::string lr_note(const RunData& run) {
+  std::vector<double> peak(run.stages.size(), 0.0);
+  for (const StepRow& st : run.steps)
+    for (size_t k = 0; k < peak.size() && k < st.lr.size(); ++k)
+      if (std::isfinite(st.lr[k])) peak[k] = std::max(peak[k], st.lr[k]);
+  std::vector<size_t> active;
+  for (size_t k = 0; k < peak.size(); ++k)
+    if (peak[k] > 0) active.push_back(k);
+  if (active.empty()) return "No stage has a learning rate above 0.";
+  size_t fast = active.front(), slow = active.front();
+  bool rising = active.size() > 1;
+  for (size_t i = 0; i < active.size(); ++i) {
+    const size_t k = active[i];
+    if (peak[k] > peak[fast]) fast = k;
+    if (peak[k] < peak[slow]) slow = k;
+    if (i > 0) rising &= peak[k] > peak[active[i - 1]] * (1 + 1e-9);
+  }
+  const double ratio = peak[fast] / peak[slow];
+  if (active.size() == 1 || ratio < 1 + 1e-6)
+    return "Every stage has the same learning rate (peak " + html::num("%.3g", peak[fast]) +
+           "): no layer-wise decay or per-stage multiplier.";
+  const std::string apart = " (peak " + html::num("%.3g", peak[fast]) + " vs " + html::num("%.3g", peak[slow]) + ", " +
+                            html::num("%.3g", ratio) + "×)";
+  if (rising && fast == active.back())
+    return "Layer-wise rates: " + run.stages[fast] + " learns fastest, each stage nearer the input slower, " +
+           run.stages[slow] + " slowest" + apart + ".";
+  return "Per-stage rates: " + run.stages[fast] + " learns fastest, " + run.stages[slow] + " slowest" + apart + ".";
+}
+
+// The loss the run minimised, from its resolved recipe (loss.name); empty when unknown. The
+// report reads no YAML library: recipe.yaml is the writer's block style, "loss:" then "  name:".
+std::string recipe_loss_name(const std::string& recipe) {
+  bool in_loss = false;
+  size_t at = 0;
+  while (at < recipe.size()) {
+    const size_t end = std::min(recipe.find('\n', at), recipe.size());
+    const std::string line = recipe.substr(at, end - at);
+    at = end + 1;
+    if (!line.empty() && line[0] != ' ' && line[0] != '#') in_loss = line.rfind("loss:", 0) == 0;
+    const size_t key = line.find("name:");
+    if (in_loss && key != std::string::npos && line.find_first_not_of(' ') == key) {
+      std::string v = line.substr(key + 5);
+      v.erase(0, v.find_first_not_of(" \"'"));
+      v.erase(v.find_last_not_of(" \"'\r") + 1);
+      return v;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string stage_color(size_t index, size_t count) {
@@ -83,7 +135,10 @@ std::string loss_figure(const RunData& run) {
   svg::LineChart c;
   c.title = "Training and validation loss";
   c.xlabel = "optimizer step";
-  c.ylabel = "loss (mean cross-entropy)";
+  const std::string loss_name = recipe_loss_name(run.recipe);
+  c.ylabel = loss_name == "bce" ? "loss (mean binary cross-entropy)"
+             : loss_name == "cross_entropy" ? "loss (mean cross-entropy)"
+                                            : "loss";
   c.series = {raw, ema, train};
   if (!val.x.empty()) c.series.push_back(val);
   c.include_zero = true;
@@ -93,9 +148,13 @@ std::string loss_figure(const RunData& run) {
   for (size_t i : rows)
     steps.rows.push_back({std::to_string(run.steps[i].step), std::to_string(run.steps[i].epoch),
                           html::num("%.5f", run.steps[i].loss), html::num("%.5f", ema.y[i])});
-  return "<figure>" + svg::line_chart(c) +
-         "<figcaption>Light: each step's batch loss; dark: its exponential moving average (span " +
-         html::num("%.0f", span) + " steps); dots: epoch values; dotted lines: epoch ends.</figcaption>" +
+  // The caption names only what this chart draws.
+  std::string caption = "Light: each step's batch loss; dark: its exponential moving average (span " +
+                        html::num("%.0f", span) + " steps)";
+  if (!run.epochs.empty()) caption += val.x.empty() ? "; dots: epoch train loss" : "; dots: epoch train and validation loss";
+  if (!c.x_marks.empty()) caption += "; dotted lines: epoch ends";
+  else if (end.size() > 60) caption += "; epoch ends not drawn (" + std::to_string(end.size()) + " epochs)";
+  return "<figure>" + svg::line_chart(c) + "<figcaption>" + html::escape(caption + ".") + "</figcaption>" +
          html::details("Loss as numbers", html::table(epochs) + html::table(steps)) + "</figure>";
 }
 
@@ -138,7 +197,7 @@ std::string lr_figure(const RunData& run) {
     for (double v : run.steps[i].lr) row.push_back(html::num("%.4g", v));
     t.rows.push_back(std::move(row));
   }
-  std::string note = "Layer-wise rates: the head (fc) learns fastest, stages nearer the input slower.";
+  std::string note = lr_note(run);
   if (!frozen.empty()) {
     note += " Not drawn (lr 0 throughout, frozen):";
     for (const auto& f : frozen) note += " " + f;

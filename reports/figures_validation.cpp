@@ -79,8 +79,10 @@ std::string validation_figures(const RunData& run) {
     c.title = c.series.size() == 1 ? "ROC, " + p.classes[first] + " (AUROC " + html::num("%.3f", single_auroc) + ")"
                                    : "ROC curves, one-vs-rest";
     // Square plot; a legend only when there are several curves (binary: AUROC is in the title).
-    c.layout.right = c.series.size() > 1 ? 190 : 24;
     c.layout.height = 430;
+    std::vector<std::string> names;
+    for (const auto& s : c.series) names.push_back(s.name);
+    c.layout.right = c.series.size() > 1 ? svg::legend_margin(c.layout, names) : 24;
     c.layout.width = c.layout.left + c.layout.right + (c.layout.height - c.layout.top - c.layout.bottom);
     out += html::figure(svg::line_chart(c), "ROC points as numbers", points,
                         std::to_string(p.scores.size()) + " images of the last validation (val_predictions.json).");

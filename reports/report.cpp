@@ -1,6 +1,8 @@
 // Page assembly: the sections in reading order, each run's figures side by side.
 #include "reports/report.h"
 
+#include <cmath>
+
 #include "engine/errors.h"
 #include "reports/figures.h"
 #include "reports/health.h"
@@ -36,9 +38,20 @@ std::string health_list(const RunData& r, const std::vector<report::Finding>& fi
            html::escape(findings[i].message) + "</li>";
   }
   if (findings.size() > 30) out += "<li class='info'>… and " + std::to_string(findings.size() - 30) + " more</li>";
-  if (!warned)
-    out += "<li class='ok'>✓ No NaN/Inf, no gradient spike above 10× the running median, no vanishing stage "
-           "(below 10⁻³ × fc) in " + std::to_string(r.steps.size()) + " steps.</li>";
+  if (!warned) {
+    const int head = r.stage_index("fc") >= 0 ? r.stage_index("fc") : static_cast<int>(r.stages.size()) - 1;
+    const std::string head_name = head >= 0 ? r.stages[static_cast<size_t>(head)] : "the head";
+    out += "<li class='ok'>✓ No NaN/Inf, no gradient spike above 10× the running median, no vanishing stage (below 10⁻³ × " +
+           html::escape(head_name) + ") in " + std::to_string(r.steps.size()) + " steps.";
+    size_t validated = 0;
+    for (const report::EpochRow& e : r.epochs) validated += e.has_val;
+    if (validated > 0) {
+      out += " Validation loss stayed within 2× its minimum";
+      if (std::isfinite(report::chance_accuracy(r))) out += " and accuracy did not fall back to chance";
+      out += " over " + std::to_string(validated) + " validated epoch" + (validated > 1 ? "s" : "") + ".";
+    }
+    out += "</li>";
+  }
   return out + "</ul>";
 }
 
@@ -84,11 +97,11 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
                   "<title>cxrtune report: " + html::escape(names) + "</title><style>" + report::kPageStyle +
                   "</style></head><body><main>";
   h += "<header><h1>How fine-tuning moved each stage</h1><p class='lead'>cxrtune report for " + html::escape(names) +
-       ". Backpropagation gives every layer a gradient, but a pretrained network adapts unevenly: the early "
-       "stages (generic edges and textures) barely move, deeper stages adapt more, and the new classification "
-       "head moves most.</p></header>";
+       ". Backpropagation gives every layer a gradient, but a pretrained network usually adapts unevenly: the "
+       "early stages (generic edges and textures) move least and the new classification head most. The figures "
+       "below show how far each stage of these runs moved.</p></header>";
   std::vector<std::vector<report::Finding>> health;
-  for (const RunData& r : runs) health.push_back(report::gradient_health(r));
+  for (const RunData& r : runs) health.push_back(report::run_health(r));
   h += report::summary_table(runs, health) + report::story(runs);
 
   int number = 0;  // sections are numbered in the order they appear (one run has one fewer)
@@ -120,9 +133,12 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
   h += section("Validation") +
        (validation.empty() ? "<p class='note'>No validation records or val_predictions.json.</p>" : validation);
 
-  h += section("Gradient health") + "<p class='note'>Checks over every step record: NaN/Inf in loss or gradient "
+  h += section("Training health") + "<p class='note'>Checks over every step record: NaN/Inf in loss or gradient "
        "norms; spikes above 10× the running median of the previous 50 steps; stages whose gradient norm falls "
-       "below 10⁻³ × the head's; frozen stages (lr 0 or weight change 0).</p>" +
+       "below 10⁻³ × the head's; frozen stages (lr 0 or weight change 0). Over the epoch records: a NaN/Inf "
+       "validation loss; a diverging one (the last above twice the lowest of an earlier epoch); validation "
+       "accuracy back at chance (within 0.02 of always predicting the majority class) after an epoch at least "
+       "0.10 above it.</p>" +
        per_run(runs, [&](const RunData& r) { return health_list(r, health[static_cast<size_t>(&r - runs.data())]); });
 
   h += section("Recipe and environment") + per_run(runs, environment);

@@ -42,7 +42,7 @@ json run_json(const RunData& r) {
   for (size_t c = 0; c < r.predictions.classes.size(); ++c)
     roc[r.predictions.classes[c]] = num(report::roc_curve(r.predictions, c).auroc);
   json health = json::array();
-  for (const report::Finding& f : report::gradient_health(r))
+  for (const report::Finding& f : report::run_health(r))
     health.push_back({{"kind", f.kind}, {"series", f.series}, {"first_step", f.first_step}, {"count", f.count},
                       {"value", num(f.value)}, {"reference", num(f.reference)}, {"steps", f.steps},
                       {"message", f.message}});

@@ -136,12 +136,56 @@ std::string x_axis(const Layout& l, const Scale& x) {
   return out;
 }
 
+size_t text_length(const std::string& utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+size_t legend_rows(const Layout& l) {
+  // The first row's centre is 8 below the plot's top; the last text must end 4 above the bottom.
+  const double room = l.height - 4 - 3.5 - (l.top + 8);
+  return static_cast<size_t>(std::max(0.0, std::floor(room / kLegendRow))) + 1;
+}
+
+namespace {
+
+// Mark (16) and gap (6) before the text, and a little space after it.
+constexpr double kLegendTextOffset = 22, kLegendPad = 8;
+
+// The first `chars` code points of `utf8`.
+std::string first_chars(const std::string& utf8, size_t chars) {
+  size_t n = 0, i = 0;
+  for (; i < utf8.size(); ++i)
+    if ((static_cast<unsigned char>(utf8[i]) & 0xC0) != 0x80 && n++ == chars) break;
+  return utf8.substr(0, i);
+}
+
+}  // namespace
+
+double legend_margin(const Layout& l, const std::vector<std::string>& names, double max_column) {
+  if (names.empty()) return 24;
+  size_t longest = 0;
+  for (const auto& n : names) longest = std::max(longest, text_length(n));
+  const size_t columns = (names.size() + legend_rows(l) - 1) / legend_rows(l);
+  // One column may take a long name whole; side by side, columns stay narrow and cut names.
+  const double cap = columns == 1 ? 1.5 * max_column : max_column;
+  const double column = std::min(cap, kLegendTextOffset + kLegendCharWidth * static_cast<double>(longest) + kLegendPad);
+  return 12 + static_cast<double>(columns) * column;
+}
+
 std::string legend(const Layout& l, const std::vector<LegendEntry>& entries) {
   std::string out;
-  const double x = l.left + l.plot_w() + 12;
+  if (entries.empty()) return out;
+  const size_t rows = legend_rows(l);
+  const size_t columns = (entries.size() + rows - 1) / rows;
+  const double column = (l.right - 12) / static_cast<double>(columns);
+  const double room = column - kLegendTextOffset - 2;
+  const size_t max_chars = static_cast<size_t>(std::max(1.0, std::floor(room / kLegendCharWidth)));
   for (size_t i = 0; i < entries.size(); ++i) {
     const LegendEntry& e = entries[i];
-    const double y = l.top + 8 + 17 * static_cast<double>(i);
+    const double x = l.left + l.plot_w() + 12 + column * static_cast<double>(i / rows);
+    const double y = l.top + 8 + kLegendRow * static_cast<double>(i % rows);
     const std::string c = html::escape(e.color);
     switch (e.mark) {
       case LegendEntry::Mark::Box:
@@ -156,7 +200,11 @@ std::string legend(const Layout& l, const std::vector<LegendEntry>& entries) {
         out += "<line x1='" + f1(x) + "' x2='" + f1(x + 16) + "' y1='" + f1(y) + "' y2='" + f1(y) + "' stroke='" + c +
                "' stroke-width='2.5'" + (e.mark == LegendEntry::Mark::Dashed ? " stroke-dasharray='4 3'" : "") + "/>";
     }
-    out += "<text x='" + f1(x + 22) + "' y='" + f1(y + 3.5) + "' class='legend'>" + html::escape(e.name) + "</text>";
+    const bool cut = text_length(e.name) > max_chars;
+    const std::string shown = cut ? first_chars(e.name, max_chars - 1) + "…" : e.name;
+    const std::string text = "<text x='" + f1(x + kLegendTextOffset) + "' y='" + f1(y + 3.5) + "' class='legend'>" +
+                             html::escape(shown) + "</text>";
+    out += cut ? "<g><title>" + html::escape(e.name) + "</title>" + text + "</g>" : text;
   }
   return out;
 }

@@ -54,7 +54,18 @@ std::string axis_labels(const Layout& l, const std::string& xlabel, const std::s
 std::string y_axis(const Layout& l, const Scale& y);              // grid lines + tick labels
 std::string x_axis(const Layout& l, const Scale& x);
 std::string plot_frame(const Layout& l);
+// The legend sits in the right margin and never leaves the chart: entries fill columns of
+// kLegendRow units from the top to the bottom of the chart, as many columns as they need side by
+// side, and a name wider than its column is cut with "…" (the whole name stays as a tooltip).
 std::string legend(const Layout& l, const std::vector<LegendEntry>& entries);
+// The right margin that shows `names` uncut, columns at most `max_column` wide (one column:
+// 1.5 × that; a caller sets
+// Layout::right to it before drawing, e.g. for one ROC curve per class).
+double legend_margin(const Layout& l, const std::vector<std::string>& names, double max_column = 230);
+// Legend geometry, shared by legend() and legend_margin() and checked by the tests.
+constexpr double kLegendRow = 17, kLegendCharWidth = 6.4;  // 11 px text: average glyph under 6.4
+size_t legend_rows(const Layout& l);                        // rows per column
+size_t text_length(const std::string& utf8);                // code points
 std::string no_data(const Layout& l);
 
 // Number formatting for SVG attributes (one decimal place keeps pages small).

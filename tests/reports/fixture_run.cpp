@@ -56,12 +56,12 @@ fs::path make_run(const FixtureOptions& o) {
   fs::create_directories(dir);
   std::mt19937 rng(o.seed);
   std::normal_distribution<double> noise(0.0, 1.0);
-  const double base_lr = 3e-4, decay = 0.5;
+  const double base_lr = 3e-4, decay = o.layer_decay;
   std::ofstream(dir / "recipe.yaml")
       << (o.recipe_text.empty() ? std::string("model:\n  arch: resnet18\n  weights: ") +
                                       (o.pretrained ? "torchvision" : "null") +
                                       "\n  num_classes: 2\ndata:\n  train: data/train\n  val: data/val\n"
-                                      "optimizer:\n  name: adamw\n  lr: 3.0e-4\n  layer_decay: 0.5\n"
+                                      "optimizer:\n  name: adamw\n  lr: 3.0e-4\n  layer_decay: " + std::to_string(o.layer_decay) + "\n"
                                       "schedule:\n  name: cosine\n  warmup_steps: 20\n"
                                 : o.recipe_text);
   // First-batch gradient norm per stage: pretrained grows steeply towards the head.
@@ -117,8 +117,9 @@ fs::path make_run(const FixtureOptions& o) {
         mean[kStages[k]] = epoch_sum[k] / static_cast<double>(in_epoch), last[kStages[k]] = epoch_last[k];
       const double progress = static_cast<double>(s + 1) / static_cast<double>(o.steps);
       m << json({{"kind", "epoch"}, {"epoch", epoch}, {"train_loss", loss_sum / static_cast<double>(in_epoch)},
-                 {"val_loss", 0.26 / quality + 0.4 * std::exp(-progress / 0.3)},
-                 {"val_accuracy", 0.7 + 0.18 * progress * quality}, {"val_auroc", 0.76 + 0.17 * progress * quality},
+                 {"val_loss", o.diverge_epoch >= 0 && epoch >= o.diverge_epoch ? 2.3e26
+                                                                              : 0.26 / quality + 0.4 * std::exp(-progress / 0.3)},
+                 {"val_accuracy", o.chance_epoch >= 0 && epoch >= o.chance_epoch ? 0.5 : 0.7 + 0.18 * progress * quality}, {"val_auroc", 0.76 + 0.17 * progress * quality},
                  {"grad_norm_mean", mean}, {"grad_norm_last", last}, {"val_confusion", confusion}})
                .dump()
         << "\n";

@@ -2,7 +2,8 @@
 // (contracts.md) with the shape of a real fine-tuning run: gradient norms and weight change
 // grow from conv1 to fc, the loss falls with batch noise, rates decay layer-wise under a cosine
 // schedule. Options plant the events the report must surface (NaN, spike, frozen stage) and
-// carry canary text into the recipe and run_info.
+// carry canary text into the recipe and run_info; a diverging validation loss and accuracy back
+// at chance are the validation events.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -20,6 +21,9 @@ struct FixtureOptions {
   std::string recipe_text = {};// replaces the default recipe.yaml
   std::string canary = {};     // also written into run_info.json under an unknown key and "weights"
   int64_t val_images = 160;
+  double layer_decay = 0.5;         // per-stage lr = lr · decay^distance (1: every stage alike)
+  int64_t diverge_epoch = -1;       // from this epoch on the validation loss is 2.3e26
+  int64_t chance_epoch = -1;        // from this epoch on validation accuracy is 0.5 (chance)
   bool write_info = true;
   unsigned seed = 1;
 };
