@@ -69,18 +69,18 @@ class Archive {
 
   // The uncompressed size the zip declares for an entry, once it is known that the entry's
   // compressed bytes fit in this file and can expand to that size: the bound on what reading it
-  // may allocate.
-  int64_t entry_size(const std::string& name) const {
+  // may allocate. `who` starts the messages (the file, and the tensor reading the entry).
+  int64_t entry_size(const std::string& name, const std::string& who) const {
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat(zip_.get(), name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
-      throw UsageError(what_ + ": missing entry " + name);
+      throw UsageError(who + ": missing entry " + name);
     if (!(st.valid & ZIP_STAT_COMP_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD))
-      throw UsageError(what_ + ": entry " + name + " does not say how it is stored");
+      throw UsageError(who + ": entry " + name + " does not say how it is stored");
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
-      throw UsageError(what_ + ": entry " + name + " is encrypted");
+      throw UsageError(who + ": entry " + name + " is encrypted");
     if (st.comp_size > file_bytes_)
-      throw UsageError(what_ + ": entry " + name + " claims " + std::to_string(st.comp_size) +
+      throw UsageError(who + ": entry " + name + " claims " + std::to_string(st.comp_size) +
                        " stored bytes in a file of " + std::to_string(file_bytes_));
     uint64_t most;
     if (st.comp_method == ZIP_CM_STORE)
@@ -88,10 +88,10 @@ class Archive {
     else if (st.comp_method == ZIP_CM_DEFLATE)
       most = st.comp_size * kMaxDeflateRatio;  // comp_size <= file size: no wrap below 16 PiB files
     else
-      throw UsageError(what_ + ": entry " + name + " is compressed with zip method " + std::to_string(st.comp_method) +
+      throw UsageError(who + ": entry " + name + " is compressed with zip method " + std::to_string(st.comp_method) +
                        " (torch.save stores entries uncompressed; deflate is read too)");
     if (st.size > most)
-      throw UsageError(what_ + ": entry " + name + " claims " + std::to_string(st.size) + " bytes from " +
+      throw UsageError(who + ": entry " + name + " claims " + std::to_string(st.size) + " bytes from " +
                        std::to_string(st.comp_size) + " stored bytes, more than they can hold");
     return static_cast<int64_t>(st.size);
   }
@@ -105,7 +105,7 @@ class Archive {
   }
 
   std::string read(const std::string& name, int64_t max_bytes) const {
-    const int64_t bytes = entry_size(name);
+    const int64_t bytes = entry_size(name, what_);
     if (bytes > max_bytes) throw UsageError(what_ + ": entry " + name + " is larger than expected");
     std::string out(static_cast<size_t>(bytes), '\0');
     read_into(name, reinterpret_cast<uint8_t*>(out.data()), bytes);
@@ -152,7 +152,7 @@ int64_t check_storage(const pickle::Storage& st, const std::string& where, const
   if (!checked_mul(st.numel, dtype_size(st.dtype), &bytes))
     throw UsageError(where + ": storage " + st.key + " declares " + std::to_string(st.numel) + " elements, " +
                      "more bytes than int64 counts");
-  const int64_t held = zip.entry_size(entry);
+  const int64_t held = zip.entry_size(entry, where);
   if (held != bytes)
     throw UsageError(where + ": storage " + st.key + " declares " + std::to_string(st.numel) + " " + st.type_name +
                      " elements (" + std::to_string(bytes) + " bytes) but its entry " + entry + " holds " +
@@ -186,20 +186,22 @@ View check_view(const std::string& name, const pickle::TensorRef& t, const std::
     throw UsageError(where + " of size " + to_string(t.size) + " would take " + std::to_string(v.bytes) +
                      " bytes once read, more than the limit of " + std::to_string(limits.max_tensor_bytes) +
                      " bytes (model.max_tensor_mib)");
-  const std::string outside = where + " (offset " + std::to_string(t.offset) + ", size " + to_string(t.size) +
-                              ", stride " + to_string(t.stride) + ") reaches outside its storage of " +
-                              std::to_string(st.numel) + " elements";
+  auto outside = [&](const std::string& why) {
+    return UsageError(where + " (offset " + std::to_string(t.offset) + ", size " + to_string(t.size) + ", stride " +
+                      to_string(t.stride) + ") reaches outside its storage of " + std::to_string(st.numel) +
+                      " elements" + why);
+  };
   if (v.count == 0) {
-    if (t.offset > st.numel) throw UsageError(outside);
+    if (t.offset > st.numel) throw outside("");
     return v;
   }
   int64_t last = t.offset;
   for (size_t d = 0; d < t.size.size(); ++d) {
     int64_t reach = 0;
     if (!checked_mul(t.size[d] - 1, t.stride[d], &reach) || !checked_add(last, reach, &last))
-      throw UsageError(outside + " (its furthest element overflows int64)");
+      throw outside(" (its furthest element overflows int64)");
   }
-  if (last >= st.numel) throw UsageError(outside + " (its furthest element is " + std::to_string(last) + ")");
+  if (last >= st.numel) throw outside(" (its furthest element is " + std::to_string(last) + ")");
   // Every partial product of sizes is at most count, so this cannot wrap.
   int64_t expect = 1;
   for (size_t d = t.size.size(); d-- > 0;) {

@@ -125,6 +125,25 @@ TEST_F(HostilePth, DeclaredStorageMustMatchItsEntryBeforeAllocating) {
   EXPECT_REFUSED(longer, "holds 16 bytes");
 }
 
+// The zip's own record of an entry's size can lie too: 1 GiB "held" in 16 stored bytes matches
+// what the pickle declares, and was allocated before the short read was noticed. An entry may
+// claim no more than its stored bytes (deflated: 1032 times them) can hold.
+TEST_F(HostilePth, ZipEntrySizeMustFitItsStoredBytes) {
+  const int64_t numel = int64_t{1} << 28;
+  std::string zip = fixture::pth_zip({tensor(numel, 0, {numel}, {1})}, {{"0", f32_bytes({1, 2, 3, 4})}});
+  fixture::set_entry_size(zip, "archive/data/0", static_cast<uint32_t>(numel * 4));
+  const std::string path = (dir_ / "lying_zip.pth").string();
+  fixture::write_bytes(path, zip);
+  const AllocationCap cap(kCap);
+  EXPECT_REFUSED(path, "from 16 stored bytes");
+  EXPECT_EQ(cap.refused(), 0) << "allocated " << cap.largest() << " bytes before refusing";
+  // A deflated file (not what torch writes, but what re-zipping gives) reads exactly.
+  std::vector<float> values(4096, 0.5f);
+  const std::string deflated = (dir_ / "deflated.pth").string();
+  fixture::write_bytes(deflated, fixture::pth_zip({tensor(4096, 0, {4096}, {1})}, {{"0", f32_bytes(values)}}, true));
+  EXPECT_EQ(read_weights(deflated).tensors.at(0).to_f32(), values);
+}
+
 // A 1-element storage viewed with stride 0 as 10^9 elements: accepted, and 3.9 GB allocated. A
 // tensor is now held to InputLimits::max_tensor_bytes once materialised, before it is allocated.
 TEST_F(HostilePth, StrideZeroExpansionIsHeldToTheTensorLimit) {

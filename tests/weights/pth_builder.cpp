@@ -61,7 +61,8 @@ std::string pth_pickle(const std::vector<PthTensor>& tensors) {
   return p;
 }
 
-std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::string, std::string>& storages) {
+std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::string, std::string>& storages,
+                    bool deflate) {
   std::vector<std::pair<std::string, std::string>> entries{{"archive/data.pkl", pth_pickle(tensors)},
                                                            {"archive/version", "3\n"}};
   for (const auto& [key, bytes] : storages) entries.emplace_back("archive/data/" + key, bytes);
@@ -79,7 +80,8 @@ std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::s
   for (const auto& [name, bytes] : entries) {
     zip_source_t* s = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
     const zip_int64_t index = s ? zip_file_add(archive, name.c_str(), s, ZIP_FL_ENC_UTF_8) : -1;
-    if (index < 0 || zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) != 0) {
+    const zip_int32_t method = deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE;
+    if (index < 0 || zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), method, 0) != 0) {
       if (s && index < 0) zip_source_free(s);
       zip_discard(archive);
       zip_source_free(image);
@@ -104,6 +106,23 @@ std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::s
   zip_source_free(image);
   if (got != static_cast<zip_int64_t>(out.size())) throw std::runtime_error("pth_zip: short read of the image");
   return out;
+}
+
+void set_entry_size(std::string& zip, const std::string& entry, uint32_t size) {
+  // (signature, offset of the uncompressed size, offset of the name length, offset of the name)
+  const struct { const char* signature; size_t size_at, name_len_at, name_at; } records[] = {
+      {"PK\x03\x04", 22, 26, 30}, {"PK\x01\x02", 24, 28, 46}};
+  for (const auto& r : records) {
+    bool found = false;
+    for (size_t at = zip.find(r.signature); at != std::string::npos; at = zip.find(r.signature, at + 4)) {
+      if (at + r.name_at > zip.size()) break;
+      const size_t len = static_cast<uint8_t>(zip[at + r.name_len_at]) | static_cast<uint8_t>(zip[at + r.name_len_at + 1]) << 8;
+      if (zip.compare(at + r.name_at, len, entry) != 0 || len != entry.size()) continue;
+      for (size_t i = 0; i < 4; ++i) zip[at + r.size_at + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+      found = true;
+    }
+    if (!found) throw std::runtime_error("set_entry_size: no record of " + entry);
+  }
 }
 
 std::string f32_bytes(const std::vector<float>& values) {

@@ -27,8 +27,14 @@ struct PthTensor {
 std::string pth_pickle(const std::vector<PthTensor>& tensors);
 
 // The whole zip image: data.pkl from `tensors`, and archive/data/<key> for every entry of
-// `storages` (key -> raw bytes). Throws std::runtime_error if libzip fails.
-std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::string, std::string>& storages);
+// `storages` (key -> raw bytes), stored as torch.save stores them or deflated. Throws
+// std::runtime_error if libzip fails.
+std::string pth_zip(const std::vector<PthTensor>& tensors, const std::map<std::string, std::string>& storages,
+                    bool deflate = false);
+
+// Rewrites the uncompressed size that the local header and the central directory record for
+// `entry` (a zip that lies about what an entry holds). Throws std::runtime_error if not found.
+void set_entry_size(std::string& zip, const std::string& entry, uint32_t size);
 
 // Raw little-endian bytes of values, as a storage entry holds them.
 std::string f32_bytes(const std::vector<float>& values);
