@@ -1,5 +1,8 @@
 // `cxrtune inspect FILE [--png OUT.png]`: the decoded image's non-identifying facts as JSON;
-// --png writes the 8-bit display image at the file's own size (contracts.md).
+// --png writes the 8-bit display image at the file's own size (contracts.md). DICOM, PNG and JPEG
+// alike, told apart by content (image_sniff.h): for a JPEG, transfer_syntax names the process
+// (sequential or progressive, Huffman or arithmetic), photometric the colour space as stored,
+// and voi what the reader did (colour converted to luma).
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,7 +16,7 @@ namespace cxr::cli {
 void add_inspect_command(CLI::App& app) {
   auto file = std::make_shared<std::string>(), png = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("inspect", "decoded image facts as JSON (no patient identifiers)");
-  cmd->add_option("FILE", *file, "DICOM or PNG file")->required();
+  cmd->add_option("FILE", *file, "DICOM, PNG or JPEG file")->required();
   cmd->add_option("--png", *png, "write the 8-bit display image here");
   cmd->callback([file, png] {
     const Image img = read_image(*file);

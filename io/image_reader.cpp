@@ -5,6 +5,8 @@
 
 #include "engine/errors.h"
 #include "io/dicom_reader.h"
+#include "io/image_sniff.h"
+#include "io/jpeg_reader.h"
 #include "io/png_io.h"
 
 namespace cxr {
@@ -50,22 +52,29 @@ Image read_as_file_error(const std::string& path, const std::function<Image()>& 
   }
 }
 
-Image read_image(const std::string& path, const InputLimits& limits) {
+Image read_image(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
   return read_as_file_error(path, [&] {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError("cannot open image " + path);
-    char head[132] = {0};
-    in.read(head, sizeof head);
-    const auto got = in.gcount();
+    unsigned char head[kSniffBytes];
+    in.read(reinterpret_cast<char*>(head), sizeof head);
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) throw UsageError(path + ": empty file, not an image");
+    in.close();
+    std::string sop_class;
     Image img;
-    const std::string ext = path.size() > 4 ? path.substr(path.size() - 4) : "";
-    if (got >= 8 && static_cast<unsigned char>(head[0]) == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G')
-      img = read_png(path, limits);
-    else if ((got >= 132 && std::string(head + 128, 4) == "DICM") || ext == ".dcm" || ext == ".DCM")
-      // DICOM without the 128-byte preamble (raw dataset): DCMTK tries when the name says so.
-      img = read_dicom(path, DicomDecoder::Auto, limits);
-    else
-      throw UsageError(path + ": neither DICOM nor PNG");
+    switch (sniff_image_bytes(head, got, &sop_class)) {
+      case ImageKind::Png: img = read_png(path, limits); break;
+      case ImageKind::Jpeg: img = read_jpeg(path, limits, hints); break;
+      case ImageKind::Dicom: img = read_dicom(path, DicomDecoder::Auto, limits); break;
+      case ImageKind::DicomDir:
+        throw UsageError(path + ": a DICOMDIR (an index of other DICOM files), not an image");
+      case ImageKind::DicomNonImage:
+        throw UsageError(path + ": a DICOM object with no image (SOP class " + sop_class + ", a class without pixel data)");
+      case ImageKind::NotImage:
+      case ImageKind::Unreadable:
+        throw UsageError(path + ": neither DICOM, PNG nor JPEG");
+    }
     check_display_image(path, img);
     return img;
   });

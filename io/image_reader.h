@@ -1,8 +1,10 @@
-// Any supported image file by its contents (DICOM preamble "DICM" or PNG signature); the
-// extension is not trusted.
+// Any supported image file — DICOM (dicom_reader.h), PNG (png_io.h) or JPEG (jpeg_reader.h) —
+// by its contents (image_sniff.h); the extension is not trusted. `hints` lets a reader decode a
+// smaller image when the caller will shrink it anyway (decode_hints.h; JPEG only).
 //
 // Failure modes: everything a file can cause is a UsageError naming the file and the reason
-// (exit 2; left out under data.on_bad_file: skip): not DICOM or PNG; a declared size beyond
+// (exit 2; left out under data.on_bad_file: skip): empty; neither DICOM, PNG nor JPEG; a
+// DICOMDIR or a DICOM object of a class without pixel data; a declared size beyond
 // `limits.max_image_pixels` or beyond what the file can hold, refused before the pixels are
 // allocated; pixel data that does not fit the header; non-finite parameters; and any
 // std::exception (std::bad_alloc included) a library throws while the file is read. The image
@@ -12,12 +14,13 @@
 #include <functional>
 #include <string>
 
+#include "io/decode_hints.h"
 #include "io/image.h"
 #include "io/input_limits.h"
 
 namespace cxr {
 
-Image read_image(const std::string& path, const InputLimits& limits = {});
+Image read_image(const std::string& path, const InputLimits& limits = {}, const DecodeHints& hints = {});
 
 // Runs `read`, turning any std::exception other than cxr::Error into a UsageError naming `path`:
 // whatever goes wrong while one file is read is that file's error.

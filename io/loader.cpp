@@ -27,7 +27,7 @@ Loader::Loader(Dataset dataset, LoaderConfig config) : dataset_(std::move(datase
         // A disk-cached image was readable when it was cached (and the file is unchanged).
         std::optional<Image> img = disk_cache_ ? disk_cache_->get(path) : std::nullopt;
         if (!img) {
-          img = working_image(read_image(path, c_.limits), c_.transform);
+          img = working_image(read_image(path, c_.limits, decode_hints(c_.transform)), c_.transform);
           if (disk_cache_) disk_cache_->put(path, *img);
         }
         if (c_.cache) cache_[good.size()] = std::make_shared<const Image>(std::move(*img));
@@ -92,7 +92,7 @@ Image Loader::load(size_t sample) {
   const std::string& path = dataset_.samples[sample].path;
   std::optional<Image> cached = disk_cache_ ? disk_cache_->get(path) : std::nullopt;
   if (cached) return std::move(*cached);
-  Image img = working_image(read_image(path, c_.limits), c_.transform);
+  Image img = working_image(read_image(path, c_.limits, decode_hints(c_.transform)), c_.transform);
   if (disk_cache_) disk_cache_->put(path, img);
   if (c_.cache) {
     std::lock_guard<std::mutex> lock(cache_mutex_);

@@ -4,7 +4,9 @@
 // order — and augmentation randomness by (seed, epoch, sample), so a resumed run sees the same
 // batches. Training drops the last partial batch; evaluation keeps it. Optionally the working
 // images (already resized) are cached in memory or on disk (io/disk_cache.h) after the first
-// decode, so later epochs (and, on disk, later runs) skip DICOM decoding. A file is unreadable
+// decode, so later epochs (and, on disk, later runs) skip DICOM decoding. Files are read with the
+// working size as a hint (transforms.h decode_hints): a large JPEG is decoded at 1/2–1/8 size
+// in the DCT domain before the resize. A file is unreadable
 // when read_image (image_reader.h) refuses it: a UsageError naming it, whatever went wrong.
 // on_bad_file skip: every file is decoded once up front, unreadable ones are named once on
 // stderr and left out; fail: the first unreadable file stops the run with its name (exit 2).

@@ -81,6 +81,8 @@ int64_t working_size(const TransformConfig& c) {
   return c.augment ? static_cast<int64_t>(std::ceil(static_cast<double>(c.size) / std::sqrt(0.8))) : c.size;
 }
 
+DecodeHints decode_hints(const TransformConfig& c) { return DecodeHints{working_size(c)}; }
+
 Image working_image(const Image& src, const TransformConfig& c) {
   const int64_t s = working_size(c);
   if (std::min(src.width, src.height) == s) return src;

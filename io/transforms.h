@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <random>
 
+#include "io/decode_hints.h"
 #include "io/image.h"
 
 namespace cxr {
@@ -26,6 +27,9 @@ Image resize(const Image& src, int64_t width, int64_t height);
 // The cached form of an image: shorter side `working_size(config)`.
 Image working_image(const Image& src, const TransformConfig& config);
 int64_t working_size(const TransformConfig& config);
+// What to tell read_image (image_reader.h) when its image goes to working_image: the shorter
+// side wanted, so a JPEG can be decoded smaller in the DCT domain.
+DecodeHints decode_hints(const TransformConfig& config);
 
 // Writes channels × size × size normalised floats. `rng` drives the augmentation (unused
 // when config.augment is false).

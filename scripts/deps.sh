@@ -7,8 +7,8 @@ packages=(
   build-essential cmake pkg-config
   libdnnl-dev libdcmtk-dev dcmtk libinsighttoolkit5-dev
   libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
-  libpng-dev libzip-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libopenmpi-dev
-  python3-torch python3-torchvision python3-pydicom python3-numpy dicom3tools
+  libpng-dev libjpeg62-turbo-dev libzip-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libopenmpi-dev
+  python3-torch python3-torchvision python3-pydicom python3-numpy python3-pil dicom3tools
 )
 # Optional helpers: a missing one only skips the tests that use it.
 optional=(chromium clang libclang-rt-14-dev)

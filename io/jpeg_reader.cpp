@@ -1,0 +1,226 @@
+#include "io/jpeg_reader.h"
+
+// jpeglib.h needs FILE and size_t declared before it.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <csetjmp>
+#include <filesystem>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include "engine/errors.h"
+#include "io/dicom_messages.h"
+#include "io/image_reader.h"
+
+namespace cxr {
+namespace {
+
+// libjpeg's default error_exit prints and calls exit(); ours formats the message and longjmps
+// back to guarded() below. The sink is plain data: nothing in it has a destructor to skip.
+struct ErrorSink {
+  jpeg_error_mgr mgr;  // first: libjpeg hands callbacks a pointer to it
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+  int code;
+};
+
+[[noreturn]] void on_error(j_common_ptr cinfo) {
+  auto* sink = reinterpret_cast<ErrorSink*>(cinfo->err);
+  sink->code = cinfo->err->msg_code;
+  (*cinfo->err->format_message)(cinfo, sink->message);
+  std::longjmp(sink->jump, 1);
+}
+
+// Warnings after which libjpeg goes on with pixels it made up (grey fill, zeroed coefficients).
+bool means_damage(int code) {
+  return code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE ||
+         code == JWRN_ARITH_BAD_CODE || code == JWRN_MUST_RESYNC;
+}
+
+// Returns before anything longjmps: its strings are destroyed normally.
+void keep_warning(j_common_ptr cinfo) noexcept {
+  char text[JMSG_LENGTH_MAX];
+  (*cinfo->err->format_message)(cinfo, text);
+  try {
+    library_message("libjpeg", text);
+  } catch (...) {  // out of memory for a warning's text: the warning is dropped
+  }
+}
+
+void on_message(j_common_ptr cinfo, int level) {
+  if (level >= 0) return;  // trace output, for libjpeg's own debugging
+  if (means_damage(cinfo->err->msg_code)) on_error(cinfo);
+  keep_warning(cinfo);
+}
+
+void on_output(j_common_ptr) {}  // libjpeg never writes to stderr
+
+// Runs one step of libjpeg calls. The only frame between this setjmp and libjpeg's longjmp is
+// `step`'s, which must own no objects with destructors (callers pass lambdas capturing by
+// reference). Returns false when libjpeg reported an error (sink.message says which).
+template <class Step>
+bool guarded(ErrorSink& sink, Step&& step) {
+  if (setjmp(sink.jump)) return false;
+  step();
+  return true;
+}
+
+// One decompressor, destroyed whatever happens (jpeg_destroy frees libjpeg's pools).
+class Decompressor {
+ public:
+  explicit Decompressor(const std::string& path) : path_(path) {
+    std::memset(&cinfo, 0, sizeof cinfo);
+    std::memset(&sink_, 0, sizeof sink_);
+    cinfo.err = jpeg_std_error(&sink_.mgr);
+    sink_.mgr.error_exit = on_error;
+    sink_.mgr.emit_message = on_message;
+    sink_.mgr.output_message = on_output;
+    run([this] { jpeg_create_decompress(&cinfo); });
+  }
+  ~Decompressor() { jpeg_destroy_decompress(&cinfo); }
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+
+  template <class Step>
+  void run(Step&& step) {
+    if (!guarded(sink_, step)) throw error();
+  }
+
+  jpeg_decompress_struct cinfo;
+
+ private:
+  UsageError error() const {
+    if (sink_.code == JERR_BAD_PRECISION)
+      return UsageError(path_ + ": " + sink_.message +
+                        ": 12-bit JPEG cannot be read by this libjpeg-turbo (built for 8-bit samples); "
+                        "convert the file to 16-bit PNG or DICOM");
+    return UsageError(path_ + ": corrupt or unsupported JPEG: " + sink_.message);
+  }
+
+  std::string path_;
+  ErrorSink sink_;
+};
+
+// Huffman coding spends at least one bit on every block of a scan, and every MCU holds a block of
+// each component, so a file of n bytes encodes at most 8n MCUs. Arithmetic coding can spend far
+// less on a flat image; its files are only held to the pixel limit.
+void check_encodable(const std::string& path, const jpeg_decompress_struct& c, uint64_t file_bytes) {
+  if (c.arith_code || file_bytes == 0) return;
+  const int64_t mcu_w = 8 * int64_t{c.max_h_samp_factor}, mcu_h = 8 * int64_t{c.max_v_samp_factor};
+  const int64_t mcus = checked_mul((c.image_width + mcu_w - 1) / mcu_w, (c.image_height + mcu_h - 1) / mcu_h, path,
+                                   "the number of JPEG blocks");
+  if (static_cast<uint64_t>(mcus) > 8 * file_bytes)
+    throw UsageError(path + ": declares a " + std::to_string(c.image_width) + "x" + std::to_string(c.image_height) +
+                     " JPEG (" + std::to_string(mcus) + " coded blocks), more than its " + std::to_string(file_bytes) +
+                     " bytes can encode");
+}
+
+std::string colour_name(J_COLOR_SPACE space) {
+  switch (space) {
+    case JCS_GRAYSCALE: return "MONOCHROME2";
+    case JCS_YCbCr: return "YCbCr";
+    case JCS_RGB: return "RGB";
+    case JCS_CMYK: return "CMYK";
+    case JCS_YCCK: return "YCCK";
+    default: return "unknown";
+  }
+}
+
+Image decode(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) throw UsageError("cannot open image " + path);
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  Decompressor d(path);
+  jpeg_decompress_struct& c = d.cinfo;
+  d.run([&] {
+    jpeg_stdio_src(&c, f.get());
+    jpeg_read_header(&c, TRUE);
+  });
+  check_declared_pixels(path, c.image_width, c.image_height, limits);
+  check_encodable(path, c, ec ? 0 : file_bytes);
+  const bool grey = c.num_components == 1;
+  if (!grey && c.jpeg_color_space != JCS_YCbCr && c.jpeg_color_space != JCS_RGB)
+    throw UsageError(path + ": " + colour_name(c.jpeg_color_space) + " JPEG is not supported (greyscale, YCbCr or RGB)");
+  c.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
+  const int reduction = jpeg_reduction(c.image_width, c.image_height, hints.smallest_side);
+  c.scale_num = 1;
+  c.scale_denom = static_cast<unsigned>(reduction);
+  d.run([&] { jpeg_start_decompress(&c); });
+
+  const auto width = static_cast<int64_t>(c.output_width), height = static_cast<int64_t>(c.output_height);
+  const int64_t channels = c.output_components;
+  const int64_t row_bytes = checked_mul(width, channels, path, "the JPEG row size");
+  std::vector<unsigned char> data(static_cast<size_t>(checked_mul(row_bytes, height, path, "the decoded JPEG size")));
+  unsigned char* base = data.data();
+  d.run([&] {
+    while (c.output_scanline < c.output_height) {
+      JSAMPROW rows[8];
+      const JDIMENSION first = c.output_scanline;
+      const JDIMENSION n = std::min<JDIMENSION>(8, c.output_height - first);
+      for (JDIMENSION i = 0; i < n; ++i) rows[i] = base + static_cast<size_t>(first + i) * static_cast<size_t>(row_bytes);
+      jpeg_read_scanlines(&c, rows, n);
+    }
+    jpeg_finish_decompress(&c);
+  });
+
+  Image img;
+  img.width = width;
+  img.height = height;
+  img.facts.format = "jpeg";
+  img.facts.decoder = "libjpeg-turbo";
+  img.facts.bits_stored = c.data_precision;
+  img.facts.photometric = colour_name(c.jpeg_color_space);
+  img.facts.transfer_syntax = std::string("JPEG ") + (c.progressive_mode ? "progressive" : "sequential") +
+                              (c.arith_code ? ", arithmetic" : ", Huffman");
+  img.facts.voi = std::string("none (jpeg") + (grey ? "" : "; RGB to ITU-R 601 luma") +
+                  (reduction > 1 ? "; DCT-scaled 1/" + std::to_string(reduction) + " from " + std::to_string(c.image_width) +
+                                       "x" + std::to_string(c.image_height)
+                                 : "") +
+                  ")";
+  const size_t n = static_cast<size_t>(width * height);
+  img.pixels.resize(n);
+  if (grey) {
+    float level[256];
+    for (int v = 0; v < 256; ++v) level[v] = static_cast<float>(v / 255.0);
+    for (size_t p = 0; p < n; ++p) img.pixels[p] = level[data[p]];
+  } else {
+    // The PNG reader's conversion (png_io.cpp), term for term, so both formats agree.
+    for (size_t p = 0; p < n; ++p) {
+      const unsigned char* rgb = base + 3 * p;
+      const double v = 0.299 * static_cast<double>(rgb[0]) + 0.587 * static_cast<double>(rgb[1]) +
+                       0.114 * static_cast<double>(rgb[2]);
+      img.pixels[p] = static_cast<float>(std::min(1.0, v / 255.0));
+    }
+  }
+  return img;
+}
+
+}  // namespace
+
+int jpeg_reduction(int64_t width, int64_t height, int64_t smallest_side) {
+  if (smallest_side <= 0) return 1;
+  const int64_t shorter = std::min(width, height);
+  // The largest reduction whose decoded shorter side (libjpeg rounds up) is still at least twice
+  // the target: the antialiased resize then averages two or more decoded pixels into each output
+  // pixel, and the result stays close to resizing the full decode.
+  for (const int r : {8, 4, 2})
+    if ((shorter + r - 1) / r >= 2 * smallest_side) return r;
+  return 1;
+}
+
+Image read_jpeg(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
+  LibraryMessages messages;
+  try {
+    return read_as_file_error(path, [&] { return decode(path, limits, hints); });
+  } catch (const UsageError& e) {
+    throw UsageError(e.what() + messages.suffix());
+  }
+}
+
+}  // namespace cxr
