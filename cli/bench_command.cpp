@@ -25,7 +25,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", config->threads, "CPU threads (0 = all cores)")
       ->capture_default_str();
   cmd->add_option("--dtype", config->dtype, "f32 | bf16 | f16")->capture_default_str();
-  cmd->add_flag("--json", *json, "print one JSON object (contracts.md)");
+  cmd->add_flag("--json", *json, "print one JSON object (the printed figures, by name)");
   cmd->add_option("--conv-algorithm", config->conv_algorithm, "direct | winograd (train.conv_algorithm)")
       ->check(CLI::IsMember({"direct", "winograd"}))
       ->capture_default_str();

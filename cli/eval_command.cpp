@@ -1,7 +1,8 @@
 // `cxrtune eval --checkpoint CKPT --data DATA [--out metrics.json] [--backend ...]`: scores a
-// checkpoint on a folder-per-class data set. Writes metrics.json (the names of metrics.jsonl's
-// epoch records) and predictions.csv beside it (paths relative to the data root, the class
-// probabilities; nothing identifying).
+// checkpoint on a folder-per-class data set, or on the `split: test` rows of a CSV manifest.
+// Writes metrics.json (the names of metrics.jsonl's epoch records) and predictions.csv beside it
+// (RFC 4180, every field quoted: paths relative to the data root, the true class or, multi-label,
+// the true labels joined by ';', the class probabilities; nothing identifying).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -13,6 +14,8 @@
 #include "engine/atomic_file.h"
 #include "engine/errors.h"
 #include "engine/trainer.h"
+#include "io/csv.h"
+#include "io/data_splits.h"
 #include "io/weights/apply.h"
 #include "io/weights/checkpoint.h"
 #include "recipes/recipe_parser.h"
@@ -25,7 +28,20 @@ struct EvalOptions {
   std::vector<std::string> plugins;
 };
 
+// A folder or a missing file would reach the checkpoint reader as a stream error without a name.
+void check_checkpoint_path(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status))
+    throw UsageError("--checkpoint " + path + ": no such file");
+  if (std::filesystem::is_directory(status))
+    throw UsageError("--checkpoint " + path + " is a folder; give a .safetensors file, e.g. " +
+                     (std::filesystem::path(path) / "best.safetensors").string() + " in a run's checkpoints folder");
+  if (!std::filesystem::is_regular_file(status)) throw UsageError("--checkpoint " + path + " is not a regular file");
+}
+
 void run_eval(const EvalOptions& o) {
+  check_checkpoint_path(o.checkpoint);
   const Checkpoint c = load_checkpoint(o.checkpoint, "");
   if (!c.metadata.count("recipe")) throw UsageError(o.checkpoint + ": checkpoint has no recipe");
   Recipe r = parse_recipe_text(c.metadata.at("recipe"), o.checkpoint + " (recipe)");
@@ -33,7 +49,7 @@ void run_eval(const EvalOptions& o) {
   if (!o.precision.empty()) r.train.precision = o.precision;
   Model m = make_model(r, o.plugins);
   apply_state_dict(*m.network, c.model, {false, o.checkpoint});
-  Dataset data = scan_folder_dataset(o.data);
+  Dataset data = read_test_data(o.data);
   const auto classes = nlohmann::json::parse(c.metadata.at("classes")).get<std::vector<std::string>>();
   if (data.classes != classes)
     throw UsageError("eval: " + o.data + " has classes " + data.summary() + "; the checkpoint was trained on " +
@@ -45,6 +61,7 @@ void run_eval(const EvalOptions& o) {
   step.prepare({b, r.model.in_channels, s, s}, {b}, false);
   TrainConfig tc;
   tc.class_names = classes;
+  tc.multi_label = data.multi_label;
   struct NoOptimizer : StepOptimizer {
     std::map<std::string, double> step(int64_t) override { return {}; }
   } none;
@@ -60,22 +77,22 @@ void run_eval(const EvalOptions& o) {
                       {"confusion", mt.confusion},
                       {"classes", classes}};
   const auto out_dir = std::filesystem::path(o.out).parent_path();
-  if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
+  std::error_code ec;
+  if (!out_dir.empty()) std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw UsageError("--out " + o.out + ": cannot create " + out_dir.string() + ": " + ec.message());
   write_file_atomic(o.out, j.dump(2) + "\n");
-  std::string csv = "path,label";
-  for (const auto& name : classes) csv += ",p_" + name;
-  csv += "\n";
+  std::vector<std::string> header{"path", data.multi_label ? "labels" : "label"};
+  for (const auto& name : classes) header.push_back("p_" + name);
+  std::string csv = csv_row(header);
   for (size_t i = 0; i < res.probs.size(); ++i) {
-    size_t label = 0;
-    for (size_t k = 0; k < res.targets[i].size(); ++k)
-      if (res.targets[i][k] > 0.5) label = k;
-    // Quote the path: a comma or quote in a file name must not shift the columns.
-    std::string path = i < res.ids.size() ? res.ids[i] : "";
-    std::string quoted = "\"";
-    for (char ch : path) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    csv += quoted + "\"," + classes[label];
-    for (double p : res.probs[i]) csv += "," + std::to_string(p);
-    csv += "\n";
+    std::vector<std::string> row{i < res.ids.size() ? res.ids[i] : "", ""};
+    for (size_t k = 0; k < res.targets[i].size() && k < classes.size(); ++k)
+      if (res.targets[i][k] > 0.5) {
+        if (data.multi_label) row[1] += (row[1].empty() ? "" : ";") + classes[k];
+        else row[1] = classes[k];
+      }
+    for (double p : res.probs[i]) row.push_back(std::to_string(p));
+    csv += csv_row(row);
   }
   const std::string preds = (std::filesystem::path(o.out).parent_path() / "predictions.csv").string();
   write_file_atomic(preds, csv);
@@ -89,7 +106,7 @@ void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   auto* cmd = app.add_subcommand("eval", "score a checkpoint on a data set");
   cmd->add_option("--checkpoint", o->checkpoint, "checkpoint .safetensors (a run's checkpoints/best.safetensors)")->required();
-  cmd->add_option("--data", o->data, "folder-per-class data set")->required();
+  cmd->add_option("--data", o->data, "folder-per-class data set, or a CSV manifest (its split: test rows)")->required();
   cmd->add_option("--out", o->out, "metrics JSON")->capture_default_str();
   cmd->add_option("--backend", o->backend, "cpu | cuda | auto");
   cmd->add_option("--precision", o->precision, "f32 | bf16 | f16 (default: the run's train.precision)")

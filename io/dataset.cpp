@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "engine/errors.h"
 
@@ -36,26 +37,61 @@ std::string Dataset::summary() const {
   return s;
 }
 
+namespace {
+
+// The image files under one class folder, sorted. Directory symlinks are followed (data sets are
+// often assembled from links), so a link that leads back into a folder already read, a loop,
+// would recurse until the OS gives up with ELOOP: it is refused by name instead. Any error while
+// listing is a UsageError naming the folder, never a raw filesystem_error.
+std::vector<std::string> image_files(const fs::path& class_dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  std::set<fs::path> seen{fs::canonical(class_dir, ec)};
+  if (ec) throw UsageError("data: cannot read class folder " + class_dir.string() + ": " + ec.message());
+  fs::recursive_directory_iterator it(class_dir, fs::directory_options::follow_directory_symlink, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& e = *it;
+    std::error_code type_ec;
+    if (e.is_directory(type_ec)) {
+      std::error_code real_ec;
+      const fs::path real = fs::canonical(e.path(), real_ec);
+      if (real_ec) throw UsageError("data: cannot read " + e.path().string() + ": " + real_ec.message());
+      if (!seen.insert(real).second)
+        throw UsageError("data: " + e.path().string() + " leads back to " + real.string() +
+                         ", a folder already read: a symbolic-link loop (or a second link to the same images); "
+                         "remove the link");
+      continue;
+    }
+    if (!e.is_regular_file(type_ec)) continue;
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (ext == ".dcm" || ext == ".dicom" || ext == ".png") files.push_back(e.path().string());
+  }
+  if (ec) throw UsageError("data: cannot read class folder " + class_dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
 Dataset scan_folder_dataset(const std::string& root) {
   if (!fs::is_directory(root)) throw UsageError("data: " + root + " is not a folder");
   Dataset d;
   d.root = root;
-  for (const auto& e : fs::directory_iterator(root))
-    if (e.is_directory() && e.path().filename().string()[0] != '.') d.classes.push_back(e.path().filename().string());
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec) && it->path().filename().string()[0] != '.')
+      d.classes.push_back(it->path().filename().string());
+  }
+  if (ec) throw UsageError("data: cannot read " + root + ": " + ec.message());
   std::sort(d.classes.begin(), d.classes.end());
   if (d.classes.empty()) throw UsageError("data: " + root + " has no class folders (expected ROOT/<class>/<images>)");
   for (size_t k = 0; k < d.classes.size(); ++k) {
-    std::vector<std::string> files;
-    for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / d.classes[k], fs::directory_options::follow_directory_symlink)) {
-      if (!e.is_regular_file()) continue;
-      std::string ext = e.path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (ext == ".dcm" || ext == ".dicom" || ext == ".png") files.push_back(e.path().string());
-    }
-    std::sort(files.begin(), files.end());
+    const std::vector<std::string> files = image_files(fs::path(root) / d.classes[k]);
     if (files.empty()) throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() + " has no .dcm or .png files");
     for (const std::string& f : files)
-      d.samples.push_back({f, fs::relative(f, root).string(), static_cast<int64_t>(k), {}});
+      d.samples.push_back({f, fs::path(f).lexically_relative(root).string(), static_cast<int64_t>(k), {}});
   }
   return d;
 }

@@ -34,23 +34,40 @@ const std::vector<Format>& formats() {
 
 }  // namespace
 
-void write_demo_data(const DemoDataSpec& spec, const std::function<void(int64_t, int64_t)>& progress) {
-  if (spec.count < 12) throw UsageError("demo-data: --count must be at least 12 (two per class and split)");
+int64_t write_demo_data(const DemoDataSpec& spec, const std::function<void(int64_t, int64_t)>& progress) {
+  if (spec.count < 12) throw UsageError("demo-data: --count must be at least 12 (an image of each class in every split)");
   if (spec.size < 32 || spec.size > 4096) throw UsageError("demo-data: --size must be in 32..4096");
   namespace fs = std::filesystem;
+  const fs::path out(spec.out_dir);
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw UsageError("demo-data: " + spec.out_dir + " is not a folder");
+  if (fs::is_directory(out, ec) && !fs::is_empty(out, ec)) {
+    if (!spec.force)
+      throw UsageError("demo-data: " + spec.out_dir + " is not empty; choose a new or empty folder, or add --force to "
+                       "replace its train, val and test folders");
+    for (const char* split : {"train", "val", "test"}) {
+      fs::remove_all(out / split, ec);
+      if (ec) throw UsageError("demo-data: cannot remove " + (out / split).string() + ": " + ec.message());
+    }
+  }
   struct Job {
     std::string path;
     bool pneumonia;
     uint64_t index;
   };
   std::vector<Job> jobs;
-  const int64_t train = spec.count * 6 / 10, val = spec.count * 2 / 10;
   uint64_t index = 0;
-  for (const auto& [split, n] : {std::pair<const char*, int64_t>{"train", train}, {"val", val}, {"test", spec.count - train - val}})
+  for (const char* split : {"train", "val", "test"})
     for (const char* cls : {"NORMAL", "PNEUMONIA"}) {
-      const fs::path dir = fs::path(spec.out_dir) / split / cls;
-      fs::create_directories(dir);
-      for (int64_t i = 0; i < n / 2; ++i, ++index) {
+      // Per class: NORMAL takes the odd image; train and val round down, test takes the rest.
+      const int64_t per_class = std::string(cls) == "NORMAL" ? (spec.count + 1) / 2 : spec.count / 2;
+      const int64_t train = per_class * 6 / 10, val = per_class * 2 / 10;
+      const std::string s(split);
+      const int64_t n = s == "train" ? train : s == "val" ? val : per_class - train - val;
+      const fs::path dir = out / split / cls;
+      fs::create_directories(dir, ec);
+      if (ec) throw UsageError("demo-data: cannot create " + dir.string() + ": " + ec.message());
+      for (int64_t i = 0; i < n; ++i, ++index) {
         const Format& f = formats()[index % formats().size()];
         char name[64];
         std::snprintf(name, sizeof name, "%s_%04llu%s", cls, static_cast<unsigned long long>(index), f.ext);
@@ -89,6 +106,7 @@ void write_demo_data(const DemoDataSpec& spec, const std::function<void(int64_t,
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
   if (progress) progress(done, static_cast<int64_t>(jobs.size()));
+  return static_cast<int64_t>(jobs.size());
 }
 
 }  // namespace cxr

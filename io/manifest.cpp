@@ -8,52 +8,24 @@
 #include <set>
 
 #include "engine/errors.h"
+#include "io/csv.h"
 
 namespace cxr {
-namespace {
 
 namespace fs = std::filesystem;
 
-// One CSV record; quoted fields may hold commas, quotes ("") and newlines.
-bool read_record(std::istream& in, std::vector<std::string>& fields, int64_t& line) {
-  fields.clear();
-  std::string field;
-  bool quoted = false, any = false;
-  for (int c; (c = in.get()) != EOF;) {
-    any = true;
-    if (quoted) {
-      if (c == '"') {
-        if (in.peek() == '"') field += static_cast<char>(in.get());
-        else quoted = false;
-      } else {
-        if (c == '\n') ++line;
-        field += static_cast<char>(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(field);
-      field.clear();
-    } else if (c == '\n') {
-      ++line;
-      fields.push_back(field);
-      return true;
-    } else if (c != '\r') {
-      field += static_cast<char>(c);
-    }
-  }
-  if (any) fields.push_back(field);
-  return any;
-}
-
-}  // namespace
-
 ManifestSplits read_manifest(const std::string& csv_path, double val_fraction, uint64_t seed) {
   std::ifstream in(csv_path);
-  if (!in) throw UsageError("cannot open manifest " + csv_path);
+  if (!in || fs::is_directory(csv_path)) throw UsageError("cannot open manifest " + csv_path);
+  // Spreadsheet programs save "CSV UTF-8" with a byte-order mark; it is not part of the header.
+  char bom[3] = {};
+  if (!in.read(bom, 3) || bom[0] != '\xEF' || bom[1] != '\xBB' || bom[2] != '\xBF') {
+    in.clear();
+    in.seekg(0);
+  }
   int64_t line = 1;
   std::vector<std::string> header, row;
-  if (!read_record(in, header, line)) throw UsageError(csv_path + ": empty manifest");
+  if (!read_csv_record(in, header, line)) throw UsageError(csv_path + ": empty manifest");
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
   if (!col.count("path")) throw UsageError(csv_path + ":1: the header needs a 'path' column");
@@ -68,7 +40,7 @@ ManifestSplits read_manifest(const std::string& csv_path, double val_fraction, u
   };
   std::vector<Row> rows;
   const fs::path base = fs::path(csv_path).parent_path();
-  for (int64_t start = line; read_record(in, row, line); start = line) {
+  for (int64_t start = line; read_csv_record(in, row, line); start = line) {
     if (row.size() == 1 && row[0].empty()) continue;
     const std::string where = csv_path + ":" + std::to_string(start);
     if (row.size() != header.size())

@@ -1,0 +1,23 @@
+// CSV as RFC 4180 writes it: fields separated by commas, records by newlines; a field holding a
+// comma, a quote, CR or LF is enclosed in double quotes with every quote doubled. The reader
+// accepts what the writer writes (and spreadsheets' CRLF line ends); the writer quotes every
+// field, so no name (a class called `a",b`, a file name with a comma) can shift a column.
+#pragma once
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cxr {
+
+// Reads one record into `fields`; false at the end of the input. Quoted fields may hold
+// commas, doubled quotes and newlines; `line` counts the newlines read (for error messages).
+bool read_csv_record(std::istream& in, std::vector<std::string>& fields, int64_t& line);
+
+// One field, always quoted: "a""b" for a"b.
+std::string csv_field(std::string_view text);
+// The fields as one record, each quoted, ending in "\n".
+std::string csv_row(const std::vector<std::string>& fields);
+
+}  // namespace cxr
