@@ -43,7 +43,8 @@ PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
     out.classes.push_back(delong_auroc(scores[c], positive[c], level));
     const AurocInterval& a = out.classes.back();
     has_variance[c] = a.defined();
-    if (has_variance[c]) psi[c] = influence(delong_components({scores[c]}, positive[c]), positive[c]);
+    if (has_variance[c])
+      psi[c] = influence(delong_components({scores[c]}, positive[c]), positive[c]);
     if (!std::isnan(a.auc)) out.macro_classes.push_back(static_cast<int64_t>(c));
   }
   out.covariance.assign(k * k, kNaN);
@@ -59,8 +60,9 @@ PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
     if (has_variance[c]) out.covariance[c * k + c] = out.classes[c].variance;
 
   AurocInterval& macro = out.macro;
-  macro.method = "mean of class AUROCs; variance 1/K^2 sum of their DeLong covariance "
-                 "(per-image structural components), plain scale, clipped to [0, 1]";
+  macro.method =
+      "mean of class AUROCs; variance 1/K^2 sum of their DeLong covariance "
+      "(per-image structural components), plain scale, clipped to [0, 1]";
   macro.level = level;
   if (out.macro_classes.empty()) {
     macro.reason = "no class has a defined AUROC";
@@ -72,11 +74,13 @@ PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
   for (int64_t a : out.macro_classes) {
     sum += out.classes[static_cast<size_t>(a)].auc;
     all_variances = all_variances && has_variance[static_cast<size_t>(a)];
-    for (int64_t b : out.macro_classes) var += out.covariance[static_cast<size_t>(a) * k + static_cast<size_t>(b)];
+    for (int64_t b : out.macro_classes)
+      var += out.covariance[static_cast<size_t>(a) * k + static_cast<size_t>(b)];
   }
   macro.auc = sum / used;
   if (!all_variances) {
-    macro.reason = "a class in the average has no DeLong variance (fewer than 2 positives or negatives)";
+    macro.reason =
+        "a class in the average has no DeLong variance (fewer than 2 positives or negatives)";
   } else {
     macro.variance = std::max(0.0, var / (used * used));
   }
@@ -110,7 +114,8 @@ PerClassAuroc auroc_one_vs_rest(const std::vector<double>& probs,
 PerClassAuroc auroc_multi_label(const std::vector<double>& probs,
                                 const std::vector<double>& targets, int64_t n_labels,
                                 double level) {
-  if (n_labels <= 0 || probs.size() != targets.size() || probs.size() % static_cast<size_t>(n_labels))
+  if (n_labels <= 0 || probs.size() != targets.size() ||
+      probs.size() % static_cast<size_t>(n_labels))
     throw UsageError("multi-label AUROC: " + std::to_string(probs.size()) + " scores and " +
                      std::to_string(targets.size()) + " targets for " + std::to_string(n_labels) +
                      " labels");

@@ -15,7 +15,8 @@ namespace {
 // Uniform in [0, n) from one 64-bit draw (Lemire 2019, without the rejection step: the bias is
 // n/2^64, below 1e-15 for any sample size here).
 int64_t draw_below(std::mt19937_64& rng, int64_t n) {
-  return static_cast<int64_t>((static_cast<unsigned __int128>(rng()) * static_cast<uint64_t>(n)) >> 64);
+  return static_cast<int64_t>((static_cast<unsigned __int128>(rng()) * static_cast<uint64_t>(n)) >>
+                              64);
 }
 
 }  // namespace
@@ -31,7 +32,8 @@ BootstrapInterval bootstrap_interval(const std::vector<int64_t>& strata,
                                      const IndexStatistic& statistic, uint64_t seed,
                                      const BootstrapOptions& options) {
   if (options.resamples < 1)
-    throw UsageError("bootstrap: resamples must be at least 1, not " + std::to_string(options.resamples));
+    throw UsageError("bootstrap: resamples must be at least 1, not " +
+                     std::to_string(options.resamples));
   z_for_level(options.level);
   BootstrapInterval out;
   out.level = options.level;
@@ -58,11 +60,14 @@ BootstrapInterval bootstrap_interval(const std::vector<int64_t>& strata,
     size_t at = 0;
     for (const auto& [stratum, members] : groups) {
       const auto size = static_cast<int64_t>(members.size());
-      for (int64_t k = 0; k < size; ++k) idx[at++] = members[static_cast<size_t>(draw_below(rng, size))];
+      for (int64_t k = 0; k < size; ++k)
+        idx[at++] = members[static_cast<size_t>(draw_below(rng, size))];
     }
     const double v = statistic(idx);
-    if (std::isnan(v)) ++out.undefined;
-    else values.push_back(v);
+    if (std::isnan(v))
+      ++out.undefined;
+    else
+      values.push_back(v);
   }
   if (values.empty()) {
     out.reason = "the statistic is NaN on every resample";

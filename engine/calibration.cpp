@@ -22,16 +22,19 @@ double brier_score(const std::vector<double>& probs, const std::vector<bool>& po
 CalibrationSummary calibration(const std::vector<double>& probs, const std::vector<bool>& positive,
                                int64_t n_bins) {
   check_probabilities("calibration", probs, positive);
-  if (n_bins < 1) throw UsageError("calibration: need at least one bin, not " + std::to_string(n_bins));
+  if (n_bins < 1)
+    throw UsageError("calibration: need at least one bin, not " + std::to_string(n_bins));
   CalibrationSummary out;
   out.binning = std::to_string(n_bins) + " equal-width bins";
   // Edges as numpy.linspace(0, 1, n_bins + 1) computes them (k · (1/n), last edge exactly 1), so
   // a probability on an edge falls in the same bin as in scikit-learn.
   const double step = 1.0 / static_cast<double>(n_bins);
   std::vector<double> edges(static_cast<size_t>(n_bins) + 1);
-  for (int64_t k = 0; k <= n_bins; ++k) edges[static_cast<size_t>(k)] = static_cast<double>(k) * step;
+  for (int64_t k = 0; k <= n_bins; ++k)
+    edges[static_cast<size_t>(k)] = static_cast<double>(k) * step;
   edges.back() = 1.0;
-  std::vector<double> sum_p(static_cast<size_t>(n_bins), 0.0), sum_y(static_cast<size_t>(n_bins), 0.0);
+  std::vector<double> sum_p(static_cast<size_t>(n_bins), 0.0),
+      sum_y(static_cast<size_t>(n_bins), 0.0);
   std::vector<int64_t> count(static_cast<size_t>(n_bins), 0);
   for (size_t i = 0; i < probs.size(); ++i) {
     // Number of interior edges <= p (searchsorted(edges[1:-1], p, side="right")).
@@ -83,12 +86,13 @@ CalibrationSummary calibration_top_label(const std::vector<double>& probs,
     for (size_t c = 0; c < k; ++c) {
       const double p = row[static_cast<std::ptrdiff_t>(c)];
       if (!(p >= 0 && p <= 1))
-        throw UsageError("calibration: probability [" + std::to_string(i) + ", " + std::to_string(c) +
-                         "] = " + std::to_string(p) + " is not in [0, 1]");
+        throw UsageError("calibration: probability [" + std::to_string(i) + ", " +
+                         std::to_string(c) + "] = " + std::to_string(p) + " is not in [0, 1]");
       const double e = p - (static_cast<int64_t>(c) == labels[i] ? 1.0 : 0.0);
       brier += e * e;
     }
-    const auto top = static_cast<size_t>(std::max_element(row, row + static_cast<std::ptrdiff_t>(k)) - row);
+    const auto top =
+        static_cast<size_t>(std::max_element(row, row + static_cast<std::ptrdiff_t>(k)) - row);
     confidence[i] = row[static_cast<std::ptrdiff_t>(top)];
     correct[i] = static_cast<int64_t>(top) == labels[i];
   }

@@ -36,7 +36,8 @@ double mean(const std::vector<double>& v) {
 }
 
 // 1/(len−1) Σ (a − mean a)(b − mean b).
-double sample_cov(const std::vector<double>& a, double ma, const std::vector<double>& b, double mb) {
+double sample_cov(const std::vector<double>& a, double ma, const std::vector<double>& b,
+                  double mb) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += (a[i] - ma) * (b[i] - mb);
   return s / static_cast<double>(a.size() - 1);
@@ -73,7 +74,8 @@ DelongComponents delong_components(const std::vector<std::vector<double>>& model
     // AUC from the rank sum (Sun & Xu eq. 9), not mean(v10): exact for the half-integer ranks.
     double auc = kNaN;
     if (c.n_pos > 0 && c.n_neg > 0) {
-      const double rank_sum = std::accumulate(tz.begin(), tz.begin() + static_cast<std::ptrdiff_t>(x.size()), 0.0);
+      const double rank_sum =
+          std::accumulate(tz.begin(), tz.begin() + static_cast<std::ptrdiff_t>(x.size()), 0.0);
       auc = (rank_sum - m * (m + 1) / 2) / (m * n);
     }
     c.auc.push_back(auc);

@@ -16,7 +16,8 @@ double two_sided_p_value(double z) {
 }
 
 double normal_quantile(double p) {
-  if (!(p >= 0 && p <= 1)) throw UsageError("normal_quantile: p = " + std::to_string(p) + " is not in [0, 1]");
+  if (!(p >= 0 && p <= 1))
+    throw UsageError("normal_quantile: p = " + std::to_string(p) + " is not in [0, 1]");
   if (p == 0) return -std::numeric_limits<double>::infinity();
   if (p == 1) return std::numeric_limits<double>::infinity();
   // Acklam's rational approximation (relative error 1.15e-9), then one Halley step on

@@ -21,9 +21,12 @@ double f1_of(int64_t tp, int64_t fp, int64_t fn) {
 
 std::string to_string(ThresholdRule rule) {
   switch (rule) {
-    case ThresholdRule::Youden: return "youden";
-    case ThresholdRule::TargetSensitivity: return "target_sensitivity";
-    case ThresholdRule::TargetSpecificity: return "target_specificity";
+    case ThresholdRule::Youden:
+      return "youden";
+    case ThresholdRule::TargetSensitivity:
+      return "target_sensitivity";
+    case ThresholdRule::TargetSpecificity:
+      return "target_specificity";
   }
   return "unknown";
 }
@@ -33,13 +36,14 @@ ChosenThreshold choose_threshold(const std::vector<double>& val_scores,
                                  const ThresholdChoice& choice) {
   check_scores("operating point", val_scores, val_positive);
   const int64_t n_pos = count_positives(val_positive);
-  const std::string missing = one_class_reason(n_pos, static_cast<int64_t>(val_positive.size()) - n_pos);
+  const std::string missing =
+      one_class_reason(n_pos, static_cast<int64_t>(val_positive.size()) - n_pos);
   if (!missing.empty())
     throw UsageError("operating point: the validation set has " + missing +
                      ", so no threshold can be chosen on it");
   if (choice.rule != ThresholdRule::Youden && !(choice.target > 0 && choice.target <= 1))
-    throw UsageError("operating point: " + to_string(choice.rule) + " needs a target in (0, 1], not " +
-                     std::to_string(choice.target));
+    throw UsageError("operating point: " + to_string(choice.rule) +
+                     " needs a target in (0, 1], not " + std::to_string(choice.target));
   // roc_curve's points: index 0 is +inf (nothing positive), then thresholds descending, along
   // which sensitivity (tpr) and 1 − specificity (fpr) never decrease.
   const RocCurve roc = roc_curve(val_scores, val_positive);
@@ -81,8 +85,10 @@ OperatingPointStats operating_point_stats(const std::vector<double>& scores,
   s.threshold = threshold;
   for (size_t i = 0; i < scores.size(); ++i) {
     const bool predicted = scores[i] >= threshold;
-    if (positive[i]) predicted ? ++s.tp : ++s.fn;
-    else predicted ? ++s.fp : ++s.tn;
+    if (positive[i])
+      predicted ? ++s.tp : ++s.fn;
+    else
+      predicted ? ++s.fp : ++s.tn;
   }
   const double level = bootstrap.level;
   s.sensitivity = wilson_interval(s.tp, s.tp + s.fn, level);
@@ -98,8 +104,10 @@ OperatingPointStats operating_point_stats(const std::vector<double>& scores,
         int64_t tp = 0, fp = 0, fn = 0;
         for (int64_t i : idx) {
           const bool predicted = scores[static_cast<size_t>(i)] >= threshold;
-          if (positive[static_cast<size_t>(i)]) predicted ? ++tp : ++fn;
-          else fp += predicted;
+          if (positive[static_cast<size_t>(i)])
+            predicted ? ++tp : ++fn;
+          else
+            fp += predicted;
         }
         return f1_of(tp, fp, fn);
       },
@@ -120,8 +128,12 @@ OperatingPointReport validate_then_test(const std::vector<double>& val_scores,
     case ThresholdRule::Youden:
       r.test_achieved = r.test.sensitivity.value + r.test.specificity.value - 1;
       break;
-    case ThresholdRule::TargetSensitivity: r.test_achieved = r.test.sensitivity.value; break;
-    case ThresholdRule::TargetSpecificity: r.test_achieved = r.test.specificity.value; break;
+    case ThresholdRule::TargetSensitivity:
+      r.test_achieved = r.test.sensitivity.value;
+      break;
+    case ThresholdRule::TargetSpecificity:
+      r.test_achieved = r.test.specificity.value;
+      break;
   }
   return r;
 }

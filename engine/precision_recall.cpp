@@ -35,9 +35,11 @@ AveragePrecision average_precision(const std::vector<double>& scores,
   AveragePrecision ap;
   ap.reason = c.reason;
   if (!ap.defined()) return ap;
-  ap.prevalence = static_cast<double>(count_positives(positive)) / static_cast<double>(scores.size());
+  ap.prevalence =
+      static_cast<double>(count_positives(positive)) / static_cast<double>(scores.size());
   double sum = 0;
-  for (size_t k = 1; k < c.recall.size(); ++k) sum += (c.recall[k] - c.recall[k - 1]) * c.precision[k];
+  for (size_t k = 1; k < c.recall.size(); ++k)
+    sum += (c.recall[k] - c.recall[k - 1]) * c.precision[k];
   ap.value = sum;
   return ap;
 }

@@ -13,8 +13,7 @@ void check_scores(const std::string& what, const std::vector<double>& scores,
     throw UsageError(what + ": " + std::to_string(scores.size()) + " scores for " +
                      std::to_string(positive.size()) + " labels");
   for (size_t i = 0; i < scores.size(); ++i)
-    if (std::isnan(scores[i]))
-      throw UsageError(what + ": score " + std::to_string(i) + " is NaN");
+    if (std::isnan(scores[i])) throw UsageError(what + ": score " + std::to_string(i) + " is NaN");
 }
 
 void check_probabilities(const std::string& what, const std::vector<double>& probs,
@@ -44,7 +43,8 @@ std::vector<double> column(const std::vector<double>& matrix, int64_t n_cols, in
                      " columns");
   const size_t n = matrix.size() / static_cast<size_t>(n_cols);
   std::vector<double> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = matrix[i * static_cast<size_t>(n_cols) + static_cast<size_t>(k)];
+  for (size_t i = 0; i < n; ++i)
+    out[i] = matrix[i * static_cast<size_t>(n_cols) + static_cast<size_t>(k)];
   return out;
 }
 

@@ -13,7 +13,8 @@ std::vector<Subgroup> split_subgroups(const std::vector<std::string>& keys,
   if (keys.size() != positive.size())
     throw UsageError("subgroups: " + std::to_string(keys.size()) + " keys for " +
                      std::to_string(positive.size()) + " labels");
-  if (min_size < 1) throw UsageError("subgroups: min_size must be at least 1, not " + std::to_string(min_size));
+  if (min_size < 1)
+    throw UsageError("subgroups: min_size must be at least 1, not " + std::to_string(min_size));
   std::map<std::string, Subgroup> by_key;
   for (size_t i = 0; i < keys.size(); ++i) {
     Subgroup& g = by_key[keys[i]];

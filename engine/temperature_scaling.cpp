@@ -26,7 +26,8 @@ void check_labels(const std::string& what, const std::vector<double>& logits,
                   const std::vector<int64_t>& labels, int64_t k) {
   if (k <= 0 || logits.size() != labels.size() * static_cast<size_t>(k))
     throw UsageError(what + ": " + std::to_string(logits.size()) + " logits for " +
-                     std::to_string(labels.size()) + " samples x " + std::to_string(k) + " classes");
+                     std::to_string(labels.size()) + " samples x " + std::to_string(k) +
+                     " classes");
   for (size_t i = 0; i < labels.size(); ++i)
     if (labels[i] < 0 || labels[i] >= k)
       throw UsageError(what + ": label " + std::to_string(labels[i]) + " of sample " +
@@ -126,7 +127,8 @@ std::vector<double> apply_temperature(const std::vector<double>& logits, double 
 std::vector<double> sigmoid_probabilities(const std::vector<double>& logits) {
   std::vector<double> p(logits.size());
   for (size_t i = 0; i < logits.size(); ++i)
-    p[i] = logits[i] >= 0 ? 1 / (1 + std::exp(-logits[i])) : std::exp(logits[i]) / (1 + std::exp(logits[i]));
+    p[i] = logits[i] >= 0 ? 1 / (1 + std::exp(-logits[i]))
+                          : std::exp(logits[i]) / (1 + std::exp(logits[i]));
   return p;
 }
 

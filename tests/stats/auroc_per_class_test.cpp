@@ -1,12 +1,13 @@
 // Per-class and macro AUROC intervals: class values agree with metrics.h, the covariance reduces
 // to DeLong's when classes share labels, and the macro variance matches the spread of the macro
 // AUROC over simulated test sets (the check that the cross-class covariance is right).
+#include "engine/auroc_per_class.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "engine/auroc_per_class.h"
 #include "engine/errors.h"
 #include "engine/metrics.h"
 

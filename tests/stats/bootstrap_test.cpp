@@ -1,10 +1,11 @@
 // The stratified bootstrap: reproducible from its seed, keeps class counts in every resample,
 // percentiles as numpy's default, NaN statistics counted, bad options refused.
+#include "engine/bootstrap.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "engine/bootstrap.h"
 #include "engine/errors.h"
 #include "engine/metrics.h"
 
@@ -12,7 +13,8 @@ namespace cxr {
 namespace {
 
 const std::vector<double> kScores = {0.9, 0.8, 0.7, 0.65, 0.6, 0.5, 0.4, 0.35, 0.3, 0.2, 0.1, 0.05};
-const std::vector<bool> kLabels = {true, true, false, true, true, false, true, false, false, true, false, false};
+const std::vector<bool> kLabels = {true, true,  false, true, true,  false,
+                                   true, false, false, true, false, false};
 
 double auroc_stat(const std::vector<double>& s, const std::vector<bool>& y) { return auroc(s, y); }
 
@@ -35,18 +37,18 @@ TEST(Bootstrap, SameSeedSameResultOtherSeedOtherResult) {
 TEST(Bootstrap, EveryResampleKeepsTheClassCounts) {
   const std::vector<int64_t> strata = {0, 0, 1, 2, 2, 2, 1, 0};
   int64_t calls = 0;
-  const BootstrapInterval b = bootstrap_interval(
-      strata,
-      [&](std::span<const int64_t> idx) {
-        ++calls;
-        int64_t count[3] = {0, 0, 0};
-        for (int64_t i : idx) ++count[strata[static_cast<size_t>(i)]];
-        EXPECT_EQ(count[0], 3);
-        EXPECT_EQ(count[1], 2);
-        EXPECT_EQ(count[2], 3);
-        return static_cast<double>(idx[0]);
-      },
-      7, {.resamples = 300});
+  const BootstrapInterval b = bootstrap_interval(strata,
+                                                 [&](std::span<const int64_t> idx) {
+                                                   ++calls;
+                                                   int64_t count[3] = {0, 0, 0};
+                                                   for (int64_t i : idx)
+                                                     ++count[strata[static_cast<size_t>(i)]];
+                                                   EXPECT_EQ(count[0], 3);
+                                                   EXPECT_EQ(count[1], 2);
+                                                   EXPECT_EQ(count[2], 3);
+                                                   return static_cast<double>(idx[0]);
+                                                 },
+                                                 7, {.resamples = 300});
   EXPECT_EQ(calls, 301);  // the full set once, then each resample
   EXPECT_TRUE(b.defined());
 }
@@ -67,8 +69,8 @@ TEST(Bootstrap, NaNResamplesAreCountedAndLeftOut) {
       strata, [&](std::span<const int64_t>) { return r++ % 2 ? NAN : 1.0; }, 1, {.resamples = 100});
   EXPECT_EQ(b.undefined, 50);
   EXPECT_EQ(b.lower, 1.0);
-  const BootstrapInterval none =
-      bootstrap_interval(strata, [](std::span<const int64_t>) { return NAN; }, 1, {.resamples = 10});
+  const BootstrapInterval none = bootstrap_interval(
+      strata, [](std::span<const int64_t>) { return NAN; }, 1, {.resamples = 10});
   EXPECT_FALSE(none.defined());
 }
 

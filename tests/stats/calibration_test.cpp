@@ -1,10 +1,11 @@
 // Brier score, 15-bin ECE and reliability bins on hand-worked cases, bin edges as
 // scikit-learn's calibration_curve places them, and the multi-class top-label form.
+#include "engine/calibration.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "engine/calibration.h"
 #include "engine/errors.h"
 
 namespace cxr {
@@ -17,7 +18,8 @@ namespace {
 //   ECE = (2·0.4 + 2·0.1 + 1·0.5)/5 = 0.3
 //   Brier = (0.01 + 0.81 + 0.01 + 0.01 + 0.25)/5 = 0.218
 TEST(Calibration, HandWorkedEceBrierAndBins) {
-  const CalibrationSummary c = calibration({0.1, 0.1, 0.9, 0.9, 0.5}, {false, true, true, true, false});
+  const CalibrationSummary c =
+      calibration({0.1, 0.1, 0.9, 0.9, 0.5}, {false, true, true, true, false});
   EXPECT_NEAR(c.ece, 0.3, 1e-15);
   EXPECT_NEAR(c.brier, 0.218, 1e-15);
   EXPECT_EQ(c.binning, "15 equal-width bins");
@@ -36,7 +38,8 @@ TEST(Calibration, HandWorkedEceBrierAndBins) {
 
 TEST(Calibration, EdgesBelongToTheUpperBinAndOneToTheLast) {
   // numpy: searchsorted(linspace(0, 1, 16)[1:-1], p, side="right").
-  const CalibrationSummary c = calibration({0.0, 1.0 / 15, 1.0, 14.0 / 15}, {false, false, true, true});
+  const CalibrationSummary c =
+      calibration({0.0, 1.0 / 15, 1.0, 14.0 / 15}, {false, false, true, true});
   EXPECT_EQ(c.bins[0].count, 1);
   EXPECT_EQ(c.bins[1].count, 1);
   EXPECT_EQ(c.bins[14].count, 2);
@@ -44,8 +47,8 @@ TEST(Calibration, EdgesBelongToTheUpperBinAndOneToTheLast) {
 
 TEST(Calibration, PerfectlyCalibratedBinsHaveZeroEce) {
   // Bin 7 (0.5): one of two positive; bin 3 (0.25 → [0.2, 0.2667)): one of four positive.
-  const CalibrationSummary c = calibration({0.5, 0.5, 0.25, 0.25, 0.25, 0.25},
-                                           {true, false, true, false, false, false});
+  const CalibrationSummary c =
+      calibration({0.5, 0.5, 0.25, 0.25, 0.25, 0.25}, {true, false, true, false, false, false});
   EXPECT_NEAR(c.ece, 0.0, 1e-15);
 }
 
@@ -54,8 +57,8 @@ TEST(Calibration, PerfectlyCalibratedBinsHaveZeroEce) {
 // ECE = (0.3 + 0.5 + 0.2)/3 = 1/3. Brier = (0.09 + 0.04 + 0.01 + 0.04 + 0.25 + 0.49 +
 // 0.01 + 0.01 + 0.04)/3 = 0.98/3.
 TEST(Calibration, TopLabelMultiClass) {
-  const CalibrationSummary c = calibration_top_label(
-      {0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8}, {0, 2, 2}, 3);
+  const CalibrationSummary c =
+      calibration_top_label({0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8}, {0, 2, 2}, 3);
   EXPECT_NEAR(c.ece, 1.0 / 3, 1e-15);
   EXPECT_NEAR(c.brier, 0.98 / 3, 1e-15);
   EXPECT_EQ(c.bins[7].observed_frequency, 0.0);

@@ -1,12 +1,13 @@
 // DeLong AUROC variance, interval and paired test: the fast midrank algorithm (Sun & Xu 2014)
 // against the O(m·n) definition and against the two-sample jackknife, hand-worked cases, and the
 // edge cases (one class, all tied, one sample per class, NaN).
+#include "engine/delong.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "engine/delong.h"
 #include "engine/errors.h"
 #include "engine/metrics.h"
 
@@ -44,8 +45,10 @@ Slow slow_delong(const std::vector<std::vector<double>>& models, const std::vect
   for (size_t a = 0; a < k; ++a)
     for (size_t b = 0; b < k; ++b) {
       double s10 = 0, s01 = 0;
-      for (size_t i = 0; i < v10[a].size(); ++i) s10 += (v10[a][i] - s.auc[a]) * (v10[b][i] - s.auc[b]);
-      for (size_t j = 0; j < v01[a].size(); ++j) s01 += (v01[a][j] - s.auc[a]) * (v01[b][j] - s.auc[b]);
+      for (size_t i = 0; i < v10[a].size(); ++i)
+        s10 += (v10[a][i] - s.auc[a]) * (v10[b][i] - s.auc[b]);
+      for (size_t j = 0; j < v01[a].size(); ++j)
+        s01 += (v01[a][j] - s.auc[a]) * (v01[b][j] - s.auc[b]);
       s.cov[a * k + b] = s10 / (m - 1) / m + s01 / (n - 1) / n;
     }
   return s;
@@ -63,8 +66,9 @@ TEST(Delong, FastEqualsPairwiseDefinitionOnRandomCasesWithTies) {
     pos[2] = pos[3] = false;  // at least 2 of each class
     for (auto& s : models)
       for (int i = 0; i < n; ++i)
-        s[static_cast<size_t>(i)] = static_cast<double>(rng() % static_cast<uint64_t>(levels)) +
-                                    (pos[static_cast<size_t>(i)] ? static_cast<double>(rng() % 3) : 0.0);
+        s[static_cast<size_t>(i)] =
+            static_cast<double>(rng() % static_cast<uint64_t>(levels)) +
+            (pos[static_cast<size_t>(i)] ? static_cast<double>(rng() % 3) : 0.0);
     const DelongComponents fast = delong_components(models, pos);
     const auto cov = delong_covariance(fast);
     const Slow slow = slow_delong(models, pos);
@@ -74,7 +78,8 @@ TEST(Delong, FastEqualsPairwiseDefinitionOnRandomCasesWithTies) {
     }
     for (size_t e = 0; e < 9; ++e) worst = std::max(worst, std::fabs(cov[e] - slow.cov[e]));
   }
-  std::printf("fast vs pairwise DeLong: max |difference| of AUC, variance, covariance = %.3g\n", worst);
+  std::printf("fast vs pairwise DeLong: max |difference| of AUC, variance, covariance = %.3g\n",
+              worst);
   EXPECT_LT(worst, 1e-12);
 }
 
@@ -210,8 +215,9 @@ TEST(Delong, OneClassOnlyIsNaNWithAReason) {
 }
 
 TEST(Delong, AllScoresTiedGiveHalfWithZeroVariance) {
-  const AurocInterval a = delong_auroc(std::vector<double>(10, 0.3),
-                                       {true, false, true, false, true, false, false, true, true, false});
+  const AurocInterval a =
+      delong_auroc(std::vector<double>(10, 0.3),
+                   {true, false, true, false, true, false, false, true, true, false});
   EXPECT_TRUE(a.defined());
   EXPECT_EQ(a.auc, 0.5);
   EXPECT_EQ(a.variance, 0);

@@ -1,12 +1,13 @@
 // Thresholds chosen on validation by each rule, by hand, then applied to a test set whose
 // counts, Wilson intervals and F1 are checked by hand.
+#include "engine/operating_point_selection.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "engine/binomial_intervals.h"
 #include "engine/errors.h"
-#include "engine/operating_point_selection.h"
 
 namespace cxr {
 namespace {

@@ -1,5 +1,7 @@
 // Average precision and the PR curve: scikit-learn's documented example, a hand-worked case with
 // ties, and the definition recomputed by brute force on random cases.
+#include "engine/precision_recall.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include <set>
 
 #include "engine/errors.h"
-#include "engine/precision_recall.h"
 
 namespace cxr {
 namespace {
@@ -35,7 +36,8 @@ TEST(AveragePrecision, ScikitLearnDocstringExample) {
 // 0.5 → TP 2, FP 2: P ½, R 1; 0.2 → P 2/5, R 1. AP = 0·0 + (1 − 0)·½ + 0 = 0.5 (no
 // interpolation: an interpolated AP would use max precision to the right).
 TEST(AveragePrecision, HandWorkedWithTies) {
-  EXPECT_DOUBLE_EQ(average_precision({0.5, 0.5, 0.5, 0.2, 0.9}, {true, false, true, false, false}).value, 0.5);
+  EXPECT_DOUBLE_EQ(
+      average_precision({0.5, 0.5, 0.5, 0.2, 0.9}, {true, false, true, false, false}).value, 0.5);
 }
 
 // scikit-learn's definition, written independently: for each distinct threshold t (descending),

@@ -1,11 +1,12 @@
 // Subgroups: groups below the minimum size are listed as "too small" and not scored; age bands.
+#include "engine/subgroups.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "engine/errors.h"
 #include "engine/metrics.h"
-#include "engine/subgroups.h"
 
 namespace cxr {
 namespace {
@@ -14,9 +15,11 @@ TEST(Subgroups, SmallGroupsAreListedNotScored) {
   std::vector<std::string> keys;
   std::vector<double> scores;
   std::vector<bool> y;
-  for (int i = 0; i < 40; ++i) keys.push_back("M"), y.push_back(i % 2 == 0), scores.push_back(i % 2 ? 0.2 : 0.8);
+  for (int i = 0; i < 40; ++i)
+    keys.push_back("M"), y.push_back(i % 2 == 0), scores.push_back(i % 2 ? 0.2 : 0.8);
   for (int i = 0; i < 10; ++i) keys.push_back("F"), y.push_back(i % 2 == 0), scores.push_back(0.5);
-  const auto groups = subgroup_metric(keys, scores, y, [](const auto& s, const auto& l) { return auroc(s, l); });
+  const auto groups =
+      subgroup_metric(keys, scores, y, [](const auto& s, const auto& l) { return auroc(s, l); });
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].group.key, "F");  // sorted by key
   EXPECT_EQ(groups[0].group.status, "too small");
@@ -27,7 +30,10 @@ TEST(Subgroups, SmallGroupsAreListedNotScored) {
   EXPECT_EQ(groups[1].group.positives, 20);
   EXPECT_EQ(groups[1].group.negatives, 20);
   // With a minimum of 10 the small group is scored too.
-  EXPECT_EQ(subgroup_metric(keys, scores, y, [](const auto& s, const auto& l) { return auroc(s, l); }, 10)[0].value, 0.5);
+  EXPECT_EQ(subgroup_metric(
+                keys, scores, y, [](const auto& s, const auto& l) { return auroc(s, l); }, 10)[0]
+                .value,
+            0.5);
   EXPECT_EQ(kMinSubgroupSize, 30);
 }
 
@@ -49,7 +55,8 @@ TEST(Subgroups, AgeBands) {
 TEST(Subgroups, BadInputIsAUsageError) {
   EXPECT_THROW(split_subgroups({"a"}, {true, false}), UsageError);
   EXPECT_THROW(split_subgroups({"a"}, {true}, 0), UsageError);
-  EXPECT_THROW(subgroup_metric({"a"}, {NAN}, {true}, [](const auto&, const auto&) { return 0.0; }), UsageError);
+  EXPECT_THROW(subgroup_metric({"a"}, {NAN}, {true}, [](const auto&, const auto&) { return 0.0; }),
+               UsageError);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Temperature scaling: on over-confident logits the fit recovers the inflation, lowers the
 // validation NLL, and (sigmoid) leaves the AUROC unchanged; softmax keeps the argmax.
+#include "engine/temperature_scaling.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include "engine/delong.h"
 #include "engine/errors.h"
 #include "engine/metrics.h"
-#include "engine/temperature_scaling.h"
 
 namespace cxr {
 namespace {
@@ -29,7 +30,8 @@ TEST(TemperatureScaling, SigmoidRecoversInflationLowersNllKeepsAuroc) {
   }
   const TemperatureFit fit = fit_temperature_sigmoid(val, val_y);
   std::printf("sigmoid fit: T = %.4f, validation NLL %.5f → %.5f (%lld evaluations)\n",
-              fit.temperature, fit.nll_before, fit.nll_after, static_cast<long long>(fit.evaluations));
+              fit.temperature, fit.nll_before, fit.nll_after,
+              static_cast<long long>(fit.evaluations));
   EXPECT_NEAR(fit.temperature, 3.0, 0.25);
   EXPECT_LT(fit.nll_after, fit.nll_before);
   EXPECT_FALSE(fit.at_bracket_edge);
@@ -40,7 +42,8 @@ TEST(TemperatureScaling, SigmoidRecoversInflationLowersNllKeepsAuroc) {
   // Test: better NLL, identical AUROC (z/T is monotone).
   const auto scaled = apply_temperature(test, fit.temperature);
   EXPECT_LT(sigmoid_nll(scaled, test_y), sigmoid_nll(test, test_y));
-  EXPECT_EQ(auroc(sigmoid_probabilities(scaled), test_y), auroc(sigmoid_probabilities(test), test_y));
+  EXPECT_EQ(auroc(sigmoid_probabilities(scaled), test_y),
+            auroc(sigmoid_probabilities(test), test_y));
   EXPECT_EQ(delong_auroc(scaled, test_y).auc, delong_auroc(test, test_y).auc);
 }
 
@@ -65,7 +68,8 @@ TEST(TemperatureScaling, SoftmaxLowersNllAndKeepsTheArgmax) {
     labels.push_back(y);
   }
   const TemperatureFit fit = fit_temperature_softmax(logits, labels, k);
-  std::printf("softmax fit: T = %.4f, NLL %.5f → %.5f\n", fit.temperature, fit.nll_before, fit.nll_after);
+  std::printf("softmax fit: T = %.4f, NLL %.5f → %.5f\n", fit.temperature, fit.nll_before,
+              fit.nll_after);
   EXPECT_NEAR(fit.temperature, 2.5, 0.3);
   EXPECT_LT(fit.nll_after, fit.nll_before);
   const auto p0 = softmax_probabilities(logits, k);
