@@ -224,13 +224,18 @@ CXR_HOST_DEVICE inline double cross_entropy_grad(const float* zi, double lse, in
   return hard + soft;
 }
 
-// (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z), softplus in the overflow-safe form.
+// A BCE target < 0 is masked (plugins/reference/kernels.h: the loss is the mean over the
+// unmasked terms); bce_term and bce_grad give 0 for it, bce_used says whether it counts.
+CXR_HOST_DEVICE inline bool bce_used(double t) { return !(t < 0.0); }
+// (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z), softplus in the overflow-safe form; 0 when masked.
 CXR_HOST_DEVICE inline double bce_term(double z, double t, double pos_weight) {
+  if (!bce_used(t)) return 0.0;
   const double lw = 1.0 + (pos_weight - 1.0) * t;
   return (1.0 - t) * z + lw * (log1p(exp(-fabs(z))) + fmax(-z, 0.0));
 }
-// d bce_term / dz.
+// d bce_term / dz (0 when masked).
 CXR_HOST_DEVICE inline double bce_grad(double z, double t, double pos_weight) {
+  if (!bce_used(t)) return 0.0;
   const double lw = 1.0 + (pos_weight - 1.0) * t;
   return (1.0 - t) - lw / (1.0 + exp(z));
 }

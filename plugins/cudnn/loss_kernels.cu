@@ -41,13 +41,19 @@ __global__ void cross_entropy_kernel(const float* z, const float* target, const 
   }
 }
 
-// Mean over N·K of (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z), softplus in the overflow-safe form.
+// Mean over the unmasked terms (target ≥ 0) of (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z),
+// softplus in the overflow-safe form: the count of unmasked terms is summed first (the gradient
+// scale needs it), then the terms; no term left gives loss 0 and zero gradients.
 __global__ void bce_kernel(const float* z, const float* t, const float* pos_weight, int64_t n,
                            int64_t k, float* loss, const float* dloss, float* dz) {
   __shared__ double shared[kThreads];
   const int64_t count = n * k;
+  double used = 0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) used += bce_used(t[i]) ? 1.0 : 0.0;
+  used = block_sum(used, shared);
+  const double divisor = used > 0 ? used : 1.0;
   double total = 0;
-  const double scale = dz ? static_cast<double>(dloss[0]) / static_cast<double>(count) : 0.0;
+  const double scale = dz ? static_cast<double>(dloss[0]) / divisor : 0.0;
   for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
     const double pw = class_weight_of(pos_weight, i % k);
     if (loss) total += bce_term(z[i], t[i], pw);
@@ -55,7 +61,7 @@ __global__ void bce_kernel(const float* z, const float* t, const float* pos_weig
   }
   if (!loss) return;
   total = block_sum(total, shared);
-  if (threadIdx.x == 0) loss[0] = static_cast<float>(total / static_cast<double>(count));
+  if (threadIdx.x == 0) loss[0] = static_cast<float>(total / divisor);
 }
 
 }  // namespace

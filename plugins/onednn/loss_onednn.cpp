@@ -98,7 +98,9 @@ class SoftmaxCrossEntropyOnednn final : public Layer {
   int64_t n_ = 0, k_ = 0;
 };
 
-// Mean over N·K of (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z), in the overflow-safe form.
+// Mean over the unmasked terms of (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z), in the
+// overflow-safe form; a target < 0 is masked (plugins/reference/kernels.h states the contract:
+// Σ over unmasked / their count, 0 when none is left).
 class BceWithLogitsOnednn final : public Layer {
  public:
   BceWithLogitsOnednn(const ops::BceWithLogitsParams& p, Backend&) : p_(p) {}
@@ -115,11 +117,12 @@ class BceWithLogitsOnednn final : public Layer {
     const int64_t n = x[0]->numel();
     double total = 0;
     for (int64_t i = 0; i < n; ++i) {
+      if (t[i] < 0) continue;
       const double lw = 1 + (pos_weight(i) - 1) * t[i];
       const double softplus = std::log1p(std::exp(-std::abs(static_cast<double>(z[i])))) + std::max(-static_cast<double>(z[i]), 0.0);
       total += (1 - t[i]) * static_cast<double>(z[i]) + lw * softplus;
     }
-    y.data_as<float>()[0] = static_cast<float>(total / static_cast<double>(n));
+    y.data_as<float>()[0] = static_cast<float>(total / unmasked(t, n));
   }
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
@@ -127,16 +130,22 @@ class BceWithLogitsOnednn final : public Layer {
     const float* z = x[0]->data_as<const float>();
     const float* t = x[1]->data_as<const float>();
     const int64_t n = x[0]->numel();
-    const double scale = dy.data_as<const float>()[0] / static_cast<double>(n);
+    const double scale = dy.data_as<const float>()[0] / unmasked(t, n);
     for (int64_t i = 0; i < n; ++i) {
       const double lw = 1 + (pos_weight(i) - 1) * t[i];
       dx[0]->data_as<float>()[i] =
-          static_cast<float>(((1 - t[i]) - lw / (1 + std::exp(static_cast<double>(z[i])))) * scale);
+          t[i] < 0 ? 0.0f : static_cast<float>(((1 - t[i]) - lw / (1 + std::exp(static_cast<double>(z[i])))) * scale);
     }
   }
   bool backward_reads_output() const override { return false; }
 
  private:
+  // The divisor: the number of unmasked terms, 1 when all are masked (loss 0, not 0/0).
+  static double unmasked(const float* t, int64_t n) {
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; ++i) m += !(t[i] < 0);
+    return static_cast<double>(m > 0 ? m : 1);
+  }
   double pos_weight(int64_t i) const { return p_.pos_weight.empty() ? 1.0 : p_.pos_weight[static_cast<size_t>(i % k_)]; }
   ops::BceWithLogitsParams p_;
   int64_t k_ = 1;

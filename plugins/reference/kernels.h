@@ -235,13 +235,24 @@ void avgpool_backward(Dims4 d, const T* dy, T* dx) {
     for (int64_t i = 0; i < hw; ++i) dx[nc * hw + i] = dy[nc] / T(hw);
 }
 
-// Binary cross-entropy with logits, mean over all N·K elements, optional pos_weight per label:
+// Binary cross-entropy with logits, optional pos_weight per label:
 // ℓ = (1 − t)·z + (1 + (pw − 1)·t)·softplus(−z); dℓ/dz = (1 − t) − (1 + (pw − 1)·t)·σ(−z).
+// A target < 0 is masked (an uncertain label under U-Ignore, io/dataset.h kIgnoredTarget): it
+// adds nothing to the loss and gets a zero gradient. The loss is the mean over the M unmasked
+// terms, Σ ℓ / M, i.e. PyTorch's BCEWithLogitsLoss(reduction='none') summed over the unmasked
+// entries and divided by their count (M = N·K without masks: reduction='mean'). M = 0 gives
+// loss 0 and zero gradients rather than 0/0.
 template <class T>
 T bce_with_logits(const T* z, const T* t, const T* pos_weight, int64_t n, int64_t k, T* dz) {
+  int64_t used = 0;
+  for (int64_t i = 0; i < n * k; ++i) used += !(t[i] < T(0));
+  const T count = T(used > 0 ? used : 1);
   T total = 0;
-  const T count = T(n * k);
   for (int64_t i = 0; i < n * k; ++i) {
+    if (t[i] < T(0)) {
+      if (dz) dz[i] = T(0);
+      continue;
+    }
     const T pw = pos_weight ? pos_weight[i % k] : T(1);
     const T lw = T(1) + (pw - T(1)) * t[i];
     const T softplus = std::log1p(std::exp(-std::abs(z[i]))) + std::max(-z[i], T(0));
