@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
+#include "engine/delong.h"
 #include "engine/errors.h"
 #include "engine/metrics.h"
 
@@ -72,6 +74,40 @@ TEST(Bootstrap, NaNResamplesAreCountedAndLeftOut) {
   const BootstrapInterval none = bootstrap_interval(
       strata, [](std::span<const int64_t>) { return NAN; }, 1, {.resamples = 10});
   EXPECT_FALSE(none.defined());
+}
+
+// The index form carries paired comparisons (`compare`): ΔAUROC of two models resampled
+// together. Its bootstrap SE agrees with the paired DeLong SE (both estimate the same spread).
+TEST(Bootstrap, PairedDeltaAurocSeAgreesWithDelong) {
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> noise;
+  std::vector<double> a, b;
+  std::vector<bool> y;
+  for (int i = 0; i < 300; ++i) {
+    y.push_back(i % 3 == 0);
+    const double shared = noise(rng);
+    a.push_back(shared + noise(rng) + (y.back() ? 1.5 : 0.0));
+    b.push_back(shared + noise(rng) + (y.back() ? 1.0 : 0.0));
+  }
+  const std::vector<int64_t> strata(y.begin(), y.end());
+  std::vector<double> sa, sb;
+  std::vector<bool> sy;
+  const BootstrapInterval boot = bootstrap_interval(
+      strata,
+      [&](std::span<const int64_t> idx) {
+        sa.clear(), sb.clear(), sy.clear();
+        for (int64_t i : idx) {
+          sa.push_back(a[static_cast<size_t>(i)]);
+          sb.push_back(b[static_cast<size_t>(i)]);
+          sy.push_back(y[static_cast<size_t>(i)]);
+        }
+        return auroc(sa, sy) - auroc(sb, sy);
+      },
+      21);
+  const AurocDifference d = delong_paired_test(a, b, y);
+  std::printf("paired ΔAUROC %.4f: bootstrap SE %.4f, DeLong SE %.4f\n", d.delta, boot.se, d.se);
+  EXPECT_NEAR(boot.estimate, d.delta, 1e-15);
+  EXPECT_NEAR(boot.se / d.se, 1.0, 0.1);
 }
 
 TEST(Bootstrap, BadInputIsAUsageError) {
