@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Decode + preprocess throughput of a 2048×2500 12-bit DX (MONOCHROME1, window) to 224×224,
-# per encoding: cxrtune (bench/io_bench.cpp, one thread) against pydicom + NumPy + Pillow
-# (bench/io_bench.py, one thread). Usage: bench/io_bench.sh BUILD_DIR (a configured cxrtune
-# build with cxr_io built). The DICOM files are made here: pydicom writes the uncompressed one,
-# DCMTK's dcmcrle / dcmcjpeg / dcmcjpls re-encode it.
+# Decode + preprocess throughput to 224×224 on one thread: a 2048×2500 12-bit DX (MONOCHROME1,
+# window) per DICOM encoding, and a 2048×2048 8-bit greyscale JPEG film (baseline and
+# progressive, quality 90): cxrtune (bench/io_bench.cpp) against pydicom / Pillow + NumPy
+# (bench/io_bench.py; JPEG with and without Image.draft). Usage: bench/io_bench.sh BUILD_DIR
+# [jpeg] (a configured cxrtune build with cxr_io built; `jpeg`: the JPEG files only). The files
+# are made here: pydicom writes the uncompressed DICOM, DCMTK's dcmcrle / dcmcjpeg / dcmcjpls
+# re-encode it, Pillow writes the JPEGs.
 set -euo pipefail
 BUILD=${1:-build}
+ONLY=${2:-all}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$BUILD" && pwd)
 WORK=$(mktemp -d /tmp/cxr_io_bench.XXXXXX)
@@ -19,7 +22,31 @@ if grep -q "CXRTUNE_HAVE_GDCM" "$BUILD/io/CMakeFiles/cxr_io.dir/flags.make" 2>/d
 fi
 g++ -std=c++20 -O2 -I"$ROOT" "$ROOT/bench/io_bench.cpp" -o "$WORK/io_bench" \
   "$BUILD/io/libcxr_io.a" "$BUILD/engine/libcxr_engine.a" \
-  -ldcmjpeg -ldcmjpls -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd $GDCM_LIBS -lpng -fopenmp -lpthread
+  -ldcmjpeg -ldcmjpls -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd $GDCM_LIBS -lpng -ljpeg -lz -fopenmp -lpthread
+
+"$PY" - "$WORK/film" <<'PYEOF'
+import sys, numpy as np
+from PIL import Image
+n = 2048
+y, x = np.mgrid[0:n, 0:n].astype(np.float32)
+rng = np.random.default_rng(0)
+# The DX phantom below in 8 display bits: body, lung fields, rib-like bands, quantum noise.
+img = 190 - 70 * np.exp(-(((x - 0.3 * n) / (0.16 * n)) ** 2 + ((y - 0.45 * n) / (0.28 * n)) ** 2) ** 2)
+img -= 70 * np.exp(-(((x - 0.7 * n) / (0.16 * n)) ** 2 + ((y - 0.45 * n) / (0.28 * n)) ** 2) ** 2)
+img += 20 * (np.sin(y / n * 60 + np.abs(x - n / 2) / n * 8) > 0.6)
+img += rng.normal(0, 2, img.shape)
+im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), mode="L")
+im.save(sys.argv[1] + "_baseline.jpg", quality=90)
+im.save(sys.argv[1] + "_progressive.jpg", quality=90, progressive=True)
+PYEOF
+JPEGS=("$WORK"/film_baseline.jpg "$WORK"/film_progressive.jpg)
+echo "# $(lscpu | sed -n 's/^Model name: *//p'), one thread"
+echo "# JPEG: cxrtune (bench/io_bench.cpp; DCT-scaled as the loader reads, then --full)"
+OMP_NUM_THREADS=1 "$WORK/io_bench" --repeat 20 "${JPEGS[@]}"
+OMP_NUM_THREADS=1 "$WORK/io_bench" --repeat 20 --full "${JPEGS[@]}"
+echo "# JPEG: Pillow $("$PY" -c 'import PIL; print(PIL.__version__)') + NumPy (bench/io_bench.py)"
+OMP_NUM_THREADS=1 "$PY" "$ROOT/bench/io_bench.py" --repeat 20 "${JPEGS[@]}"
+[ "$ONLY" = jpeg ] && exit 0
 
 "$PY" - "$WORK/dx_uncompressed.dcm" <<'PYEOF'
 import sys, numpy as np, pydicom

@@ -1,7 +1,8 @@
-// What DCMTK, GDCM and OpenJPEG say while one file is read, kept for that file's error message
-// instead of reaching stderr (every stderr line comes from cxrtune). The libraries' sinks are
-// process-wide; the capture is per thread, so the loader's workers each collect the messages of
-// the file they are reading. Messages on a thread with no capture open are dropped.
+// What DCMTK, GDCM, OpenJPEG and libjpeg (jpeg_reader.h) say while one file is read, kept for
+// that file's error message instead of reaching stderr (every stderr line comes from cxrtune).
+// The libraries' sinks are process-wide; the capture is per thread, so the loader's workers each
+// collect the messages of the file they are reading. Messages on a thread with no capture open
+// are dropped.
 #pragma once
 #include <string>
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <csetjmp>
-#include <filesystem>
-#include <memory>
+#include <cstdint>
+#include <fstream>
 #include <new>
 #include <vector>
 
@@ -110,7 +110,7 @@ class Decompressor {
 // each component, so a file of n bytes encodes at most 8n MCUs. Arithmetic coding can spend far
 // less on a flat image; its files are only held to the pixel limit.
 void check_encodable(const std::string& path, const jpeg_decompress_struct& c, uint64_t file_bytes) {
-  if (c.arith_code || file_bytes == 0) return;
+  if (c.arith_code) return;
   const int64_t mcu_w = 8 * int64_t{c.max_h_samp_factor}, mcu_h = 8 * int64_t{c.max_v_samp_factor};
   const int64_t mcus = checked_mul((c.image_width + mcu_w - 1) / mcu_w, (c.image_height + mcu_h - 1) / mcu_h, path,
                                    "the number of JPEG blocks");
@@ -131,19 +131,37 @@ std::string colour_name(J_COLOR_SPACE space) {
   }
 }
 
+// Huffman coding spends at most 16 + 11 bits on a coefficient, 27 bits a pixel per component:
+// three components and progressive refinement stay under 16 bytes a pixel, markers aside.
+constexpr int64_t kMaxBytesPerPixel = 16;
+constexpr int64_t kMarkerAllowance = int64_t{16} << 20;
+
+std::string read_file(const std::string& path, const InputLimits& limits) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw UsageError("cannot open image " + path);
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw UsageError("cannot read image " + path);
+  const int64_t most = kMaxBytesPerPixel * std::min(limits.max_image_pixels, INT64_MAX / 32) + kMarkerAllowance;
+  if (size > most)
+    throw UsageError(path + ": " + std::to_string(size) + " bytes, more than a JPEG of at most " +
+                     std::to_string(limits.max_image_pixels) + " pixels (data.max_image_pixels) can need");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) throw UsageError("cannot read image " + path);
+  return bytes;
+}
+
 Image decode(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) throw UsageError("cannot open image " + path);
-  std::error_code ec;
-  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  // The whole file in one read: libjpeg's stdio source would read it 4 KiB at a time.
+  const std::string bytes = read_file(path, limits);
   Decompressor d(path);
   jpeg_decompress_struct& c = d.cinfo;
   d.run([&] {
-    jpeg_stdio_src(&c, f.get());
+    jpeg_mem_src(&c, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
     jpeg_read_header(&c, TRUE);
   });
   check_declared_pixels(path, c.image_width, c.image_height, limits);
-  check_encodable(path, c, ec ? 0 : file_bytes);
+  check_encodable(path, c, bytes.size());
   const bool grey = c.num_components == 1;
   if (!grey && c.jpeg_color_space != JCS_YCbCr && c.jpeg_color_space != JCS_RGB)
     throw UsageError(path + ": " + colour_name(c.jpeg_color_space) + " JPEG is not supported (greyscale, YCbCr or RGB)");

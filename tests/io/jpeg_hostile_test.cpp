@@ -93,6 +93,15 @@ TEST(HostileJpeg, HugeDeclaredSizeIsRefusedByWhatItsBytesCanEncode) {
   expect_refused(write_temp("huge_bytes.jpg", lying_size_jpeg()), "bytes can encode", generous);
 }
 
+// The file is read whole: one far larger than its pixels could need is refused before that.
+TEST(HostileJpeg, FileLargerThanTheLimitCanNeedIsRefusedUnread) {
+  InputLimits small;
+  small.max_image_pixels = 1000;  // 16 kB of JPEG at most, plus 16 MiB of markers
+  std::string bytes = grey_jpeg(16, 16);
+  bytes.insert(2, std::string(17 << 20, '\xFF'));  // fill bytes before the first marker
+  expect_refused(write_temp("bloated.jpg", bytes), "more than a JPEG of at most 1000 pixels", small);
+}
+
 TEST(HostileJpeg, ZeroLengthFileIsRefused) {
   const std::string path = write_temp("empty.jpg", "");
   expect_refused(path, "empty");
