@@ -13,5 +13,6 @@ void add_inspect_command(CLI::App& app);
 void add_weights_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_demo_data_command(CLI::App& app);
+void add_dataset_command(CLI::App& app);
 
 }  // namespace cxr::cli

@@ -65,7 +65,7 @@ std::vector<std::string> image_files(const fs::path& class_dir) {
     if (!e.is_regular_file(type_ec)) continue;
     std::string ext = e.path().extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (ext == ".dcm" || ext == ".dicom" || ext == ".png") files.push_back(e.path().string());
+    if (ext == ".dcm" || ext == ".dicom" || ext == ".png" || ext == ".jpg" || ext == ".jpeg") files.push_back(e.path().string());
   }
   if (ec) throw UsageError("data: cannot read class folder " + class_dir.string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
@@ -89,9 +89,9 @@ Dataset scan_folder_dataset(const std::string& root) {
   if (d.classes.empty()) throw UsageError("data: " + root + " has no class folders (expected ROOT/<class>/<images>)");
   for (size_t k = 0; k < d.classes.size(); ++k) {
     const std::vector<std::string> files = image_files(fs::path(root) / d.classes[k]);
-    if (files.empty()) throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() + " has no .dcm or .png files");
+    if (files.empty()) throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() + " has no .dcm, .png or .jpg files");
     for (const std::string& f : files)
-      d.samples.push_back({f, fs::path(f).lexically_relative(root).string(), static_cast<int64_t>(k), {}});
+      d.samples.push_back({f, fs::path(f).lexically_relative(root).string(), static_cast<int64_t>(k), {}, {}});
   }
   return d;
 }

@@ -1,6 +1,10 @@
 // Folder-per-class datasets in torchvision ImageFolder order: classes are the sorted subfolder
-// names, samples sorted by class then path (recursively), files .dcm/.dicom/.png. Class counts
+// names, samples sorted by class then path (recursively), files .dcm/.dicom/.png/.jpg/.jpeg
+// (Kermany's chest_xray/{train,val,test}/{NORMAL,PNEUMONIA} JPEGs as distributed). Class counts
 // and inverse-frequency class weights; a seeded, stratified split of a dataset into two.
+// Multi-label targets may be masked: an ignored label (an uncertain CheXpert/MIMIC finding under
+// data.uncertain: ignore) is stored as kIgnoredTarget in `targets`, and the BCE loss skips every
+// target < 0 (plugins/reference/kernels.h), so the loader and HostBatch carry the mask for free.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -8,11 +12,18 @@
 
 namespace cxr {
 
+// An ignored (masked) multi-label target: adds nothing to the loss, nor to that label's metrics.
+// A negative number rather than NaN: it survives f16/bf16 conversion and fast-math GPU code,
+// and `t < 0` is the whole test.
+constexpr float kIgnoredTarget = -1.0f;
+inline bool is_ignored_target(float t) { return t < 0.0f; }
+
 struct Sample {
   std::string path;      // as found under the root
   std::string relative;  // path relative to the root (for predictions: nothing identifying)
   int64_t label = 0;
-  std::vector<float> targets;  // multi-label: one 0/1 per label (empty for single-label)
+  std::vector<float> targets;  // multi-label: one 0/1 (or kIgnoredTarget) per label (empty for single-label)
+  std::string patient_key{};   // salted hash of the patient id (io/patient_groups.h), never the id; may be empty
 };
 
 struct Dataset {

@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <set>
 
 #include "engine/errors.h"
 #include "io/csv.h"
+#include "io/patient_groups.h"
 
 namespace cxr {
 
@@ -73,21 +73,14 @@ ManifestSplits read_manifest(const std::string& csv_path, double val_fraction, u
   }
   // Without a split column: hold out whole patients (or single rows without ids) for validation.
   const bool by_column = col.count("split") != 0;
-  std::set<std::string> val_patients;
   if (!by_column) {
     std::vector<std::string> groups;
     for (size_t i = 0; i < rows.size(); ++i) groups.push_back(rows[i].patient.empty() ? "#" + std::to_string(i) : rows[i].patient);
-    std::sort(groups.begin(), groups.end());
-    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-    std::mt19937_64 rng(seed ^ 0x9a71e47ull);
-    std::shuffle(groups.begin(), groups.end(), rng);
-    const auto held = static_cast<size_t>(std::llround(val_fraction * static_cast<double>(groups.size())));
-    val_patients.insert(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(held));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const std::string g = rows[i].patient.empty() ? "#" + std::to_string(i) : rows[i].patient;
-      rows[i].split = val_patients.count(g) ? "val" : "train";
-    }
+    const std::set<std::string> val_patients = held_out_groups(groups, val_fraction, seed);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].split = val_patients.count(groups[i]) ? "val" : "train";
   }
+  const std::string salt = dataset_salt(base.string());
+  for (Row& r : rows) r.sample.patient_key = patient_key(salt, r.patient);
   ManifestSplits out;
   for (Dataset* d : {&out.train, &out.val, &out.test}) {
     d->root = base.string();

@@ -18,6 +18,13 @@ struct ModelRecipe {
 };
 
 struct DataRecipe {
+  // "" = detected from data.train (io/dataset_layouts.h): folder | manifest | nih | chexpert |
+  // mimic-cxr-jpg | rsna-pneumonia.
+  std::string format;
+  std::optional<std::string> images;  // the image folder of the official layouts (default per layout)
+  std::vector<std::string> labels;    // subset and order of the layout's labels; empty: all
+  std::string uncertain = "ignore";   // CheXpert/MIMIC −1: ignore (masked) | ones | zeros
+  std::vector<std::string> views;     // keep these views (PA, AP, LATERAL, ...); empty: all
   std::string train = "data/train";
   std::optional<std::string> val = "data/val";
   std::optional<std::string> test;

@@ -237,6 +237,11 @@ Recipe parse(YAML::Node root, Source& src) {
   {
     Section s = top.sub("data");
     DataRecipe& d = r.data;
+    d.format = s.str("format", d.format, {"folder", "manifest", "nih", "chexpert", "mimic-cxr-jpg", "rsna-pneumonia"});
+    d.images = s.opt_str("images", d.images);
+    d.labels = s.str_list("labels");
+    d.uncertain = s.str("uncertain", d.uncertain, {"ignore", "ones", "zeros"});
+    d.views = s.str_list("views");
     d.train = s.str("train", d.train);
     d.val = s.opt_str("val", d.val);
     d.test = s.opt_str("test", d.test);

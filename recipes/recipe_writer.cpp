@@ -30,6 +30,13 @@ std::string recipe_to_yaml(const Recipe& r) {
 
   const DataRecipe& d = r.data;
   e << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "format" << YAML::Value;
+  if (d.format.empty()) e << YAML::Null; else e << d.format;
+  e << YAML::Key << "images" << YAML::Value;
+  if (d.images) e << *d.images; else e << YAML::Null;
+  e << YAML::Key << "labels" << YAML::Value << YAML::Flow << d.labels;
+  e << YAML::Key << "uncertain" << YAML::Value << d.uncertain;
+  e << YAML::Key << "views" << YAML::Value << YAML::Flow << d.views;
   e << YAML::Key << "train" << YAML::Value << d.train;
   e << YAML::Key << "val" << YAML::Value;
   if (d.val) e << *d.val; else e << YAML::Null;

@@ -1,0 +1,116 @@
+// NIH ChestX-ray14 (Wang et al. 2017) as distributed: Data_Entry_2017.csv with "Finding Labels"
+// A|B or "No Finding", the images in images_001/images/ ... images_012/images/ (or any other
+// arrangement under data.images: the folder is indexed once, file name → path, rather than
+// probing twelve folders per row), and the official train_val_list.txt / test_list.txt.
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unordered_map>
+
+#include "engine/errors.h"
+#include "io/layout_table.h"
+
+namespace cxr::layout {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string>& nih_labels() {
+  static const std::vector<std::string> labels{
+      "Atelectasis", "Cardiomegaly", "Effusion",     "Infiltration", "Mass",     "Nodule",   "Pneumonia",
+      "Pneumothorax", "Consolidation", "Edema",      "Emphysema",    "Fibrosis", "Pleural_Thickening", "Hernia"};
+  return labels;
+}
+
+// Every regular file under `root`, by file name. Two files of one name would make a row
+// ambiguous: refused, naming both.
+std::unordered_map<std::string, std::string> index_images(const fs::path& root) {
+  std::unordered_map<std::string, std::string> index;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw UsageError("data.images: " + root.string() + " is not a folder");
+  fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
+    std::string name = it->path().filename().string();
+    auto [at, fresh] = index.emplace(std::move(name), it->path().string());
+    if (!fresh)
+      throw UsageError("data.images: two images named " + at->first + " (" + at->second + " and " + it->path().string() +
+                       "): rows name images by file name only; remove one");
+  }
+  if (ec) throw UsageError("data.images: cannot read " + root.string() + ": " + ec.message());
+  return index;
+}
+
+std::set<std::string> read_list(const fs::path& file) {
+  std::set<std::string> names;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) names.insert(line);
+  }
+  return names;
+}
+
+}  // namespace
+
+Rows read_nih(const LayoutRequest& r) {
+  const Table t = read_table(r.train, "nih");
+  const size_t c_image = t.column("Image Index"), c_labels = t.column("Finding Labels"), c_patient = t.column("Patient ID");
+  const bool has_view = t.has("View Position");
+  const size_t c_view = has_view ? t.column("View Position") : 0;
+  const fs::path dir = fs::path(r.train).parent_path();
+  Rows out;
+  out.root = r.images ? *r.images : (dir.empty() ? std::string(".") : dir.string());
+  out.labels = nih_labels();
+  out.records_views = has_view;
+  const auto index = index_images(out.root);
+  const fs::path train_list = dir / "train_val_list.txt", test_list = dir / "test_list.txt";
+  const bool official = fs::exists(train_list) && fs::exists(test_list);
+  const std::set<std::string> trainval = official ? read_list(train_list) : std::set<std::string>{};
+  const std::set<std::string> test = official ? read_list(test_list) : std::set<std::string>{};
+  std::unordered_map<std::string, size_t> label_of;
+  for (size_t k = 0; k < out.labels.size(); ++k) label_of[out.labels[k]] = k;
+  out.rows.reserve(t.rows.size());
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& f = t.rows[i];
+    Row row;
+    row.where = t.where(i);
+    row.patient = f[c_patient];
+    if (has_view) row.view = upper(f[c_view]);
+    row.targets.assign(out.labels.size(), 0.0f);
+    const std::string& findings = f[c_labels];
+    if (findings != "No Finding") {
+      for (size_t at = 0; at <= findings.size();) {
+        const size_t bar = std::min(findings.find('|', at), findings.size());
+        const std::string name = findings.substr(at, bar - at);
+        const auto k = label_of.find(name);
+        if (k == label_of.end())
+          throw UsageError(row.where + ": 'Finding Labels' names '" + name + "', not one of the 14 ChestX-ray14 findings or 'No Finding'");
+        row.targets[k->second] = 1.0f;
+        at = bar + 1;
+      }
+    }
+    const std::string& name = f[c_image];
+    if (official) {
+      if (test.count(name)) row.split = "test";
+      else if (!trainval.count(name)) {
+        out.skipped.push_back(row.where + ": " + name + " is in neither train_val_list.txt nor test_list.txt");
+        continue;
+      }
+    }
+    const auto found = index.find(name);
+    if (found != index.end()) {
+      row.path = found->second;
+      row.relative = fs::path(found->second).lexically_relative(out.root).string();
+    } else {
+      row.relative = name;
+    }
+    row.checked = true;
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace cxr::layout
