@@ -1,0 +1,46 @@
+// Scoring a checkpoint on a data set, shared by `cxrtune eval` and `cxrtune compare`: the
+// checkpoint's recipe rebuilds the network (backend and precision overridable), its weights are
+// applied, and every image of DATA (a folder-per-class set, or a manifest's `split: test` rows)
+// is scored once in loader order. Also the per-sample predictions of a run's last validation
+// epoch (val_predictions.json), which eval uses to choose an operating point.
+// Failure modes: a missing or folder checkpoint, a checkpoint without recipe, classes that
+// differ between checkpoint and data, a malformed val_predictions.json → UsageError naming it.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/trainer.h"
+
+namespace cxr::cli {
+
+// Per-sample scores of one data set: probs[i][k] (softmax or sigmoid), targets[i][k] 0/1 (one-hot
+// for single-label), ids[i] the path relative to the data root (never identifying).
+struct ScoredSet {
+  std::vector<std::string> classes, ids;
+  bool multi_label = false;
+  std::vector<std::vector<double>> probs, targets;
+};
+
+struct CheckpointEvalOptions {
+  std::string checkpoint, data, backend, precision;
+  std::vector<std::string> plugins;
+};
+
+struct CheckpointEval {
+  EvalResult result;  // loss, point metrics, per-sample probs/targets/ids
+  ScoredSet set;      // the same samples with the class names
+};
+
+CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o);
+
+// A run directory's checkpoints/best.safetensors, or `path` itself when it is not a folder.
+std::string checkpoint_of(const std::string& path);
+
+// RUN_DIR/val_predictions.json of the run that holds `checkpoint` (RUN_DIR/checkpoints/X or
+// RUN_DIR/checkpoints/SUBFOLDER/X), or
+// nullopt when there is none. Its classes must equal `classes`.
+std::optional<ScoredSet> read_run_val_predictions(const std::string& checkpoint,
+                                                  const std::vector<std::string>& classes);
+
+}  // namespace cxr::cli
