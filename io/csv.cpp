@@ -34,13 +34,52 @@ bool read_csv_record(std::istream& in, std::vector<std::string>& fields, int64_t
 }
 
 std::string csv_field(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+bool read_csv_record(std::string_view text, size_t& pos, std::vector<std::string>& fields, int64_t& line) {
+  fields.clear();
+  if (pos >= text.size()) return false;
+  std::string field;
+  bool quoted = false;
+  while (pos < text.size()) {
+    const char c = text[pos++];
+    if (quoted) {
+      if (c == '"') {
+        if (pos < text.size() && text[pos] == '"') field += text[pos++];
+        else quoted = false;
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      ++line;
+      fields.push_back(std::move(field));
+      return true;
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  fields.push_back(std::move(field));
+  return true;
 }
 
 std::string csv_row(const std::vector<std::string>& fields) {
   std::string out;
+  out.reserve(fields.size() * 8);
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i) out += ',';
     out += csv_field(fields[i]);

@@ -15,6 +15,10 @@ namespace cxr {
 // commas, doubled quotes and newlines; `line` counts the newlines read (for error messages).
 bool read_csv_record(std::istream& in, std::vector<std::string>& fields, int64_t& line);
 
+// The same on text held in memory (a label file read whole), from `pos`, which it advances;
+// several times faster than character-wise istream reads on a 112,120-row file.
+bool read_csv_record(std::string_view text, size_t& pos, std::vector<std::string>& fields, int64_t& line);
+
 // One field, always quoted: "a""b" for a"b.
 std::string csv_field(std::string_view text);
 // The fields as one record, each quoted, ending in "\n".

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 
 #include "engine/errors.h"
 #include "io/layout_table.h"
@@ -111,6 +112,12 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     if (kept[i].split.empty()) open.push_back(kept[i].patient.empty() ? "#" + std::to_string(i) : kept[i].patient);
   const std::set<std::string> held = held_out_groups(open, r.val_split > 0 ? r.val_split : 0.1, r.seed);
   const std::string salt = dataset_salt(rows.root);
+  std::unordered_map<std::string, std::string> keys;  // patient → key: patients have many images
+  auto key_of = [&](const std::string& patient) -> const std::string& {
+    auto it = keys.find(patient);
+    if (it == keys.end()) it = keys.emplace(patient, patient_key(salt, patient)).first;
+    return it->second;
+  };
   std::vector<std::string> names;
   for (size_t p : pos) names.push_back(rows.labels[p]);
   for (Dataset* d : {&out.splits.train, &out.splits.val}) *d = Dataset{rows.root, names, {}, true};
@@ -119,7 +126,7 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     layout::Row& row = kept[i];
     std::string split = row.split;
     if (split.empty()) split = held.count(row.patient.empty() ? "#" + std::to_string(i) : row.patient) ? "val" : "train";
-    Sample x{row.path, row.relative, 0, select(row.targets, pos), patient_key(salt, row.patient)};
+    Sample x{std::move(row.path), std::move(row.relative), 0, select(row.targets, pos), key_of(row.patient)};
     (split == "val" ? out.splits.val : split == "test" ? test : out.splits.train).samples.push_back(std::move(x));
   }
   if (out.splits.train.samples.empty() || out.splits.val.samples.empty())

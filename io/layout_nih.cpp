@@ -4,7 +4,7 @@
 // probing twelve folders per row), and the official train_val_list.txt / test_list.txt.
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <unordered_set>
 #include <unordered_map>
 
 #include "engine/errors.h"
@@ -23,28 +23,34 @@ const std::vector<std::string>& nih_labels() {
   return labels;
 }
 
-// Every regular file under `root`, by file name. Two files of one name would make a row
-// ambiguous: refused, naming both.
+// Every regular file under `root`, file name → path relative to root. Two files of one name
+// would make a row ambiguous: refused, naming both. The relative path is cut from the listed
+// path (which starts with root), not computed with lexically_relative per file.
 std::unordered_map<std::string, std::string> index_images(const fs::path& root) {
   std::unordered_map<std::string, std::string> index;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw UsageError("data.images: " + root.string() + " is not a folder");
+  const std::string prefix = (root / "").string();
   fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;
-    std::string name = it->path().filename().string();
-    auto [at, fresh] = index.emplace(std::move(name), it->path().string());
+    const std::string& full = it->path().native();
+    std::string relative = full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : it->path().lexically_relative(root).string();
+    const size_t slash = relative.rfind('/');
+    std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
+    if (index.empty()) index.reserve(131072);
+    auto [at, fresh] = index.emplace(std::move(name), std::move(relative));
     if (!fresh)
-      throw UsageError("data.images: two images named " + at->first + " (" + at->second + " and " + it->path().string() +
+      throw UsageError("data.images: two images named " + at->first + " (" + at->second + " and " + full +
                        "): rows name images by file name only; remove one");
   }
   if (ec) throw UsageError("data.images: cannot read " + root.string() + ": " + ec.message());
   return index;
 }
 
-std::set<std::string> read_list(const fs::path& file) {
-  std::set<std::string> names;
+std::unordered_set<std::string> read_list(const fs::path& file) {
+  std::unordered_set<std::string> names;
   std::ifstream in(file);
   for (std::string line; std::getline(in, line);) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
@@ -66,10 +72,11 @@ Rows read_nih(const LayoutRequest& r) {
   out.labels = nih_labels();
   out.records_views = has_view;
   const auto index = index_images(out.root);
+  const std::string root_prefix = (fs::path(out.root) / "").string();
   const fs::path train_list = dir / "train_val_list.txt", test_list = dir / "test_list.txt";
   const bool official = fs::exists(train_list) && fs::exists(test_list);
-  const std::set<std::string> trainval = official ? read_list(train_list) : std::set<std::string>{};
-  const std::set<std::string> test = official ? read_list(test_list) : std::set<std::string>{};
+  const std::unordered_set<std::string> trainval = official ? read_list(train_list) : std::unordered_set<std::string>{};
+  const std::unordered_set<std::string> test = official ? read_list(test_list) : std::unordered_set<std::string>{};
   std::unordered_map<std::string, size_t> label_of;
   for (size_t k = 0; k < out.labels.size(); ++k) label_of[out.labels[k]] = k;
   out.rows.reserve(t.rows.size());
@@ -102,8 +109,8 @@ Rows read_nih(const LayoutRequest& r) {
     }
     const auto found = index.find(name);
     if (found != index.end()) {
-      row.path = found->second;
-      row.relative = fs::path(found->second).lexically_relative(out.root).string();
+      row.relative = found->second;
+      row.path = root_prefix + found->second;
     } else {
       row.relative = name;
     }

@@ -58,16 +58,16 @@ Table read_table(const std::string& file, const std::string& layout) {
   Table t{file, layout, {}, {}, {}};
   std::string text = file_text(file);
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  std::istringstream in(std::move(text));
+  size_t pos = 0;
   int64_t line = 1;
-  if (!read_csv_record(in, t.header, line)) throw UsageError(file + ": empty file (the " + layout + " layout needs a header row)");
+  if (!read_csv_record(text, pos, t.header, line)) throw UsageError(file + ": empty file (the " + layout + " layout needs a header row)");
   std::vector<std::string> row;
-  for (int64_t start = line; read_csv_record(in, row, line); start = line) {
+  for (int64_t start = line; read_csv_record(text, pos, row, line); start = line) {
     if (row.size() == 1 && row[0].empty()) continue;
     if (row.size() != t.header.size())
       throw UsageError(file + ":" + std::to_string(start) + ": " + std::to_string(row.size()) + " fields, the header has " +
                        std::to_string(t.header.size()));
-    t.rows.push_back(row);
+    t.rows.push_back(std::move(row));
     t.lines.push_back(start);
   }
   return t;
