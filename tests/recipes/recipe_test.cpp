@@ -23,7 +23,8 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& se
 }
 
 TEST(Recipe, ExamplesParse) {
-  for (const char* name : {"demo.yaml", "kermany-resnet50.yaml", "chestxray14-multilabel.yaml", "ci-smoke.yaml"}) {
+  for (const char* name : {"demo.yaml", "kermany-resnet50.yaml", "chestxray14-multilabel.yaml", "ci-smoke.yaml",
+                           "nih-chestxray14.yaml", "chexpert.yaml", "mimic-cxr-jpg.yaml", "rsna-pneumonia.yaml"}) {
     SCOPED_TRACE(name);
     const Recipe r = parse_recipe_file(std::string(CXRTUNE_SOURCE_DIR) + "/recipes/" + name);
     EXPECT_FALSE(r.model.arch.empty());
@@ -47,6 +48,31 @@ TEST(Recipe, EveryExampleParsesAndItsCommentsCiteNoWorkItem) {
       }
   }
   EXPECT_GE(examples, 4);
+}
+
+// The dataset-layout keys: parsed, defaulted, round-tripped, and refused with file:line:col.
+TEST(Recipe, DatasetLayoutKeys) {
+  const Recipe r = parse_recipe_text(
+      "data:\n  format: chexpert\n  train: CheXpert-v1.0-small/train.csv\n  images: data\n"
+      "  labels: [Edema, Pleural Effusion]\n  uncertain: ones\n  views: [PA, AP]\n", "r.yaml");
+  EXPECT_EQ(r.data.format, "chexpert");
+  EXPECT_EQ(r.data.images, std::optional<std::string>("data"));
+  EXPECT_EQ(r.data.labels, (std::vector<std::string>{"Edema", "Pleural Effusion"}));
+  EXPECT_EQ(r.data.uncertain, "ones");
+  EXPECT_EQ(r.data.views, (std::vector<std::string>{"PA", "AP"}));
+  const Recipe back = parse_recipe_text(recipe_to_yaml(r), "back.yaml");
+  EXPECT_EQ(recipe_to_yaml(back), recipe_to_yaml(r));
+  EXPECT_EQ(back.data.labels, r.data.labels);
+  const Recipe d = parse_recipe_text("", "empty.yaml");
+  EXPECT_EQ(d.data.format, "");
+  EXPECT_EQ(d.data.uncertain, "ignore");
+  EXPECT_FALSE(d.data.images);
+  EXPECT_EQ(parse_recipe_text(recipe_to_yaml(d), "d.yaml").data.format, "");
+  EXPECT_EQ(error_of("data:\n  format: nhi\n"),
+            "r.yaml:2:11: data.format: 'nhi' is not one of folder, manifest, nih, chexpert, mimic-cxr-jpg, rsna-pneumonia");
+  EXPECT_EQ(error_of("data:\n  uncertain: u-ones\n"), "r.yaml:2:14: data.uncertain: 'u-ones' is not one of ignore, ones, zeros");
+  EXPECT_EQ(error_of("data:\n  views: PA\n"), "r.yaml:2:10: data.views: expected a list");
+  EXPECT_EQ(error_of("", {"data.labels=Edema"}), "--set data.labels=Edema: data.labels: expected a list");
 }
 
 TEST(Recipe, DefaultsAreTheContracts) {
