@@ -16,6 +16,11 @@
 #include "engine/errors.h"
 #include "plugins/backends.h"
 #include "plugins/ops/bce_with_logits.h"
+#include "plugins/reference/kernels.h"
+#if __has_include(<cuda_bf16.h>)
+#include "plugins/cudnn/kernel_math.h"
+#define CXR_HOST_KERNEL_MATH 1
+#endif
 
 namespace cxr {
 namespace {
@@ -171,6 +176,28 @@ TEST_P(MaskedBce, UnmaskedIsTheMeanOverAllTerms) {
   for (size_t i = 0; i < z.size(); ++i) want += std::log1p(std::exp(-std::abs(z[i]))) + std::max(-z[i], 0.0f) + (1 - t[i]) * z[i];
   EXPECT_NEAR(run_bce(GetParam(), zz, tt, {}, 1.0f).loss, want / 5.0, 1e-6);
 }
+
+#ifdef CXR_HOST_KERNEL_MATH
+// The cuDNN kernel's per-term arithmetic (kernel_math.h, run here on the host): masked terms are
+// 0 and do not count; the unmasked sum over their count is the reference kernel's loss, and the
+// per-term gradients over that count are its gradients.
+TEST(MaskedBceKernelMath, CudnnTermsMatchTheReferenceKernel) {
+  const Data d = make_data(5, {1.0f, 3.0f, 0.5f, 2.0f, 1.5f});
+  std::vector<double> z(d.z.begin(), d.z.end()), t(d.t.begin(), d.t.end()), pw(d.pw.begin(), d.pw.end()), dz(z.size());
+  const double want = ref::bce_with_logits(z.data(), t.data(), pw.data(), kN, kK, dz.data());
+  double total = 0, used = 0;
+  for (size_t i = 0; i < z.size(); ++i) {
+    total += gpu::bce_term(z[i], t[i], pw[i % kK]);
+    used += gpu::bce_used(t[i]) ? 1 : 0;
+    if (t[i] < 0) {
+      EXPECT_EQ(gpu::bce_grad(z[i], t[i], pw[i % kK]), 0.0);
+    }
+  }
+  EXPECT_LT(used, static_cast<double>(z.size()));
+  EXPECT_NEAR(total / used, want, 1e-12);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(gpu::bce_grad(z[i], t[i], pw[i % kK]) / used, dz[i], 1e-15);
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Backends, MaskedBce, ::testing::Values("reference", "onednn", "cudnn"),
                          [](const auto& info) { return info.param; });
