@@ -40,7 +40,7 @@ void initialise_weights(Model& m, const Recipe& r) {
     return;
   }
   const std::string path = *r.model.weights == "torchvision" ? find_torchvision_weights(r.model.arch) : *r.model.weights;
-  const LoadReport report = apply_state_dict(*m.network, read_weights(path), {true, path});
+  const LoadReport report = apply_state_dict(*m.network, read_weights(path, input_limits(r)), {true, path});
   if (report.head_replaced) init_torchvision_module(*m.network, "fc", seed);
   m.weights_note = "pretrained: " + path + " (" + std::to_string(report.loaded) + " tensors)";
   for (const std::string& n : report.notes) m.weights_note += "; " + n;
@@ -88,8 +88,15 @@ LoaderConfig loader_config(const Recipe& r, bool training) {
   c.cache = r.data.cache == "memory";
   if (r.data.cache == "disk") c.disk_cache_dir = r.data.cache_dir.value_or(default_disk_cache_dir());
   c.skip_bad_files = r.data.on_bad_file == "skip";
-  c.limits.max_image_pixels = r.data.max_image_pixels;
+  c.limits = input_limits(r);
   return c;
+}
+
+InputLimits input_limits(const Recipe& r) {
+  InputLimits l;
+  l.max_image_pixels = r.data.max_image_pixels;
+  l.max_tensor_bytes = r.model.max_tensor_mib << 20;
+  return l;
 }
 
 bool is_manifest(const std::string& path) {

@@ -6,6 +6,7 @@
 
 #include "engine/layer_registry.h"
 #include "engine/network.h"
+#include "io/input_limits.h"
 #include "io/loader.h"
 #include "recipes/recipe.h"
 
@@ -30,5 +31,8 @@ struct Data {
 };
 Data make_data(const Recipe& recipe);
 LoaderConfig loader_config(const Recipe& recipe, bool training);
+// How much the recipe lets one file make cxrtune allocate (data.max_image_pixels,
+// model.max_tensor_mib): what every reader of the run's images and weights is given.
+InputLimits input_limits(const Recipe& recipe);
 
 }  // namespace cxr::cli

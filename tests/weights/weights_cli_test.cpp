@@ -106,6 +106,31 @@ TEST_F(WeightsCli, TrainRefusesAHostileWeightsFile) {
   EXPECT_NE(r.output.find(weights), std::string::npos) << r.output;
 }
 
+// model.max_tensor_mib reaches the reader `train` uses: a legal 2 MiB tensor passes the default
+// limit (the run goes on to fail on the head's shape, after the read) and is refused, before it is
+// allocated, under a 1 MiB limit, the message naming the recipe key.
+TEST_F(WeightsCli, TrainHoldsWeightsToTheRecipesTensorLimit) {
+  const std::string data = (dir_ / "data").string();
+  ASSERT_EQ(run("demo-data " + data + " --count 12 --size 32 --seed 1").code, 0);
+  const int64_t n = (int64_t{2} << 20) / 4;
+  const std::string weights = write("big.pth", n, 0, {n}, {1}, std::string(static_cast<size_t>(n) * 4, '\0'));
+  const std::string recipe = (dir_ / "recipe.yaml").string();
+  const auto write_recipe = [&](const std::string& limit) {
+    std::ofstream(recipe) << "model:\n  arch: resnet18\n  num_classes: 2\n  weights: " << weights << limit
+                          << "\ndata:\n  train: " << data << "/train\n  val: " << data
+                          << "/val\n  image_size: 32\ntrain:\n  epochs: 1\n  batch_size: 2\n  backend: cpu\n"
+                             "  threads: 1\n";
+  };
+  write_recipe("");
+  const Result fits = run("train " + recipe + " --out " + (dir_ / "run1").string() + " --no-report");
+  EXPECT_EQ(fits.output.find("max_tensor_mib"), std::string::npos) << fits.output;
+  write_recipe("\n  max_tensor_mib: 1");
+  const Result refused = run("train " + recipe + " --out " + (dir_ / "run2").string() + " --no-report");
+  EXPECT_EQ(refused.code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("max_tensor_mib"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("fc.weight"), std::string::npos) << refused.output;
+}
+
 // The README shows `weights convert FILE [-o OUT.safetensors]`: without -o the output goes
 // beside the input as NAME.safetensors, and an existing file there is never overwritten.
 TEST_F(WeightsCli, ConvertWithoutOutputWritesBesideTheInput) {
