@@ -24,11 +24,12 @@ json stage_map(const std::map<std::string, double>& values) {
 }  // namespace
 
 RunWriter::RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
-                     SaveCheckpoint save, int log_every)
+                     SaveCheckpoint save, DescribeLast describe_last, int log_every)
     : dir_(std::move(run_dir)),
       stages_(std::move(stages)),
       batch_size_(batch_size),
       save_(std::move(save)),
+      describe_last_(std::move(describe_last)),
       log_every_(log_every) {}
 
 void RunWriter::on_step(const StepRecord& r) {

@@ -17,12 +17,14 @@ namespace cxr::cli {
 class RunWriter : public RunSink {
  public:
   using SaveCheckpoint = std::function<void(const std::string& name, const TrainPosition&)>;
+  using DescribeLast = std::function<std::string()>;
   RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
-            SaveCheckpoint save, int log_every);
+            SaveCheckpoint save, DescribeLast describe_last, int log_every);
 
   void on_step(const StepRecord& record) override;
   void on_epoch(const EpochRecord& record) override;
   void save_checkpoint(const std::string& name, const TrainPosition& position) override;
+  std::string last_checkpoint() const override { return describe_last_(); }
   void on_progress(int64_t epoch, int64_t batch, int64_t batches, double loss,
                    double images_per_s) override;
 
@@ -34,6 +36,7 @@ class RunWriter : public RunSink {
   std::vector<std::string> stages_;
   int64_t batch_size_;
   SaveCheckpoint save_;
+  DescribeLast describe_last_;
   int log_every_;
   std::unique_ptr<ProgressBar> bar_;
   int64_t bar_epoch_ = -1;

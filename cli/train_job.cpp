@@ -2,17 +2,22 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/job_setup.h"
+#include "cli/run_directory.h"
+#include "cli/run_lock.h"
 #include "cli/run_writer.h"
 #include "engine/atomic_file.h"
 #include "engine/errors.h"
+#include "engine/file_ops.h"
 #include "engine/optimizer.h"
 #include "engine/trainer.h"
 #include "engine/weight_change.h"
@@ -80,20 +85,39 @@ void truncate_metrics(const std::string& path, const TrainPosition& pos) {
 }  // namespace
 
 std::string run_training(const TrainOptions& o) {
+  // Read once, here: the checkpoint writer's fault points for the crash-consistency tests.
+  FileOps file_ops(FaultPlan::parse(std::getenv("CXRTUNE_TEST_FAULT")));
   Recipe recipe;
   std::string run_dir = o.out_dir;
-  std::string recipe_source = o.recipe_path;
-  if (!o.resume_dir.empty()) {
-    run_dir = o.resume_dir;
-    recipe_source = (fs::path(run_dir) / "recipe.yaml").string();
-    if (!fs::exists(fs::path(run_dir) / "checkpoints" / "last.safetensors"))
-      throw UsageError("--resume " + run_dir + ": no checkpoints/last.safetensors to continue from");
+  const bool resuming = !o.resume_dir.empty();
+  std::optional<RunLock> lock;
+  if (resuming) {
+    const fs::path own = fs::path(o.resume_dir);
+    if (!fs::exists(own / "recipe.yaml") || !fs::exists(own / "checkpoints" / "init.safetensors"))
+      throw UsageError("--resume " + o.resume_dir + ": not a cxrtune run directory (no recipe.yaml and checkpoints/init.safetensors)");
+    std::vector<std::string> notes;
+    recipe = resumed_recipe(o.resume_dir, o.recipe_path, o.overrides, notes);
+    for (const std::string& n : notes) std::fprintf(stderr, "resume: %s\n", n.c_str());
+    if (!run_dir.empty() && fs::weakly_canonical(run_dir) != fs::weakly_canonical(o.resume_dir)) {
+      fork_run_dir(o.resume_dir, run_dir);
+      std::fprintf(stderr, "resume: copied %s to %s, continuing the copy\n", o.resume_dir.c_str(), run_dir.c_str());
+    } else {
+      run_dir = o.resume_dir;
+    }
+    lock.emplace(run_dir);  // before anything in the directory is touched
+  } else {
+    recipe = parse_recipe_file(o.recipe_path, o.overrides);
+    if (run_dir.empty()) run_dir = default_run_dir(o.recipe_path);
+    check_new_run_dir(run_dir, o.force);
   }
-  recipe = parse_recipe_file(recipe_source, o.overrides);
   if (!o.backend.empty()) recipe.train.backend = o.backend;
-  if (run_dir.empty()) run_dir = default_run_dir(o.recipe_path);
-  fs::create_directories(fs::path(run_dir) / "checkpoints");
-  write_file_atomic((fs::path(run_dir) / "recipe.yaml").string(), recipe_to_yaml(recipe));
+  if (recipe.data.val_split > 0 && recipe.data.val && fs::exists(*recipe.data.val))
+    throw UsageError("data.val (" + *recipe.data.val + ") and data.val_split (" + std::to_string(recipe.data.val_split) +
+                     ") both give a validation set: set data.val: null to split train, or data.val_split: 0");
+  if (recipe.model.num_classes < 2 && recipe.loss.name == "cross_entropy")
+    throw UsageError("model.num_classes: " + std::to_string(recipe.model.num_classes) +
+                     " with loss cross_entropy: a softmax over one class has loss 0 and learns nothing; "
+                     "give two classes (e.g. NORMAL and the finding) or use loss.name: bce");
 
   Model model = make_model(recipe, o.plugins);
   Network& net = *model.network;
@@ -126,16 +150,37 @@ std::string run_training(const TrainOptions& o) {
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
   const std::string init_path = ckpt_dir + "/init.safetensors";
-  TrainPosition start;
-  if (o.resume_dir.empty()) {
+  if (!resuming) {
     initialise_weights(model, recipe);
     std::fprintf(stderr, "weights: %s\n", model.weights_note.c_str());
+    // Everything that can be checked has been: only now does the run directory appear.
+    fs::create_directories(run_dir);
+    lock.emplace(run_dir);
+    check_new_run_dir(run_dir, o.force);  // again, locked: another start may have won the race
+    clear_run_dir(run_dir);
+    fs::create_directories(ckpt_dir);
+    write_file_atomic((fs::path(run_dir) / "recipe.yaml").string(), recipe_to_yaml(recipe));
     write_safetensors(init_path, network_state_dict(net));  // W_init, for weight_change.json
-    fs::remove(fs::path(run_dir) / "metrics.jsonl");
   } else {
-    const Checkpoint c = load_checkpoint(ckpt_dir + "/last.safetensors", recipe.model.arch);
+    write_file_atomic((fs::path(run_dir) / "recipe.yaml").string(), recipe_to_yaml(recipe));
+  }
+  CheckpointStore store(ckpt_dir, file_ops);
+  TrainPosition start;
+  std::optional<Checkpoint> resumed;
+  if (resuming) {
+    store.remove_debris();
+    std::vector<std::string> notes;
+    resumed = store.load_for_resume(recipe.model.arch, notes);
+    for (const std::string& n : notes) std::fprintf(stderr, "resume: %s\n", n.c_str());
+  }
+  if (resuming && !resumed) {
+    // Nothing complete to continue from: the run's own initial weights are its step 0.
+    apply_state_dict(net, read_safetensors(init_path), {false, init_path});
+    truncate_metrics((fs::path(run_dir) / "metrics.jsonl").string(), start);
+  } else if (resumed) {
+    const Checkpoint& c = *resumed;
     apply_state_dict(net, c.model, {false, ckpt_dir + "/last.safetensors"});
-    load_tensors(backend, c.optimizer, optimizer.state(), ckpt_dir + "/last.optim.safetensors");
+    load_tensors(backend, c.optimizer, optimizer.state(), ckpt_dir + "/last.safetensors (optimizer state)");
     const auto& m = c.metadata;
     start.epoch = std::stoll(m.at("epoch"));
     start.batch = std::stoll(m.at("batch"));
@@ -182,9 +227,10 @@ std::string run_training(const TrainOptions& o) {
                   {"epoch_grad_sum", json(pos.epoch_grad_sum).dump(-1, ' ', false)},
                   {"epoch_grad_last", json(pos.epoch_grad_last).dump(-1, ' ', false)},
                   {"seed", std::to_string(recipe.train.seed)}};
-    save_checkpoint(ckpt_dir + "/" + name + ".safetensors", c);
+    store.save(name, std::move(c));
   };
-  RunWriter writer(run_dir, net.graph().stages, b, save, static_cast<int>(recipe.train.log_every));
+  RunWriter writer(run_dir, net.graph().stages, b, save, [&store] { return store.describe_last(); },
+                   static_cast<int>(recipe.train.log_every));
   TrainConfig tc;
   tc.epochs = recipe.train.epochs;
   tc.max_steps = recipe.train.max_steps.value_or(-1);

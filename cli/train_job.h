@@ -16,6 +16,7 @@ struct TrainOptions {
   std::string resume_dir;            // --resume
   std::vector<std::string> plugins;  // --plugin
   bool report = true;
+  bool force = false;                // --force: a new run may replace what is in --out
 };
 
 // Returns the run directory.

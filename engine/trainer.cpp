@@ -21,6 +21,13 @@ bool state_finite(Network& net) {
   return true;
 }
 
+// Names only a checkpoint that exists: when the weights were already poisoned before the first
+// save, there is none.
+std::string checkpoint_note(const RunSink& sink) {
+  const std::string last = sink.last_checkpoint();
+  return last.empty() ? "; no good checkpoint was written before it" : "; the last good checkpoint is " + last;
+}
+
 }  // namespace
 
 Trainer::Trainer(Network& net, TrainStep& step, StepOptimizer& optimizer, TrainConfig config)
@@ -142,7 +149,7 @@ TrainPosition Trainer::run(BatchSource& train, BatchSource* val, RunSink& sink,
                              " at step " + std::to_string(pos.step) + " (epoch " +
                              std::to_string(pos.epoch) + ")" +
                              (norms.finite ? "" : ", first in stage " + norms.first_nonfinite_stage) +
-                             "; the last good checkpoint is checkpoints/last.safetensors");
+                             checkpoint_note(sink));
       }
       if (config_.grad_clip > 0 && norms.total > config_.grad_clip) {
         const double factor = config_.grad_clip / (norms.total + 1e-6);  // torch clip_grad_norm_
@@ -173,8 +180,8 @@ TrainPosition Trainer::run(BatchSource& train, BatchSource* val, RunSink& sink,
         sink.save_checkpoint("last", pos);
       if (stop.load()) {
         sink.save_checkpoint("last", pos);
-        throw Interrupted("interrupted at step " + std::to_string(pos.step) +
-                          "; resume with --resume (checkpoints/last.safetensors)");
+        throw Interrupted("interrupted at step " + std::to_string(pos.step) + "; resume with --resume (" +
+                          sink.last_checkpoint() + ")");
       }
       if (done) break;
     }

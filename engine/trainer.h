@@ -80,6 +80,9 @@ class RunSink {
   virtual void on_epoch(const EpochRecord& record) = 0;
   // name: "last" or "best". Called with the network and optimizer in a consistent state.
   virtual void save_checkpoint(const std::string& name, const TrainPosition& position) = 0;
+  // Where the newest complete "last" checkpoint is, for messages ("checkpoints/last.safetensors
+  // (step 6)"); empty while there is none.
+  virtual std::string last_checkpoint() const { return {}; }
   virtual void on_progress(int64_t /*epoch*/, int64_t /*batch*/, int64_t /*batches*/,
                            double /*loss*/, double /*images_per_s*/) {}
 };

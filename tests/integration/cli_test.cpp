@@ -83,8 +83,12 @@ TEST_F(Cli, TrainWritesTheRunDirectoryAndLayerDecayedRates) {
   const Result r = run("train " + (root_ / "recipe.yaml").string() + " --out " + dir.string());
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* f : {"recipe.yaml", "metrics.jsonl", "weight_change.json", "report.html", "checkpoints/last.safetensors",
-                        "checkpoints/last.optim.safetensors", "checkpoints/best.safetensors"})
+                        "checkpoints/best.safetensors", "checkpoints/init.safetensors"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
+  int pairs = 0;  // checkpoints/step-<step>-<id>/{model,optim}.safetensors
+  for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+    pairs += e.is_directory() && fs::exists(e.path() / "model.safetensors") && fs::exists(e.path() / "optim.safetensors");
+  EXPECT_GE(pairs, 1);
   const auto steps = records(dir, "step");
   ASSERT_EQ(steps.size(), 6u);  // 24 training images, batch 8, 2 epochs
   const char* stages[] = {"conv1", "layer1", "layer2", "layer3", "layer4", "fc"};
