@@ -3,6 +3,7 @@
 // directories; every text taken from a run is escaped by the chart and table helpers.
 //   figures_training.cpp    loss, learning rate, gradient-norm heatmaps (one run)
 //   figures_validation.cpp  ROC, confusion matrix, per-class metrics (one run)
+//   figures_eval.cpp        test-set reliability diagram, PR curves, operating point (one run)
 //   figures_compare.cpp     weight change and first-batch gradient norms (runs grouped), loss
 //                           overlay of several runs, the summary table and the narrative
 #pragma once
@@ -32,6 +33,11 @@ std::string grad_heatmaps(const RunData& run, std::optional<std::pair<double, do
 std::optional<std::pair<double, double>> grad_log10_range(const std::vector<RunData>& runs);
 
 std::string validation_figures(const RunData& run);  // empty when the run has no validation
+// eval/metrics.json's reliability diagram, PR curves and operating point (figures_eval.cpp);
+// empty without eval/metrics.json.
+std::string eval_figures(const RunData& run);
+// The test AUROC as text, with its 95 % CI when metrics.json has one (not escaped).
+std::string test_auroc_text(const EvalSummary& eval);
 
 // `health[i]`: gradient_health(runs[i]), computed once by the caller.
 std::string summary_table(const std::vector<RunData>& runs, const std::vector<std::vector<Finding>>& health);

@@ -107,7 +107,7 @@ std::string summary_table(const std::vector<RunData>& runs, const std::vector<st
                                  std::isfinite(best) ? html::num("%.4f", best) + " (epoch " + std::to_string(best_epoch) + ")" : "–"};
     if (any_eval) {
       if (r.eval.present)
-        row.insert(row.end(), {std::to_string(r.eval.count), html::num("%.4f", r.eval.accuracy), html::num("%.4f", r.eval.auroc)});
+        row.insert(row.end(), {std::to_string(r.eval.count), html::num("%.4f", r.eval.accuracy), test_auroc_text(r.eval)});
       else
         row.insert(row.end(), {"–", "–", "–"});
     }

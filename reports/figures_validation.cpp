@@ -39,10 +39,17 @@ html::Table class_table(const std::vector<ClassMetricsRow>& rows, const std::str
                 {},
                 true,
                 caption};
-  for (const auto& c : rows)
+  // eval/metrics.json's rows carry DeLong intervals: a column beside the AUROC.
+  const bool ci = std::any_of(rows.begin(), rows.end(), [](const ClassMetricsRow& c) { return std::isfinite(c.auroc_lower); });
+  if (ci) t.header.insert(t.header.begin() + 3, "AUROC 95 % CI (DeLong)");
+  for (const auto& c : rows) {
     t.rows.push_back({c.name, std::to_string(c.support), html::num("%.4f", c.auroc), html::num("%.3f", c.sens_half),
                       html::num("%.3f", c.spec_half), html::num("%.3f", c.threshold_j), html::num("%.3f", c.sens_j),
                       html::num("%.3f", c.spec_j)});
+    if (ci)
+      t.rows.back().insert(t.rows.back().begin() + 3,
+                           html::num("%.4f", c.auroc_lower) + "–" + html::num("%.4f", c.auroc_upper));
+  }
   return t;
 }
 
@@ -102,7 +109,7 @@ std::string validation_figures(const RunData& run) {
   if (run.eval.present) {
     out += "<p class='note'>Held-out evaluation (eval/metrics.json): " + std::to_string(run.eval.count) + " images, loss " +
            html::num("%.4f", run.eval.loss) + ", accuracy " + html::num("%.4f", run.eval.accuracy) + ", macro AUROC " +
-           html::num("%.4f", run.eval.auroc) + ".</p>";
+           html::escape(test_auroc_text(run.eval)) + ".</p>";
     if (!run.eval.per_class.empty()) out += html::table(class_table(run.eval.per_class, "Per class, eval/metrics.json"));
   }
   return out + "</div></div>";

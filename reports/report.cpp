@@ -133,6 +133,13 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
   h += section("Validation") +
        (validation.empty() ? "<p class='note'>No validation records or val_predictions.json.</p>" : validation);
 
+  std::string test;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string v = report::eval_figures(runs[i]);
+    if (!v.empty()) test += run_heading(runs[i], i) + v;
+  }
+  if (!test.empty()) h += section("Test set (eval/metrics.json)") + test;
+
   h += section("Training health") + "<p class='note'>Checks over every step record: NaN/Inf in loss or gradient "
        "norms; spikes above 10× the running median of the previous 50 steps; stages whose gradient norm falls "
        "below 10⁻³ × the head's; frozen stages (lr 0 or weight change 0). Over the epoch records: a NaN/Inf "

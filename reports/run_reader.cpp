@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/errors.h"
+#include "reports/eval_reader.h"
 #include "reports/metrics_line.h"
 
 namespace cxr::report {
@@ -249,6 +250,7 @@ void read_eval(RunData& run, const fs::path& path) {
   run.eval.accuracy = num(j, "accuracy");
   run.eval.auroc = num(j, "auroc");
   if (j.contains("per_class")) run.eval.per_class = read_per_class(j["per_class"]);
+  read_eval_statistics(j, run.eval);
 }
 
 }  // namespace

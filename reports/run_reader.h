@@ -17,10 +17,17 @@
 //   run_info.json        optional: cxrtune_version, backend, isa_or_gpu, threads, arch, weights
 //                        (strings or numbers), classes [name…], and per split counts either as
 //                        "<split>_counts": [n per class] or "dataset": {split: {class: n}}.
-//   eval/metrics.json    optional: count, loss, accuracy, auroc, per_class (as val_per_class).
+//   eval/metrics.json    optional: count, loss, accuracy, auroc, per_class (as val_per_class,
+//                        with auroc_ci95, average_precision, pr_curve{recall, precision,
+//                        thresholds}), auroc_ci95, auroc_ci_method, brier, ece, ece_binning,
+//                        calibration_of, reliability[{lower, upper, count, mean_predicted,
+//                        observed_frequency}], operating_point{rule, chosen_on, per_class{class:
+//                        {threshold, target, val_achieved, achieved, tp, fp, tn, fn, sensitivity,
+//                        specificity, ppv, npv, f1: {value, ci95}}}} (eval_reader.cpp).
 // Optional files that are present but malformed → UsageError naming the file.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +45,8 @@ struct ClassMetricsRow {
   std::string name;
   int64_t support = 0;
   double auroc = 0, sens_half = 0, spec_half = 0, threshold_j = 0, sens_j = 0, spec_j = 0;
+  double auroc_lower = std::numeric_limits<double>::quiet_NaN();  // eval's DeLong 95 % CI
+  double auroc_upper = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct EpochRow {
@@ -55,11 +64,44 @@ struct Predictions {
   bool single_label = true;
 };
 
+// A value with its 95 % interval (NaN where undefined).
+struct ValueCi {
+  double value = std::numeric_limits<double>::quiet_NaN();
+  double lower = std::numeric_limits<double>::quiet_NaN();
+  double upper = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct ReliabilityRow {
+  double lower = 0, upper = 0, mean_predicted = 0, observed = 0;
+  int64_t count = 0;
+};
+
+struct PrCurveRow {
+  std::string name;
+  double average_precision = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> recall, precision, thresholds;  // thresholds: NaN for the first (+inf) point
+};
+
+struct OperatingPointRow {
+  std::string name, target;  // target as text: "0.95" or "max Youden's J"
+  double threshold = 0, val_achieved = 0, achieved = 0;
+  int64_t tp = 0, fp = 0, tn = 0, fn = 0;
+  ValueCi sensitivity, specificity, ppv, npv, f1;
+};
+
 struct EvalSummary {
   bool present = false;
   int64_t count = 0;
   double loss = 0, accuracy = 0, auroc = 0;
+  ValueCi auroc_ci;  // value = auroc; NaN bounds when metrics.json has no interval
+  std::string auroc_ci_method;
   std::vector<ClassMetricsRow> per_class;
+  double brier = std::numeric_limits<double>::quiet_NaN(), ece = std::numeric_limits<double>::quiet_NaN();
+  std::string ece_binning, calibration_of;
+  std::vector<ReliabilityRow> reliability;
+  std::vector<PrCurveRow> pr_curves;
+  std::string operating_rule, operating_chosen_on;
+  std::vector<OperatingPointRow> operating_points;
 };
 
 struct RunData {
