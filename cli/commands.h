@@ -8,6 +8,7 @@ namespace cxr::cli {
 
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_weights_command(CLI::App& app);

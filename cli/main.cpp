@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
 #ifndef CXRTUNE_ENGINE_ONLY  // engine-only builds (GPU machines without the io libraries): bench
   cxr::cli::add_train_command(app);
   cxr::cli::add_eval_command(app);
+  cxr::cli::add_compare_command(app);
   cxr::cli::add_report_command(app);
   cxr::cli::add_inspect_command(app);
   cxr::cli::add_weights_command(app);

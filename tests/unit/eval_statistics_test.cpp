@@ -3,7 +3,7 @@
 // each equal to what the statistics library gives on the predictions eval wrote (predictions.csv
 // keeps 17 digits, so the two read the same numbers), and to hand formulas (Mann–Whitney by pairs,
 // Wilson by its closed form); a sensitivity target is reached on validation; --format json
-// prints the file.
+// prints the file; `compare` of a model with itself gives Δ = 0.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,6 +197,19 @@ TEST_F(EvalStatistics, FormatJsonPrintsTheWholeMetricsJson) {
   const json printed = json::parse(slurp(root() / "stdout.log"));
   EXPECT_EQ(printed, json::parse(slurp(out)));
   EXPECT_TRUE(printed.contains("auroc_ci95"));
+}
+
+// compare on models: the run directory (its best checkpoint) against its last checkpoint, the
+// same weights after one epoch, scored by eval's code on the same images: Δ = 0, p = 1.
+TEST_F(EvalStatistics, CompareOfAModelWithItselfGivesDeltaZero) {
+  const fs::path out = root() / "compare.json";
+  const Result c = run("compare " + run_dir().string() + " " + (run_dir() / "checkpoints/last.safetensors").string() +
+                       " --data " + test_data() + " -o " + out.string());
+  ASSERT_EQ(c.code, 0) << c.out;
+  const json j = json::parse(slurp(out));
+  EXPECT_EQ(j["macro"]["delta"].get<double>(), 0.0);
+  EXPECT_EQ(j["macro"]["p_value"].get<double>(), 1.0);
+  EXPECT_NE(c.out.find("paired DeLong"), std::string::npos) << c.out;
 }
 
 }  // namespace
