@@ -123,8 +123,20 @@ class Conv2dOnednn final : public Layer {
         dsrc_reorder_.run(s, p_.str());
       }
     }
-    bwd_weights_.bind(DNNL_ARG_SRC, src_reorder_ ? src_buf_.data() : x[0]->data());
-    bwd_weights_.bind(DNNL_ARG_DIFF_DST, dy.data());
+    const void* bw_src = src_reorder_ ? src_buf_.data() : x[0]->data();
+    const void* bw_dy = dy.data();
+    if (bw_src_reorder_) {  // the plain-layout fallback (prepare says why)
+      bw_src_reorder_.bind(DNNL_ARG_FROM, bw_src);
+      bw_src_reorder_.bind(DNNL_ARG_TO, bw_src_buf_.data());
+      bw_src_reorder_.run(s, p_.str());
+      bw_dy_reorder_.bind(DNNL_ARG_FROM, bw_dy);
+      bw_dy_reorder_.bind(DNNL_ARG_TO, bw_dy_buf_.data());
+      bw_dy_reorder_.run(s, p_.str());
+      bw_src = bw_src_buf_.data();
+      bw_dy = bw_dy_buf_.data();
+    }
+    bwd_weights_.bind(DNNL_ARG_SRC, bw_src);
+    bwd_weights_.bind(DNNL_ARG_DIFF_DST, bw_dy);
     bwd_weights_.bind(DNNL_ARG_DIFF_WEIGHTS, dw_reorder_ ? be_.weight_scratch() : parameters_[0].grad.data());
     if (p_.bias) bwd_weights_.bind(DNNL_ARG_DIFF_BIAS, parameters_[1].grad.data());
     bwd_weights_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
@@ -279,11 +291,34 @@ class Conv2dOnednn final : public Layer {
     }
     if (info.training) {
       const memory::desc db_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
-      auto bw = with_fallback("convolution backward weights", name, shapes, [&](dnnl::algorithm alg) {
-        return dnnl::convolution_backward_weights::primitive_desc(
-            dnnl::convolution_backward_weights::desc(alg, src_md_, dw_any, db_md, dst_md_, strides, pad, pad),
-            attr, eng, fwd);
-      });
+      const auto weights_pd = [&](const memory::desc& src, const memory::desc& dst) {
+        return with_fallback("convolution backward weights", name, shapes, [&](dnnl::algorithm alg) {
+          return dnnl::convolution_backward_weights::primitive_desc(
+              dnnl::convolution_backward_weights::desc(alg, src, dw_any, db_md, dst, strides, pad, pad), attr, eng,
+              fwd);
+        });
+      };
+      auto bw = weights_pd(src_md_, dst_md_);
+      bw_src_reorder_ = Op();
+      bw_dy_reorder_ = Op();
+      bw_src_buf_ = Tensor();
+      bw_dy_buf_ = Tensor();
+      if (std::string(bw.impl_info_str()).rfind("ref", 0) == 0 && src_md_.dims().size() == 4) {
+        // Below AVX-512, oneDNN 2.6 has no jit weight gradient for some blocked shapes (3x3 on a
+        // 1x1 or 2x2 map: layer4 of a 32-64 px input) and runs reference loops, ~2.4 s for one
+        // 512-channel layer at batch 8. Its gemm kernels take any shape in plain nchw, so the
+        // two inputs are reordered there first (a map that small costs nothing to copy).
+        const memory::desc src_plain(src_md_.dims(), src_md_.data_type(), tag::nchw);
+        const memory::desc dst_plain(dst_md_.dims(), dst_md_.data_type(), tag::nchw);
+        auto plain = weights_pd(src_plain, dst_plain);
+        if (std::string(plain.impl_info_str()).rfind("ref", 0) != 0) {
+          bw = plain;
+          bw_src_reorder_ = make_reorder(src_md_, src_plain, eng, name);
+          bw_dy_reorder_ = make_reorder(dst_md_, dst_plain, eng, name);
+          bw_src_buf_ = be_.allocate(desc_of(src_plain, in[0].shape));
+          bw_dy_buf_ = be_.allocate(desc_of(dst_plain, out));
+        }
+      }
       dw_md_ = bw.diff_weights_desc();
       dw_reorder_ = Op();
       if (dw_md_ != w_plain) {
@@ -291,8 +326,8 @@ class Conv2dOnednn final : public Layer {
         be_.reserve_weight_scratch(dw_md_.get_size());
       }
       bwd_weights_ = Op(dnnl::convolution_backward_weights(bw), "convolution backward weights");
-      bwd_weights_.arg(DNNL_ARG_SRC, src_md_, eng);
-      bwd_weights_.arg(DNNL_ARG_DIFF_DST, dst_md_, eng);
+      bwd_weights_.arg(DNNL_ARG_SRC, bw.src_desc(), eng);
+      bwd_weights_.arg(DNNL_ARG_DIFF_DST, bw.diff_dst_desc(), eng);
       bwd_weights_.arg(DNNL_ARG_DIFF_WEIGHTS, dw_md_, eng);
       if (p_.bias) bwd_weights_.arg(DNNL_ARG_DIFF_BIAS, db_md, eng);
       bwd_weights_.arg(DNNL_ARG_SCRATCHPAD, bw.scratchpad_desc(), eng);
@@ -305,7 +340,8 @@ class Conv2dOnednn final : public Layer {
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
-  Tensor src_buf_, dsrc_buf_;
+  Op bw_src_reorder_, bw_dy_reorder_;  // to plain nchw for the weight gradient, when that is faster
+  Tensor src_buf_, dsrc_buf_, bw_src_buf_, bw_dy_buf_;
   size_t w_fwd_offset_ = 0;  // where the forward-format weights start in the weight scratch
   TensorDesc in_;
   PrepareInfo info_;

@@ -38,9 +38,21 @@ bool OnednnLayout::same_as(const Layout& other) const {
   return o && o->md_ == md_;
 }
 
+namespace {
+
+// cpu_isa values are bit sets: an ISA includes another when it has all of its bits.
+bool cpu_has(dnnl::cpu_isa isa) {
+  const auto have = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), want = static_cast<unsigned>(isa);
+  return (have & want) == want;
+}
+
+}  // namespace
+
 OnednnBackend::OnednnBackend(int threads, DType compute, bool winograd)
     : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute),
-      winograd_(winograd) {
+      winograd_(winograd),
+      activation_tag_(cpu_has(dnnl::cpu_isa::avx512_core) ? dnnl::memory::format_tag::nChw16c
+                                                           : dnnl::memory::format_tag::nChw8c) {
   // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
   if (threads > 0) omp_set_num_threads(threads);
   if (compute == DType::F16)
@@ -68,7 +80,7 @@ std::string OnednnBackend::describe() const {
   }
 }
 
-// What convolutions pick on AVX-512 machines (f32 and bf16): channels blocked by 16.
+// What convolutions pick on this CPU (f32 and bf16): channels blocked by its vector width.
 TensorDesc OnednnBackend::activation_desc(const Shape& shape) const {
   if (shape.size() != 4) return plain_desc(shape);
   return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt_of(compute_), activation_tag_), shape);

@@ -41,9 +41,12 @@ class OnednnBackend final : public HostBackend {
   // Whether this CPU computes bf16 natively (AVX512_BF16 or AMX).
   static bool has_native_bf16();
 
-  // The layout convolutions write activations in (every other layer then keeps it): nChw16c.
-  // Measured on ResNet-50 shapes (2 threads, f32 and bf16): nhwc (brgconv) runs the same
-  // convolutions within 1 %, so the blocked layout oneDNN's jit kernels prefer stays.
+  // The layout convolutions write activations in (every other layer then keeps it): channels in
+  // blocks of the CPU's vector width, nChw16c with AVX-512 and nChw8c below it. oneDNN's jit
+  // convolutions and BN take only their own ISA's blocking; given the other they run reference
+  // loops (measured on a Zen 3 with AVX2: 79 of 79 convolutions "ref:any", ~20 s per ResNet-18
+  // step at 32 px). On AVX-512, nhwc (brgconv) ran the same convolutions within 1 % (ResNet-50
+  // shapes, 2 threads, f32 and bf16), so the blocked layout the jit kernels prefer stays.
   dnnl::memory::format_tag activation_tag() const { return activation_tag_; }
   bool winograd() const { return winograd_; }
 
@@ -68,7 +71,7 @@ class OnednnBackend final : public HostBackend {
   dnnl::stream stream_;
   DType compute_;
   bool winograd_;
-  const dnnl::memory::format_tag activation_tag_ = dnnl::memory::format_tag::nChw16c;
+  const dnnl::memory::format_tag activation_tag_;
   Tensor scratchpad_, weight_scratch_;
 };
 
