@@ -6,6 +6,7 @@
 #include "engine/errors.h"
 #include "engine/init.h"
 #include "engine/resnet.h"
+#include "io/dataset_layouts.h"
 #include "io/manifest.h"
 #include "io/weights/apply.h"
 #include "io/weights/torchvision_files.h"
@@ -13,6 +14,7 @@
 #include "plugins/backends.h"
 #include "plugins/ops/bce_with_logits.h"
 #include "plugins/ops/softmax_cross_entropy.h"
+#include "recipes/data_request.h"
 
 namespace cxr::cli {
 
@@ -99,31 +101,12 @@ InputLimits input_limits(const Recipe& r) {
   return l;
 }
 
-bool is_manifest(const std::string& path) {
-  return path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
-}
-
 Data make_data(const Recipe& r) {
-  Dataset train, val;
-  if (is_manifest(r.data.train)) {
-    // A manifest carries its own split (or is split by patient here).
-    ManifestSplits m = read_manifest(r.data.train, r.data.val_split > 0 ? r.data.val_split : 0.1,
-                                     static_cast<uint64_t>(r.train.seed));
-    train = std::move(m.train);
-    val = std::move(m.val);
-    if (val.samples.empty()) throw UsageError(r.data.train + ": no validation rows (add a split column or set data.val_split)");
-  } else if (r.data.val_split > 0 || !r.data.val) {
-    train = scan_folder_dataset(r.data.train);
-    if (r.data.val_split <= 0) throw UsageError("data.val is null: set data.val_split (e.g. 0.1) or a val folder");
-    auto [rest, held] = split_dataset(train, r.data.val_split, static_cast<uint64_t>(r.train.seed));
-    train = std::move(rest);
-    val = std::move(held);
-  } else {
-    train = scan_folder_dataset(r.data.train);
-    val = scan_folder_dataset(*r.data.val);
-    if (val.classes != train.classes)
-      throw UsageError("data: the val classes differ from the train classes (" + r.data.train + " vs " + *r.data.val + ")");
-  }
+  // Every layout (folder, manifest, NIH, CheXpert, MIMIC-CXR-JPG, RSNA) through the one resolver
+  // that `cxrtune dataset` prints, so a dry run shows exactly what training uses.
+  ResolvedData resolved = resolve_dataset(layout_request(r));
+  std::fprintf(stderr, "%s", resolved.summary.text().c_str());
+  Dataset train = std::move(resolved.splits.train), val = std::move(resolved.splits.val);
   if (static_cast<int64_t>(train.classes.size()) != r.model.num_classes)
     throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
                      std::to_string(train.classes.size()) + (train.multi_label ? " labels" : " classes") + " (" +

@@ -175,15 +175,18 @@ ClassificationMetrics multi_label_metrics(const std::vector<double>& probs,
   out.count = static_cast<int64_t>(n);
   double acc = 0;
   for (size_t c = 0; c < k; ++c) {
-    std::vector<double> scores(n);
-    std::vector<bool> positive(n);
+    // A target below 0 is an ignored label (io/dataset.h: kIgnoredTarget, CheXpert's U-Ignore):
+    // it counts for nothing in this label's metrics, as it adds nothing to the loss.
+    std::vector<double> scores;
+    std::vector<bool> positive;
     for (size_t i = 0; i < n; ++i) {
-      scores[i] = probs[i * k + c];
-      positive[i] = targets[i * k + c] >= 0.5;
+      if (targets[i * k + c] < 0) continue;
+      scores.push_back(probs[i * k + c]);
+      positive.push_back(targets[i * k + c] >= 0.5);
     }
     out.classes.push_back(class_metrics(names[c], scores, positive));
     const auto& p = out.classes.back().at_half;
-    acc += n ? static_cast<double>(p.tp + p.tn) / static_cast<double>(n) : kNaN;
+    acc += scores.empty() ? kNaN : static_cast<double>(p.tp + p.tn) / static_cast<double>(scores.size());
   }
   out.accuracy = acc / static_cast<double>(k);
   out.macro_auroc = macro(out.classes);

@@ -66,6 +66,7 @@ EvalResult Trainer::evaluate(BatchSource& source) {
   HostBatch batch;
   std::vector<float> logits(static_cast<size_t>(input_shape[0] * k));
   double loss_sum = 0;
+  int64_t bce_terms = 0;  // multi-label: the labels that count (a target below 0 is ignored)
   std::vector<double> flat_probs, flat_targets;
   std::vector<int64_t> labels;
   while (source.next(batch)) {
@@ -83,12 +84,15 @@ EvalResult Trainer::evaluate(BatchSource& source) {
       const float* z = logits.data() + i * k;
       std::vector<double> p(static_cast<size_t>(k)), t(static_cast<size_t>(k), 0.0);
       if (config_.multi_label) {
-        // Mean BCE over labels, written in the overflow-safe form max(z,0) − z·t + log(1+e^−|z|).
+        // BCE in the overflow-safe form max(z,0) − z·t + log(1+e^−|z|), averaged over the terms
+        // that count, as the training loss is: an ignored label (target below 0) adds nothing.
         for (int64_t c = 0; c < k; ++c) {
           const double zc = z[c], tc = batch.targets[i * k + c];
           p[static_cast<size_t>(c)] = 1.0 / (1.0 + std::exp(-zc));
           t[static_cast<size_t>(c)] = tc;
-          loss_sum += (std::max(zc, 0.0) - zc * tc + std::log1p(std::exp(-std::abs(zc)))) / static_cast<double>(k);
+          if (tc < 0) continue;
+          loss_sum += std::max(zc, 0.0) - zc * tc + std::log1p(std::exp(-std::abs(zc)));
+          ++bce_terms;
         }
       } else {
         double mx = z[0];
@@ -110,7 +114,8 @@ EvalResult Trainer::evaluate(BatchSource& source) {
   }
   const auto n = static_cast<int64_t>(out.probs.size());
   if (n == 0) throw UsageError("evaluation data set is empty");
-  out.loss = loss_sum / static_cast<double>(n);
+  out.loss = config_.multi_label ? (bce_terms > 0 ? loss_sum / static_cast<double>(bce_terms) : 0.0)
+                                 : loss_sum / static_cast<double>(n);
   std::vector<std::string> names = config_.class_names;
   for (int64_t c = static_cast<int64_t>(names.size()); c < k; ++c) names.push_back("class" + std::to_string(c));
   out.metrics = config_.multi_label ? multi_label_metrics(flat_probs, flat_targets, names)

@@ -104,5 +104,18 @@ TEST(MultiLabel, PerLabelAurocAndMacro) {
   EXPECT_DOUBLE_EQ(m.macro_auroc, 0.75);
 }
 
+// An ignored label (target -1, CheXpert's U-Ignore) counts for nothing in its label's metrics:
+// with it, label b's AUROC and accuracy are those of the other two samples alone (counted as a
+// negative, the 0.85 would make b's AUROC 0.5).
+TEST(MultiLabel, IgnoredTargetsCountForNothing) {
+  const std::vector<double> probs{0.9, 0.2, 0.1, 0.8, 0.7, 0.85};
+  const std::vector<double> targets{1, 0, 0, 1, 1, -1};
+  const auto m = multi_label_metrics(probs, targets, {"a", "b"});
+  EXPECT_DOUBLE_EQ(m.classes[0].auroc, 1.0);
+  EXPECT_DOUBLE_EQ(m.classes[1].auroc, 1.0);  // b: pos {0.8} vs neg {0.2}
+  EXPECT_EQ(m.classes[1].at_half.tp + m.classes[1].at_half.fp + m.classes[1].at_half.tn + m.classes[1].at_half.fn, 2);
+  EXPECT_DOUBLE_EQ(m.accuracy, 1.0);
+}
+
 }  // namespace
 }  // namespace cxr
