@@ -1,6 +1,8 @@
 // Folder-per-class datasets in torchvision ImageFolder order: classes are the sorted subfolder
-// names, samples sorted by class then path (recursively), files .dcm/.dicom/.png/.jpg/.jpeg
-// (Kermany's chest_xray/{train,val,test}/{NORMAL,PNEUMONIA} JPEGs as distributed). Class counts
+// names, samples sorted by class then path (recursively), every file whose content is a DICOM,
+// PNG or JPEG image whatever its name (io/image_sniff.h; Kermany's chest_xray/{train,val,test}/
+// {NORMAL,PNEUMONIA} JPEGs as distributed, PACS exports named by UID); what it passes over is
+// said in one line on stderr. Class counts
 // and inverse-frequency class weights; a seeded, stratified split of a dataset into two.
 // Multi-label targets may be masked: an ignored label (an uncertain CheXpert/MIMIC finding under
 // data.uncertain: ignore) is stored as kIgnoredTarget in `targets`, and the BCE loss skips every

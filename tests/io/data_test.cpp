@@ -14,6 +14,7 @@
 #include "engine/errors.h"
 #include "io/dataset.h"
 #include "io/demo_data.h"
+#include "io/dicom_writer.h"
 #include "io/image_reader.h"
 #include "io/loader.h"
 #include "io/manifest.h"
@@ -149,6 +150,32 @@ TEST_F(Data, LoaderSkipResumesTheSameBatches) {
     EXPECT_EQ(std::vector<float>(b.images, b.images + b.n * 3 * 32 * 32), kept[k++]);
   }
   EXPECT_EQ(k, kept.size());
+}
+
+// A PACS export: DICOM files named by UID with no extension, a PNG named .jpg, beside a README, a
+// hidden file and a hidden folder. The scan takes every file whose content is an image, whatever
+// its name, and says in one line what it left out (the old scan took files by extension: the
+// extension-less DICOM was not found and class B had "no images").
+TEST_F(Data, FolderScanDecidesByContent) {
+  const fs::path dir = root_ / "pacs";
+  fs::create_directories(dir / "A");
+  fs::create_directories(dir / "B" / ".thumbnails");
+  const Image img = make_chest_phantom({32, false, 0, 1});
+  write_png((dir / "A" / "0.png").string(), img, 8);
+  write_dicom((dir / "B" / "1.2.840.113619.2.55.3.1").string(), img, DicomEncoding{}, "MRN-0001");
+  write_png((dir / "B" / "named-like-a.jpg").string(), img, 8);
+  write_png((dir / "B" / ".thumbnails" / "t.png").string(), img, 8);
+  std::ofstream(dir / "B" / "README") << "exported by the PACS\n";
+  std::ofstream(dir / "B" / ".DS_Store") << "x";
+  testing::internal::CaptureStderr();
+  const Dataset d = scan_folder_dataset(dir.string());
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(d.samples.size(), 3u);
+  EXPECT_EQ(d.samples[1].relative, "B/1.2.840.113619.2.55.3.1");
+  EXPECT_EQ(d.samples[2].relative, "B/named-like-a.jpg");
+  EXPECT_NE(err.find("left out 2 files under " + dir.string() + ": 1 hidden file, 1 not an image"), std::string::npos)
+      << err;
+  for (const Sample& s : d.samples) EXPECT_NO_THROW(read_image(s.path)) << s.path;
 }
 
 TEST_F(Data, BadFilePolicies) {

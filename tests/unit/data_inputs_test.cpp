@@ -31,10 +31,11 @@ class DataInputs : public ::testing::Test {
     fs::create_directories(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
-  // An empty file with an image extension: scanning never decodes.
+  // The start of a PNG under an image name: scanning sniffs the first bytes and never decodes.
   void touch(const fs::path& p) {
     fs::create_directories(p.parent_path());
-    std::ofstream(p) << "x";
+    // A PNG signature: the folder scan takes files by content, and reads no further.
+    std::ofstream(p, std::ios::binary) << "\x89PNG\r\n\x1a\n";
   }
   std::string write(const std::string& name, const std::string& text) {
     std::ofstream(root_ / name, std::ios::binary) << text;
