@@ -40,12 +40,6 @@ void expect_refused(const std::string& path, const std::string& reason, DicomDec
   }
 }
 
-std::string write_temp(const std::string& name, const std::string& bytes) {
-  const std::string path = temp_path(name);
-  write_bytes(path, bytes);
-  return path;
-}
-
 Image ramp_image(int64_t w, int64_t h) {
   Image img;
   img.width = w;

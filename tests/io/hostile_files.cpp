@@ -243,4 +243,10 @@ std::string temp_path(const std::string& name) {
   return (dir.path / name).string();
 }
 
+std::string write_temp(const std::string& name, const std::string& bytes) {
+  const std::string path = temp_path(name);
+  write_bytes(path, bytes);
+  return path;
+}
+
 }  // namespace cxr::testing

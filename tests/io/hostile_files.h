@@ -75,5 +75,7 @@ std::string png16(uint32_t width, uint32_t height, const std::vector<uint16_t>& 
 std::string read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::string& bytes);
 std::string temp_path(const std::string& name);  // unique per process, under the temp directory
+// `bytes` written to temp_path(name); returns that path.
+std::string write_temp(const std::string& name, const std::string& bytes);
 
 }  // namespace cxr::testing

@@ -19,12 +19,6 @@ namespace {
 using namespace cxr::testing;
 namespace fs = std::filesystem;
 
-std::string write_temp(const std::string& name, const std::string& bytes) {
-  const std::string path = temp_path(name);
-  write_bytes(path, bytes);
-  return path;
-}
-
 Image gradient(int64_t w, int64_t h) {
   Image img;
   img.width = w;

@@ -18,12 +18,6 @@ namespace {
 using namespace cxr::testing;
 namespace fs = std::filesystem;
 
-std::string write_temp(const std::string& name, const std::string& bytes) {
-  const std::string path = temp_path(name);
-  write_bytes(path, bytes);
-  return path;
-}
-
 // read_image(path) must throw a UsageError naming the file and containing `reason`, and print
 // nothing on its own.
 void expect_refused(const std::string& path, const std::string& reason, const InputLimits& limits = {}) {

@@ -29,12 +29,6 @@ namespace {
 using namespace cxr::testing;
 namespace fs = std::filesystem;
 
-std::string write_temp(const std::string& name, const std::string& bytes) {
-  const std::string path = temp_path(name);
-  write_bytes(path, bytes);
-  return path;
-}
-
 int run(const std::string& command) {
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
