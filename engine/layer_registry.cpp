@@ -2,18 +2,43 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
+
+#include "core/errors.h"
 #include "engine/backend.h"
-#include "engine/errors.h"
 
 namespace cxr {
 
+std::string LayerRegistry::who(const std::string& origin) const {
+  return origin.empty() ? "built-in code" : "plugin " + origin;
+}
+
 void LayerRegistry::add_op(OpInfo info) {
   const std::string name = info.name;
+  if (auto it = op_origins_.find(name); it != op_origins_.end())
+    throw GraphError("op '" + name + "' is already defined (by " + who(it->second) + "); " + who(loading_) +
+                     " defines it again");
+  op_origins_[name] = loading_;
   ops_[name] = std::move(info);
 }
 
 void LayerRegistry::add(const std::string& op, const std::string& backend, LayerFactory factory) {
-  factories_[{op, backend}] = std::move(factory);
+  if (auto it = factories_.find({op, backend}); it != factories_.end())
+    throw GraphError("layer '" + op + "' on backend '" + backend + "' is already registered (by " +
+                     who(it->second.origin) + "); " + who(loading_) +
+                     " registers it again (LayerRegistry::replace overrides an implementation)");
+  factories_[{op, backend}] = {std::move(factory), loading_};
+}
+
+void LayerRegistry::replace(const std::string& op, const std::string& backend, LayerFactory factory) {
+  auto it = factories_.find({op, backend});
+  if (it == factories_.end())
+    throw GraphError(who(loading_) + " replaces layer '" + op + "' on backend '" + backend +
+                     "', which is not registered (use add)");
+  // A replaced built-in changes what every run computes: say so on every run, not silently.
+  std::fprintf(stderr, "cxrtune: %s replaces layer '%s' on backend '%s' (registered by %s)\n", who(loading_).c_str(),
+               op.c_str(), backend.c_str(), who(it->second.origin).c_str());
+  it->second = {std::move(factory), loading_};
 }
 
 bool LayerRegistry::has(const std::string& op, const std::string& backend) const {
@@ -35,13 +60,29 @@ std::unique_ptr<Layer> LayerRegistry::create(const OpParams& params, Backend& ba
                      backend.name() + "'" +
                      (have.empty() ? " (unknown op)" : " (available: " + have + ")"));
   }
-  return it->second(params, backend);
+  return it->second.factory(params, backend);
 }
 
 std::vector<std::pair<std::string, std::string>> LayerRegistry::entries() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, _] : factories_) out.push_back(key);
   return out;
+}
+
+std::vector<std::string> LayerRegistry::ops() const {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : ops_) out.push_back(name);
+  return out;
+}
+
+std::string LayerRegistry::origin(const std::string& op, const std::string& backend) const {
+  auto it = factories_.find({op, backend});
+  return it == factories_.end() ? "" : it->second.origin;
+}
+
+std::string LayerRegistry::op_origin(const std::string& op) const {
+  auto it = op_origins_.find(op);
+  return it == op_origins_.end() ? "" : it->second;
 }
 
 void load_plugin(const std::string& path, LayerRegistry& registry) {
@@ -53,6 +94,12 @@ void load_plugin(const std::string& path, LayerRegistry& registry) {
     dlclose(handle);
     throw UsageError("plugin " + path + " does not export cxrtune_register_plugin");
   }
+  // Everything the plugin registers is marked with its path, also when it throws half-way.
+  struct Loading {
+    std::string& slot;
+    ~Loading() { slot.clear(); }
+  } loading{registry.loading_};
+  registry.loading_ = path;
   fn(registry);
 }
 

@@ -1,7 +1,7 @@
 #include "plugins/backends.h"
 
-#include "engine/errors.h"
-#include "plugins/ops/register.h"
+#include "core/errors.h"
+#include "engine/ops/register_ops.h"
 #include "plugins/reference/reference_backend.h"
 #include "plugins/reference/register.h"
 #ifdef CXRTUNE_HAVE_ONEDNN

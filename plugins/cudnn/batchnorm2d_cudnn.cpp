@@ -11,7 +11,7 @@
 // backward, as the reference does: backward never reads y.
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/batchnorm2d.h"
+#include "engine/ops/batchnorm2d.h"
 
 namespace cxr::gpu {
 namespace {

@@ -14,7 +14,7 @@
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/descriptor_plan.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/conv2d.h"
+#include "engine/ops/conv2d.h"
 
 namespace cxr::gpu {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "engine/tensor.h"
 #include "plugins/cudnn/kernels.h"
-#include "plugins/ops/conv2d.h"
+#include "engine/ops/conv2d.h"
 
 namespace cxr::gpu {
 

@@ -4,8 +4,8 @@
 // layout/dtype converts it into a layer-owned buffer first; its gradient goes back converted.
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/relu.h"
+#include "engine/ops/add.h"
+#include "engine/ops/relu.h"
 
 namespace cxr::gpu {
 namespace {

@@ -7,7 +7,7 @@
 #include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/linear.h"
+#include "engine/ops/linear.h"
 
 namespace cxr::gpu {
 namespace {

@@ -4,8 +4,8 @@
 // step needs no host round trip until the caller reads the loss.
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/bce_with_logits.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/bce_with_logits.h"
+#include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr::gpu {
 namespace {

@@ -5,9 +5,9 @@
 // deterministic gather that needs neither input nor output.
 #include "plugins/cudnn/cudnn_util.h"
 #include "plugins/cudnn/register.h"
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/global_avgpool.h"
-#include "plugins/ops/maxpool2d.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/global_avgpool.h"
+#include "engine/ops/maxpool2d.h"
 
 namespace cxr::gpu {
 namespace {

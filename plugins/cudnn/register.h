@@ -1,24 +1,13 @@
 // The cuDNN backend's layers (one class per op, each in its own file), registered under "cudnn".
+// register_cudnn_layers() is generated at build time (cmake/registration_table.cmake): it adds
+// every `std::unique_ptr<Layer> make_<op>_cudnn(const OpParams&, Backend&)` defined at the start
+// of a line in plugins/cudnn/*.cpp, in namespace cxr::gpu, as ("<op>", "cudnn"). A new layer is
+// a new file with such a factory; no list to edit.
 #pragma once
-#include <memory>
-
 #include "engine/layer_registry.h"
 
 namespace cxr {
 
 void register_cudnn_layers(LayerRegistry& registry);
-
-namespace gpu {
-std::unique_ptr<Layer> make_conv2d_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_batchnorm2d_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_relu_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_add_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_maxpool2d_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_global_avgpool_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_flatten_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_linear_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_softmax_cross_entropy_cudnn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_bce_with_logits_cudnn(const OpParams&, Backend&);
-}  // namespace gpu
 
 }  // namespace cxr

@@ -12,8 +12,8 @@
 #include "plugins/onednn/batchnorm_add_kernel.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/batchnorm2d.h"
+#include "engine/ops/add.h"
+#include "engine/ops/batchnorm2d.h"
 
 namespace cxr::dnn {
 namespace {

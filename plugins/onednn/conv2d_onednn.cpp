@@ -13,9 +13,9 @@
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/batchnorm2d.h"
-#include "plugins/ops/conv2d.h"
+#include "engine/ops/add.h"
+#include "engine/ops/batchnorm2d.h"
+#include "engine/ops/conv2d.h"
 
 namespace cxr::dnn {
 namespace {

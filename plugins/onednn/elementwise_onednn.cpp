@@ -6,8 +6,8 @@
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
 #include "plugins/onednn/residual_kernels.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/relu.h"
+#include "engine/ops/add.h"
+#include "engine/ops/relu.h"
 
 namespace cxr::dnn {
 namespace {

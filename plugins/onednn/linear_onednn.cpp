@@ -1,7 +1,7 @@
 // linear on oneDNN inner product, plain [N, in] -> plain [N, out] (the network's head).
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
-#include "plugins/ops/linear.h"
+#include "engine/ops/linear.h"
 
 namespace cxr::dnn {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
-#include "plugins/ops/bce_with_logits.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/bce_with_logits.h"
+#include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr::dnn {
 namespace {

@@ -4,9 +4,9 @@
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/global_avgpool.h"
-#include "plugins/ops/maxpool2d.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/global_avgpool.h"
+#include "engine/ops/maxpool2d.h"
 
 namespace cxr::dnn {
 namespace {

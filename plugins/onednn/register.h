@@ -1,24 +1,13 @@
 // The oneDNN backend's layers (one class per op, each in its own file).
+// register_onednn_layers() is generated at build time (cmake/registration_table.cmake): it adds
+// every `std::unique_ptr<Layer> make_<op>_onednn(const OpParams&, Backend&)` defined at the start
+// of a line in plugins/onednn/*.cpp, in namespace cxr::dnn, as ("<op>", "onednn"). A new layer is
+// a new file with such a factory; no list to edit.
 #pragma once
-#include <memory>
-
 #include "engine/layer_registry.h"
 
 namespace cxr {
 
 void register_onednn_layers(LayerRegistry& registry);
-
-namespace dnn {
-std::unique_ptr<Layer> make_conv2d_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_batchnorm2d_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_relu_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_add_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_maxpool2d_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_global_avgpool_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_flatten_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_linear_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_softmax_cross_entropy_onednn(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_bce_with_logits_onednn(const OpParams&, Backend&);
-}  // namespace dnn
 
 }  // namespace cxr

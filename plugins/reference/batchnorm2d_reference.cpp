@@ -1,4 +1,4 @@
-#include "plugins/ops/batchnorm2d.h"
+#include "engine/ops/batchnorm2d.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

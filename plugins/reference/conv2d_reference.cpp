@@ -1,4 +1,4 @@
-#include "plugins/ops/conv2d.h"
+#include "engine/ops/conv2d.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

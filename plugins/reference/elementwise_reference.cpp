@@ -1,6 +1,6 @@
 // relu and add (with optional fused relu): elementwise ops on plain tensors.
-#include "plugins/ops/add.h"
-#include "plugins/ops/relu.h"
+#include "engine/ops/add.h"
+#include "engine/ops/relu.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

@@ -1,4 +1,4 @@
-#include "plugins/ops/linear.h"
+#include "engine/ops/linear.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

@@ -1,6 +1,6 @@
 // softmax_cross_entropy and bce_with_logits: inputs (logits, targets), output the mean loss [1].
-#include "plugins/ops/bce_with_logits.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/bce_with_logits.h"
+#include "engine/ops/softmax_cross_entropy.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

@@ -1,7 +1,7 @@
 // maxpool2d, global_avgpool and flatten on plain tensors.
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/global_avgpool.h"
-#include "plugins/ops/maxpool2d.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/global_avgpool.h"
+#include "engine/ops/maxpool2d.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/layer.h"
 #include "plugins/reference/kernels.h"
 

@@ -1,24 +1,13 @@
 // The reference backend's layers: plain loops in double, the truth for every test.
+// register_reference_layers() is generated at build time (cmake/registration_table.cmake): it adds
+// every `std::unique_ptr<Layer> make_<op>_reference(const OpParams&, Backend&)` defined at the start
+// of a line in plugins/reference/*.cpp, in namespace cxr::ref, as ("<op>", "reference"). A new layer is
+// a new file with such a factory; no list to edit.
 #pragma once
-#include <memory>
-
 #include "engine/layer_registry.h"
 
 namespace cxr {
 
 void register_reference_layers(LayerRegistry& registry);
-
-namespace ref {
-std::unique_ptr<Layer> make_conv2d_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_batchnorm2d_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_relu_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_add_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_maxpool2d_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_global_avgpool_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_flatten_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_linear_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_softmax_cross_entropy_reference(const OpParams&, Backend&);
-std::unique_ptr<Layer> make_bce_with_logits_reference(const OpParams&, Backend&);
-}  // namespace ref
 
 }  // namespace cxr

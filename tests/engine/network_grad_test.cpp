@@ -18,14 +18,14 @@
 #include "engine/network.h"
 #include "engine/train_step.h"
 #include "plugins/backends.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/batchnorm2d.h"
-#include "plugins/ops/conv2d.h"
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/global_avgpool.h"
-#include "plugins/ops/linear.h"
-#include "plugins/ops/relu.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/add.h"
+#include "engine/ops/batchnorm2d.h"
+#include "engine/ops/conv2d.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/global_avgpool.h"
+#include "engine/ops/linear.h"
+#include "engine/ops/relu.h"
+#include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr {
 namespace {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::gelu {
 

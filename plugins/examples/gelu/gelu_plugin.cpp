@@ -7,7 +7,6 @@ extern "C" void cxrtune_register_plugin(cxr::LayerRegistry& registry) {
   using namespace cxr;
   OpInfo info;
   info.name = "gelu";
-  info.arity = 1;
   info.cases = [] {
     std::vector<OpCase> cases;
     for (Shape s : {Shape{2, 3, 5, 7}, Shape{1, 17, 4, 4}, Shape{3, 10}}) {

@@ -1,5 +1,5 @@
 // GELU on plain host tensors, computed in double: the truth the oneDNN version is tested against.
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "plugins/examples/gelu/gelu.h"
 
 namespace cxr::gelu {

@@ -6,7 +6,7 @@
 // matching backward (a fusion, not a different op: the reference implements it too).
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

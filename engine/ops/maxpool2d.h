@@ -3,7 +3,7 @@
 // maximum of each window in row-major order (PyTorch's choice on ties).
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -1,7 +1,7 @@
 // flatten: [N, d1, d2, ...] -> [N, d1*d2*...] (torch.flatten(x, 1)). Output is always plain.
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -1,7 +1,7 @@
 // global_avgpool: mean over H and W, [N, C, H, W] -> [N, C, 1, 1] (AdaptiveAvgPool2d((1, 1))).
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -3,7 +3,7 @@
 #include <span>
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/shape.h"
 
 namespace cxr::ops {

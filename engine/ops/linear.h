@@ -2,7 +2,7 @@
 // Plain layouts in and out.
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -1,11 +1,16 @@
 // bce_with_logits: torch.nn.functional.binary_cross_entropy_with_logits(logits, target,
 // pos_weight, reduction="mean") for multi-label classification.
-// Inputs: logits [N, K], targets [N, K] in [0, 1], both plain. Output [1]: mean over N·K.
+// Inputs: logits [N, K], targets [N, K], both plain. Output [1].
+// Masking: a target < 0 (an ignored label, io/dataset.h kIgnoredTarget) adds nothing to the loss
+// and gets a zero gradient; a target ≥ 0 is used as given (0/1 labels, soft targets between).
+// The loss is the mean over the M unmasked entries, Σ ℓ / M (M = N·K without masks: PyTorch's
+// reduction="mean"), and each unmasked gradient is dy · (dℓ/dz) / M. M = 0 (every target
+// masked) gives loss 0 and zero gradients, not 0/0. Every backend implements exactly this (the parity sweep has masked cases).
 #pragma once
 #include <vector>
 
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

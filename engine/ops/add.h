@@ -4,7 +4,7 @@
 // The network also uses this op to sum gradients where a tensor has several consumers.
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

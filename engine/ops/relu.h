@@ -1,7 +1,7 @@
 // relu: y = max(0, x), any shape. Gradient at x == 0 is 0 (as PyTorch).
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 

@@ -3,7 +3,7 @@
 // Output [N, Cout, (H + 2p - k)/s + 1, (W + 2p - k)/s + 1].
 #pragma once
 #include "engine/layer.h"
-#include "plugins/ops/op_util.h"
+#include "engine/ops/op_util.h"
 
 namespace cxr::ops {
 
