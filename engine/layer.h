@@ -129,6 +129,13 @@ class Layer {
     return false;
   }
 
+  // Does forward() compute the same function of its inputs and parameters whether prepared for
+  // training or for eval? Then the network may prepare it for training inside an eval network to
+  // take a gradient through it (Network::backward_to). Default: true exactly when the layer has
+  // no buffers (BN's running statistics are what makes its modes differ); a stochastic layer
+  // without buffers (dropout) must override it to return false.
+  virtual bool forward_same_in_training() const { return buffers_.empty(); }
+
   // Parameter and buffer names are local ("weight", "running_mean"); the network prefixes them.
   std::vector<Parameter>& parameters() { return parameters_; }
   std::vector<Buffer>& buffers() { return buffers_; }

@@ -6,8 +6,8 @@
 #include <map>
 
 #include "engine/arena.h"
-#include "engine/errors.h"
-#include "plugins/ops/add.h"
+#include "core/errors.h"
+#include "engine/ops/add.h"
 
 namespace cxr {
 
@@ -33,6 +33,13 @@ struct Network::Impl {  // NOLINT: declared in network.h
   std::vector<Tensor> recomputed_views;  // per node: where backward finds the recomputed output
   bool recompute_outputs = true;
   bool training_fusions = true;  // fused gradient sums and training absorption
+  std::vector<std::string> probe_names;
+  std::vector<bool> probe;           // per node: a probe (set_probes)
+  std::vector<bool> probe_backward;  // per node: backward_to() possible at this probe
+  std::vector<bool> layer_training;  // per node: its layer was prepared for training
+  std::vector<std::vector<bool>> downstream;  // per probe node: the nodes that read it, transitively
+  bool forwarded = false;
+  int gradient_at = -1;  // the probe whose gradient backward_to() filled
   Tensor input;
   Shape prepared_shape;
   bool prepared_training = false;
@@ -105,7 +112,7 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
   std::vector<bool> keep(n, false);
   std::vector<size_t> last_use(n, 0);  // by storage: reads of an absorbed output read its absorber's
   for (size_t i = 0; i < n; ++i) {
-    const bool has_backward = training && m.requires_grad[i];
+    const bool has_backward = m.layer_training[i] && m.requires_grad[i];
     if (has_backward && m.layers[i]->backward_reads_output()) keep[storage_of(m, i)] = true;
     const auto& inputs = graph.nodes[i].inputs;
     for (size_t k = 0; k < inputs.size(); ++k) {
@@ -116,12 +123,14 @@ void plan_activations(Network::Impl& m, const Graph& graph, bool training) {
     }
   }
   keep[storage_of(m, n - 1)] = true;  // the logits
+  for (size_t i = 0; i < n; ++i)
+    if (m.probe[i]) keep[storage_of(m, i)] = true;
   // Outputs kept only for their consumers' backward that the layer can recompute from kept
   // inputs are dropped after forward instead (recomputed in backward, see prepare()).
   m.recomputed.assign(n, false);
   for (size_t i = 0; training && m.recompute_outputs && i + 1 < n; ++i) {
     if (!keep[i] || !m.layers[i]->can_recompute_output() || m.layers[i]->backward_reads_output()) continue;
-    if (m.absorbed_by[i] >= 0 || m.absorbs[i]) continue;  // its storage holds another node's output
+    if (m.absorbed_by[i] >= 0 || m.absorbs[i] || m.probe[i]) continue;  // its storage holds another node's output
     bool inputs_kept = true;
     for (int in : graph.nodes[i].inputs)
       if (in != NodeSpec::kInput && !keep[storage_of(m, static_cast<size_t>(in))]) inputs_kept = false;
@@ -176,6 +185,8 @@ void absorb_consumers(Network::Impl& m, const Graph& graph, bool training) {
     const auto j = static_cast<size_t>(consumer[i]);
     const size_t a = storage_of(m, i);
     if (training && (a != i || m.layers[i]->backward_reads_output())) continue;
+    if (m.probe[i]) continue;  // its output must exist, and absorption would leave it unwritten
+    if (!training && (m.layer_training[j] || m.layer_training[a])) continue;  // a probe's backward path
     std::vector<int> others;
     std::vector<TensorDesc> other_descs;
     bool ready = true;
@@ -208,13 +219,13 @@ void absorb_consumers(Network::Impl& m, const Graph& graph, bool training) {
 
 // Plans backward in the same arena: node outputs' gradients live from their first writer (the
 // last consumer in forward order) until their producer's backward has read them.
-void plan_backward(Network::Impl& m, const Graph& graph, bool training) {
+void plan_backward(Network::Impl& m, const Graph& graph, bool any_backward) {
   const size_t n = graph.nodes.size();
   auto grad_of = [&](int in) { return in != NodeSpec::kInput && m.requires_grad[static_cast<size_t>(in)]; };
   m.steps.clear();
   m.grad_views.clear();
   m.partial_store.clear();
-  if (training) {
+  if (any_backward) {
     m.grad_views.resize(n);
     std::vector<int> slot(n, -1);
     std::vector<std::vector<size_t>> consumers(n);
@@ -284,7 +295,7 @@ void plan_backward(Network::Impl& m, const Graph& graph, bool training) {
           continue;
         }
         const auto j = static_cast<size_t>(in);  // NOLINT: in >= 0 here
-        if (slot[j] < 0 && equal_grads && shared_desc && shared_desc->same_as(m.descs[j]) &&
+        if (slot[j] < 0 && equal_grads && shared_desc && shared_desc->same_as(m.descs[j]) && !m.probe[j] &&
             may_share(static_cast<size_t>(shared_node), j, k)) {
           slot[j] = shared_slot;
           m.pool->retain(shared_slot);
@@ -294,12 +305,12 @@ void plan_backward(Network::Impl& m, const Graph& graph, bool training) {
           slot[j] = m.pool->acquire(m.descs[j].bytes());
           m.grad_views[j] = m.pool->view(slot[j], m.descs[j]);
           step.dx.push_back(&m.grad_views[j]);
-          if (equal_grads && !shared_desc) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
+          if (equal_grads && !shared_desc && !m.probe[j]) shared_slot = slot[j], shared_node = in, shared_desc = &m.descs[j];
         } else {
           const int s = m.pool->acquire(m.descs[j].bytes());
           m.partial_store.push_back(m.pool->view(s, m.descs[j]));
           step.dx.push_back(&m.partial_store.back());
-          if (m.training_fusions && deferred_slot[j] < 0 && m.layers[j]->backward_sums_dy()) {
+          if (m.training_fusions && deferred_slot[j] < 0 && !m.probe[j] && m.layers[j]->backward_sums_dy()) {
             deferred_slot[j] = s;
             deferred[j] = &m.partial_store.back();
           } else {
@@ -323,6 +334,45 @@ void plan_backward(Network::Impl& m, const Graph& graph, bool training) {
   }
 }
 
+// Probes and the layers downstream of them. In training every layer is prepared for training.
+// In eval, a probe can take a gradient when every layer downstream of it computes the same
+// forward in both modes; those layers are then prepared for training (their backward exists).
+void mark_probes(Network::Impl& m, const Graph& graph, bool training) {
+  const size_t n = graph.nodes.size();
+  m.probe.assign(n, false);
+  m.probe_backward.assign(n, false);
+  m.layer_training.assign(n, training);
+  m.downstream.assign(n, {});
+  for (const std::string& name : m.probe_names)
+    for (size_t i = 0; i < n; ++i)
+      if (graph.nodes[i].name == name) m.probe[i] = true;
+  for (size_t p = 0; p < n; ++p) {
+    if (!m.probe[p]) continue;
+    std::vector<bool> down(n, false);
+    bool same = true;
+    for (size_t k = p + 1; k < n; ++k) {
+      for (int in : graph.nodes[k].inputs)
+        if (in != NodeSpec::kInput && (static_cast<size_t>(in) == p || down[static_cast<size_t>(in)])) down[k] = true;
+      if (down[k] && !m.layers[k]->forward_same_in_training()) same = false;
+    }
+    m.probe_backward[p] = training || same;
+    if (!training && same)
+      for (size_t k = 0; k < n; ++k)
+        if (down[k]) m.layer_training[k] = true;
+    m.downstream[p] = std::move(down);
+  }
+}
+
+size_t probe_index(const Network::Impl& m, const Graph& graph, const std::string& name, const char* what) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    if (graph.nodes[i].name == name) {
+      if (i < m.probe.size() && m.probe[i]) return i;
+      break;
+    }
+  throw GraphError("network '" + graph.arch + "': " + what + "('" + name +
+                   "'): not a probe of the prepared network (set_probes, then prepare)");
+}
+
 using clock = std::chrono::steady_clock;
 double seconds_since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
 
@@ -335,6 +385,9 @@ void Network::prepare(const Shape& input_shape, bool training) {
   m.input = backend_.allocate(plain_desc(input_shape));
   m.descs.assign(n, TensorDesc{});
   m.requires_grad.assign(n, false);
+  m.forwarded = false;
+  m.gradient_at = -1;
+  mark_probes(m, graph_, training);
 
   auto desc_of = [&](int in) -> const TensorDesc& {
     return in == NodeSpec::kInput ? m.input.desc() : m.descs[static_cast<size_t>(in)];
@@ -345,15 +398,16 @@ void Network::prepare(const Shape& input_shape, bool training) {
     const NodeSpec& node = graph_.nodes[i];
     std::vector<TensorDesc> in_descs;
     PrepareInfo info;
-    info.training = training;
+    info.training = m.layer_training[i];
     bool any = false;
     for (int in : node.inputs) {
       in_descs.push_back(desc_of(in));
-      info.needs_input_grad.push_back(training && grad_of(in));
+      info.needs_input_grad.push_back(info.training && grad_of(in));
       any = any || grad_of(in);
     }
     for (const Parameter& p : m.layers[i]->parameters()) any = any || p.trainable;
-    m.requires_grad[i] = training && any;
+    // A probe's gradient is wanted even when nothing below it trains (frozen stages).
+    m.requires_grad[i] = (info.training && any) || m.probe_backward[i];
     try {
       m.descs[i] = m.layers[i]->prepare(in_descs, info);
     } catch (const GraphError& e) {
@@ -370,7 +424,7 @@ void Network::prepare(const Shape& input_shape, bool training) {
   m.pool = std::make_unique<Arena>(*m.backend);
   for (int pass = 0; pass < 2; ++pass) {
     plan_activations(m, graph_, training);
-    plan_backward(m, graph_, training);
+    plan_backward(m, graph_, training || std::find(m.probe_backward.begin(), m.probe_backward.end(), true) != m.probe_backward.end());
     if (pass == 0) m.pool->place();
   }
   m.prepared_shape = input_shape;
@@ -398,37 +452,50 @@ const Tensor& Network::forward(Context& ctx) {
     for (const auto* inputs : {&graph_.nodes[i].inputs, &m.extra_inputs[i]})
       for (int in : *inputs) xs.push_back(in == NodeSpec::kInput ? &m.input : &m.acts[static_cast<size_t>(in)]);
     const auto t0 = profile ? clock::now() : clock::time_point{};
-    m.layers[i]->forward(xs, m.acts[i], ctx);
+    if (m.layer_training[i] && !m.prepared_training) {  // downstream of a probe in an eval network
+      Context as_trained = ctx;
+      as_trained.training = true;
+      m.layers[i]->forward(xs, m.acts[i], as_trained);
+    } else {
+      m.layers[i]->forward(xs, m.acts[i], ctx);
+    }
     if (profile) backend_.synchronize(), profile->forward_s[i] += seconds_since(t0);
   }
+  m.forwarded = true;
+  m.gradient_at = -1;
   return m.acts.back();
 }
 
-void Network::backward(const Tensor& dlogits, Context& ctx) {
-  Impl& m = *impl_;
-  if (!m.prepared || !m.prepared_training)
-    throw GraphError("network '" + graph_.arch + "': backward() needs prepare(shape, training=true)");
+namespace {
+
+void check_dlogits(const Network::Impl& m, const Graph& graph, const Tensor& dlogits) {
   if (!dlogits.desc().same_as(m.descs.back()))
-    throw GraphError("network '" + graph_.arch + "': dlogits " + dlogits.desc().str() +
+    throw GraphError("network '" + graph.arch + "': dlogits " + dlogits.desc().str() +
                      " does not match the logits " + m.descs.back().str());
+}
+
+// Runs the planned backward steps for which `run(node)` is true, in plan order.
+template <class Run>
+void run_steps(Network::Impl& m, const Graph& graph, const Tensor& dlogits, Context& ctx, Run&& run) {
   std::vector<const Tensor*> xs;
   StepProfile* profile = ctx.profile;
-  if (profile) profile->backward_s.resize(graph_.nodes.size());
+  if (profile) profile->backward_s.resize(graph.nodes.size());
   auto inputs_of = [&](size_t node) {
     xs.clear();
-    for (int in : graph_.nodes[node].inputs) {
+    for (int in : graph.nodes[node].inputs) {
       const auto j = static_cast<size_t>(in);
       xs.push_back(in == NodeSpec::kInput ? &m.input : m.recomputed[j] ? &m.recomputed_views[j] : &m.acts[j]);
     }
   };
-  for (const Impl::BackwardStep& step : m.steps) {
+  for (const Network::Impl::BackwardStep& step : m.steps) {
     const auto i = static_cast<size_t>(step.node);
+    if (!run(i)) continue;
     for (int r : step.recompute) {
       const auto j = static_cast<size_t>(r);
       const auto t0 = profile ? clock::now() : clock::time_point{};
       inputs_of(j);
       m.layers[j]->recompute(xs, m.recomputed_views[j], ctx);
-      if (profile) backend_.synchronize(), profile->backward_s[j] += seconds_since(t0);
+      if (profile) m.backend->synchronize(), profile->backward_s[j] += seconds_since(t0);
     }
     inputs_of(i);
     auto t0 = profile ? clock::now() : clock::time_point{};
@@ -437,13 +504,75 @@ void Network::backward(const Tensor& dlogits, Context& ctx) {
       m.layers[i]->backward_summed(xs, m.acts[i], dy, *step.dy_partial, step.dx, ctx);
     else
       m.layers[i]->backward(xs, m.acts[i], dy, step.dx, ctx);
-    if (profile) backend_.synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
+    if (profile) m.backend->synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
     for (const auto& [target, partial] : step.sums) {
       const Tensor* both[2] = {target, partial};
       m.summers.at(target->desc().str())->forward(both, *target, ctx);
     }
-    if (profile && !step.sums.empty()) backend_.synchronize(), profile->gradient_sums_s += seconds_since(t0);
+    if (profile && !step.sums.empty()) m.backend->synchronize(), profile->gradient_sums_s += seconds_since(t0);
   }
+}
+
+std::vector<float> read_plain(Backend& backend, const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.numel()));
+  backend.read_plain(t, out.data());
+  return out;
+}
+
+}  // namespace
+
+void Network::backward(const Tensor& dlogits, Context& ctx) {
+  Impl& m = *impl_;
+  if (!m.prepared || !m.prepared_training)
+    throw GraphError("network '" + graph_.arch + "': backward() needs prepare(shape, training=true)");
+  check_dlogits(m, graph_, dlogits);
+  m.gradient_at = -1;
+  run_steps(m, graph_, dlogits, ctx, [](size_t) { return true; });
+}
+
+void Network::set_probes(const std::vector<std::string>& node_names) {
+  for (const std::string& name : node_names)
+    if (!layer(name)) throw GraphError("network '" + graph_.arch + "': no node named '" + name + "' to probe");
+  impl_->probe_names = node_names;
+  impl_->prepared = false;
+}
+
+const Tensor& Network::output_of(const std::string& node_name) const {
+  const size_t p = probe_index(*impl_, graph_, node_name, "output_of");
+  if (!impl_->prepared || !impl_->forwarded)
+    throw GraphError("network '" + graph_.arch + "': output_of('" + node_name + "') before forward()");
+  return impl_->acts[p];
+}
+
+std::vector<float> Network::output_plain(const std::string& node_name) {
+  return read_plain(backend_, output_of(node_name));
+}
+
+void Network::backward_to(const std::string& node_name, const Tensor& dlogits, Context& ctx) {
+  Impl& m = *impl_;
+  const size_t p = probe_index(m, graph_, node_name, "backward_to");
+  if (!m.prepared || !m.forwarded)
+    throw GraphError("network '" + graph_.arch + "': backward_to('" + node_name + "') before forward()");
+  if (!m.probe_backward[p])
+    throw GraphError("network '" + graph_.arch + "': backward_to('" + node_name + "') in eval: a layer after it " +
+                     "computes differently in training and eval (batchnorm); prepare(shape, training=true) for it");
+  check_dlogits(m, graph_, dlogits);
+  Context as_trained = ctx;
+  as_trained.training = true;
+  run_steps(m, graph_, dlogits, as_trained, [&](size_t node) { return m.downstream[p][node]; });
+  m.gradient_at = static_cast<int>(p);
+}
+
+const Tensor& Network::input_gradient_at(const std::string& node_name) const {
+  const size_t p = probe_index(*impl_, graph_, node_name, "input_gradient_at");
+  if (impl_->gradient_at != static_cast<int>(p))
+    throw GraphError("network '" + graph_.arch + "': input_gradient_at('" + node_name +
+                     "') without a backward_to() to it since the last forward()");
+  return impl_->grad_views[p];
+}
+
+std::vector<float> Network::input_gradient_plain(const std::string& node_name) {
+  return read_plain(backend_, input_gradient_at(node_name));
 }
 
 std::vector<Parameter*> Network::parameters() {

@@ -59,6 +59,37 @@ class Network {
   // producer as two summands when that layer adds them itself (backward_sums_dy: the residual
   // add) instead of being summed first. Takes effect at the next prepare(); tests compare both.
   void set_training_fusions(bool on);
+  // Probes (Grad-CAM, feature maps): the nodes named here keep their output intact after
+  // forward() (own memory, never recomputed, never left unwritten by a fused neighbour), and a
+  // gradient can be taken at them from the logits with backward_to(). Takes effect at the next
+  // prepare(); an unknown name is a GraphError. Everything else about the plan is unchanged.
+  void set_probes(const std::vector<std::string>& node_names);
+  // The probe's output of the last forward(), in the backend's layout; backend().read_plain()
+  // (or output_plain) gives it row-major ([N, C, H, W] for a ResNet stage). Valid until the next
+  // forward() or prepare(). GraphError if the node is not a probe or forward() has not run.
+  const Tensor& output_of(const std::string& node_name) const;
+  std::vector<float> output_plain(const std::string& node_name);
+  // Backward from the logits down to the probe's output only: with dlogits = d(s)/d(logits)
+  // (plain [N, K] in backend memory; a one-hot row per sample for Grad-CAM's s = logit_c), fills
+  // input_gradient_at(node) = d(s)/d(output of node) for the last forward(). Runs the backward
+  // of the layers downstream of the node and nothing below it: no layer at or before the node
+  // runs, so no gradient of their parameters is computed; the downstream layers (for a ResNet
+  // stage: avgpool, flatten, fc) still write their own parameter gradients as a by-product,
+  // overwriting what backward() left there.
+  // - After prepare(shape, training=true): the gradient of the training forward (BN with batch
+  //   statistics), the same as backward() computes at that node (the probe takes part in no
+  //   gradient-sum fusion).
+  // - After prepare(shape, training=false): the gradient of the eval forward (BN with running
+  //   statistics). The layers downstream of a probe are then prepared for training so that
+  //   their backward exists, run as training layers and are not fused; this is exact only for
+  //   layers whose forward does not depend on the mode (Layer::forward_same_in_training()), so
+  //   if any downstream layer's does (a BN after the probe), prepare() keeps the eval plan for
+  //   it and backward_to() is a GraphError saying to prepare for training. Layers before the
+  //   probe keep every eval fusion (conv absorbs BN and the residual add).
+  // The gradient is valid until the next forward(), backward() or prepare().
+  void backward_to(const std::string& node_name, const Tensor& dlogits, Context& ctx);
+  const Tensor& input_gradient_at(const std::string& node_name) const;  // the probe's layout
+  std::vector<float> input_gradient_plain(const std::string& node_name);
   // Output of a node after prepare() (its layout as the backend chose it).
   const TensorDesc& output_desc(size_t node) const;
   // Bytes of activations and gradient buffers held after prepare() (the memory plan's result),
