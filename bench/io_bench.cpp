@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 #include "io/transforms.h"
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/init.h"
 #include "engine/resnet.h"
 #include "engine/train_step.h"

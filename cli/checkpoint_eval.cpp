@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli/job_setup.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/data_splits.h"
 #include "io/weights/apply.h"
 #include "io/weights/checkpoint.h"

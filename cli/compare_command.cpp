@@ -18,10 +18,10 @@
 #include "cli/eval_statistics.h"
 #include "cli/metrics_json.h"
 #include "cli/predictions_file.h"
-#include "engine/atomic_file.h"
+#include "core/atomic_file.h"
 #include "engine/auroc_per_class.h"
 #include "engine/delong.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/normal_distribution.h"
 
 namespace cxr::cli {

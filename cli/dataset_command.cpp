@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/csv.h"
 #include "recipes/data_request.h"
 #include "recipes/recipe_parser.h"

@@ -16,8 +16,8 @@
 #include "cli/eval_statistics.h"
 #include "cli/eval_table.h"
 #include "cli/metrics_json.h"
-#include "engine/atomic_file.h"
-#include "engine/errors.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 #include "io/csv.h"
 
 namespace cxr::cli {

@@ -8,8 +8,8 @@
 #include "engine/bootstrap.h"
 #include "engine/calibration.h"
 #include "engine/delong.h"
-#include "engine/errors.h"
-#include "engine/metrics.h"
+#include "core/errors.h"
+#include "core/metrics.h"
 #include "engine/precision_recall.h"
 
 namespace cxr::cli {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/init.h"
 #include "engine/resnet.h"
 #include "io/dataset_layouts.h"

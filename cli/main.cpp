@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include "engine/metrics.h"
+#include "core/metrics.h"
 
 namespace cxr::cli {
 

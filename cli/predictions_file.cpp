@@ -5,7 +5,7 @@
 #include <map>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/csv.h"
 
 namespace cxr::cli {

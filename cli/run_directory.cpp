@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli/run_lock.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "recipes/recipe_parser.h"
 
 namespace cxr::cli {

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr::cli {
 

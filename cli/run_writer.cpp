@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/metrics_json.h"
-#include "engine/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace cxr::cli {
 namespace {

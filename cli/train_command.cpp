@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "cli/train_job.h"
 
 namespace cxr::cli {

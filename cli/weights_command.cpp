@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/safetensors.h"
 #include "io/weights/weights_file.h"
 

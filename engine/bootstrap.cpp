@@ -5,7 +5,7 @@
 #include <map>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/normal_distribution.h"
 #include "engine/stats_input.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/normal_distribution.h"
 #include "engine/stats_input.h"
 

@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "engine/backend.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "engine/errors.h"
-#include "engine/metrics.h"
+#include "core/errors.h"
+#include "core/metrics.h"
 #include "engine/stats_input.h"
 
 namespace cxr {

@@ -1,6 +1,7 @@
 #include "engine/resnet.h"
 
-#include "engine/errors.h"
+#include "core/errors.h"
+#include "core/stages.h"
 #include "plugins/ops/add.h"
 #include "plugins/ops/batchnorm2d.h"
 #include "plugins/ops/conv2d.h"
@@ -92,10 +93,7 @@ std::vector<std::string> resnet_archs() {
   return names;
 }
 
-const std::vector<std::string>& resnet_stages() {
-  static const std::vector<std::string> stages{"conv1", "layer1", "layer2", "layer3", "layer4", "fc"};
-  return stages;
-}
+const std::vector<std::string>& resnet_stages() { return resnet_stage_names(); }
 
 Graph build_resnet(const ResNetConfig& config) {
   const ArchSpec* spec = nullptr;

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

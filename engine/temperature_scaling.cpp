@@ -4,7 +4,7 @@
 #include <cmath>
 #include <functional>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

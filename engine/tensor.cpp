@@ -5,7 +5,7 @@
 #include <cstring>
 #include <new>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

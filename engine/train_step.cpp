@@ -1,6 +1,6 @@
 #include "engine/train_step.h"
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/grad_stats.h"
-#include "engine/metrics.h"
+#include "core/metrics.h"
 #include "engine/network.h"
 #include "engine/train_step.h"
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

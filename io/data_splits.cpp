@@ -1,6 +1,6 @@
 #include "io/data_splits.h"
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/manifest.h"
 
 namespace cxr {

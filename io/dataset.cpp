@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_sniff.h"
 
 namespace cxr {

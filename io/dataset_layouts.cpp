@@ -5,7 +5,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/layout_table.h"
 #include "io/patient_groups.h"
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_writer.h"
 #include "io/png_io.h"
 #include "io/synthetic_cxr.h"

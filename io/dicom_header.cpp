@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 
 namespace cxr {

@@ -7,7 +7,7 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_header.h"
 #include "io/image_reader.h"
 

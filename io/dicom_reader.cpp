@@ -13,7 +13,7 @@
 #include <limits>
 #include <mutex>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_header.h"
 #include "io/dicom_messages.h"
 #include "io/dicom_pixel_checks.h"

@@ -16,7 +16,7 @@
 
 #include "io/dicom_messages.h"
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/sha256.h"
 
 namespace cxr {

@@ -1,6 +1,6 @@
 #include "io/gdcm_decoder.h"
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 
 #ifdef CXRTUNE_HAVE_GDCM

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <new>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_reader.h"
 #include "io/image_sniff.h"
 #include "io/jpeg_reader.h"

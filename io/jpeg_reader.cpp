@@ -13,7 +13,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_messages.h"
 #include "io/image_reader.h"
 

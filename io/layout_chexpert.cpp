@@ -4,7 +4,7 @@
 // and LATERAL for lateral ones.
 #include <filesystem>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/layout_table.h"
 
 namespace cxr::layout {

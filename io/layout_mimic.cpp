@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <unordered_map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/layout_table.h"
 
 namespace cxr::layout {

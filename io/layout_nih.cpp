@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <unordered_map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/layout_table.h"
 
 namespace cxr::layout {

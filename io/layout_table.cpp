@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/csv.h"
 #include "io/dataset.h"
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 
 namespace cxr {

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/csv.h"
 #include "io/patient_groups.h"
 

@@ -13,7 +13,7 @@
 #include <new>
 #include <vector>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -4,28 +4,42 @@
 #include <cmath>
 #include <limits>
 
+#include "core/metrics.h"
+
 namespace cxr::report {
+namespace {
+
+// One class's scores and 0/1 truth, leaving out masked targets (below 0, the trainer's
+// kIgnoredTarget): they count for nothing in that class's metrics, as in core/metrics.h.
+struct ClassColumn {
+  std::vector<double> scores;
+  std::vector<bool> positive;
+};
+
+ClassColumn column(const Predictions& p, size_t cls) {
+  ClassColumn c;
+  for (size_t i = 0; i < p.scores.size(); ++i) {
+    if (cls >= p.scores[i].size() || p.targets[i][cls] < 0) continue;
+    c.scores.push_back(p.scores[i][cls]);
+    c.positive.push_back(p.targets[i][cls] >= 0.5);
+  }
+  return c;
+}
+
+}  // namespace
 
 Roc roc_curve(const Predictions& p, size_t cls) {
-  std::vector<std::pair<double, bool>> v;
-  for (size_t i = 0; i < p.scores.size(); ++i)
-    if (cls < p.scores[i].size() && std::isfinite(p.scores[i][cls])) v.emplace_back(p.scores[i][cls], p.targets[i][cls] >= 0.5);
-  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const ClassColumn c = column(p, cls);
   Roc roc{{0}, {0}, {std::numeric_limits<double>::infinity()}, std::nan(""), 0, 0};
-  for (const auto& s : v) (s.second ? roc.positives : roc.negatives) += 1;
+  roc.positives = std::count(c.positive.begin(), c.positive.end(), true);
+  roc.negatives = static_cast<int64_t>(c.positive.size()) - roc.positives;
+  // No curve without both kinds of sample: only the origin, and no AUROC.
   if (roc.positives == 0 || roc.negatives == 0) return roc;
-  const double pos = static_cast<double>(roc.positives), neg = static_cast<double>(roc.negatives);
-  double tp = 0, fp = 0, auc = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    v[i].second ? ++tp : ++fp;
-    // Tied scores share one threshold: one diagonal step, not a staircase that depends on order.
-    if (i + 1 < v.size() && v[i + 1].first == v[i].first) continue;
-    auc += (fp / neg - roc.fpr.back()) * (tp / pos + roc.tpr.back()) / 2;
-    roc.fpr.push_back(fp / neg);
-    roc.tpr.push_back(tp / pos);
-    roc.threshold.push_back(v[i].first);
-  }
-  roc.auroc = auc;
+  const RocCurve curve = cxr::roc_curve(c.scores, c.positive);
+  roc.fpr = curve.fpr;
+  roc.tpr = curve.tpr;
+  roc.threshold = curve.thresholds;
+  roc.auroc = cxr::auroc(c.scores, c.positive);
   return roc;
 }
 
@@ -43,25 +57,20 @@ std::vector<std::vector<int64_t>> confusion_matrix(const Predictions& p) {
 
 std::vector<ClassMetricsRow> class_metrics(const Predictions& p) {
   std::vector<ClassMetricsRow> out;
-  for (size_t c = 0; c < p.classes.size(); ++c) {
-    const Roc roc = roc_curve(p, c);
+  for (size_t cls = 0; cls < p.classes.size(); ++cls) {
+    const ClassColumn c = column(p, cls);
     ClassMetricsRow row;
-    row.name = p.classes[c];
-    row.support = roc.positives;
-    row.auroc = roc.auroc;
-    double tp = 0, tn = 0;
-    for (size_t i = 0; i < p.scores.size(); ++i) {
-      const bool positive = p.targets[i][c] >= 0.5, predicted = p.scores[i][c] >= 0.5;
-      if (positive && predicted) ++tp;
-      if (!positive && !predicted) ++tn;
-    }
-    row.sens_half = roc.positives ? tp / static_cast<double>(roc.positives) : std::nan("");
-    row.spec_half = roc.negatives ? tn / static_cast<double>(roc.negatives) : std::nan("");
+    row.name = p.classes[cls];
+    row.support = std::count(c.positive.begin(), c.positive.end(), true);
+    row.auroc = cxr::auroc(c.scores, c.positive);
+    const OperatingPoint half = operating_point(c.scores, c.positive, 0.5);
+    row.sens_half = half.sensitivity;
+    row.spec_half = half.specificity;
     row.threshold_j = row.sens_j = row.spec_j = std::nan("");
-    double best = -1;
-    for (size_t i = 1; i < roc.fpr.size(); ++i)
-      if (roc.tpr[i] - roc.fpr[i] > best)
-        best = roc.tpr[i] - roc.fpr[i], row.threshold_j = roc.threshold[i], row.sens_j = roc.tpr[i], row.spec_j = 1 - roc.fpr[i];
+    if (!std::isnan(row.auroc)) {
+      const OperatingPoint j = youden_point(c.scores, c.positive);
+      row.threshold_j = j.threshold, row.sens_j = j.sensitivity, row.spec_j = j.specificity;
+    }
     out.push_back(row);
   }
   return out;

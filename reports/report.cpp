@@ -2,12 +2,13 @@
 #include "reports/report.h"
 
 #include <cmath>
+#include <filesystem>
 
-#include "engine/errors.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 #include "reports/figures.h"
 #include "reports/health.h"
 #include "reports/html.h"
-#include "reports/output_file.h"
 #include "reports/page_style.h"
 #include "reports/run_reader.h"
 
@@ -155,7 +156,12 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
 }
 
 void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html) {
-  report::write_text_atomic(out_html, render_report(run_dirs));
+  // The output path is the user's: a missing directory is their input (exit 2), not an I/O failure.
+  const std::filesystem::path target(out_html);
+  if (target.has_parent_path() && !std::filesystem::is_directory(target.parent_path()))
+    throw UsageError("report: cannot write " + out_html + ": directory " + target.parent_path().string() +
+                     " does not exist");
+  write_file_atomic(out_html, render_report(run_dirs));
 }
 
 }  // namespace cxr

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "reports/classification.h"
 #include "reports/health.h"
 #include "reports/report.h"

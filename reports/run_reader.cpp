@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
+#include "core/stages.h"
 #include "reports/eval_reader.h"
 #include "reports/metrics_line.h"
 
@@ -41,14 +42,11 @@ json read_optional_json(const fs::path& p) {
   return j;
 }
 
-// Stage order of contracts.md; stages outside it (plugins' networks) follow, in first-seen order.
+// The engine's stage order (core/stages.h); stages outside it (plugins' networks) follow, in
+// first-seen order.
 void order_stages(std::vector<std::string>& stages) {
-  static const std::vector<std::string> order{"conv1", "layer1", "layer2", "layer3", "layer4", "fc"};
-  std::stable_sort(stages.begin(), stages.end(), [](const std::string& a, const std::string& b) {
-    const auto ia = std::find(order.begin(), order.end(), a) - order.begin();
-    const auto ib = std::find(order.begin(), order.end(), b) - order.begin();
-    return ia < ib;
-  });
+  std::stable_sort(stages.begin(), stages.end(),
+                   [](const std::string& a, const std::string& b) { return stage_rank(a) < stage_rank(b); });
 }
 
 std::vector<ClassMetricsRow> read_per_class(const json& j) {

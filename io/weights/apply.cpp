@@ -3,7 +3,7 @@
 #include <cstring>
 #include <map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/safetensors.h"
 
 namespace cxr {

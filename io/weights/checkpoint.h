@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_ops.h"
+#include "core/file_ops.h"
 #include "io/weights/state_dict.h"
 
 namespace cxr {

@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/checked_math.h"
 #include "io/weights/reader_errors.h"
 #include "io/weights/unpickler.h"

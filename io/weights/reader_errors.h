@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

@@ -6,8 +6,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "engine/atomic_file.h"
-#include "engine/errors.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
 #include "io/weights/checked_math.h"
 #include "io/weights/reader_errors.h"
 

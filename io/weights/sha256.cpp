@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 

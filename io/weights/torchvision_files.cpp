@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/sha256.h"
 
 namespace cxr {

@@ -6,7 +6,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr::pickle {
 namespace {

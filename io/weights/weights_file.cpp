@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/weights/pth_reader.h"
 #include "io/weights/reader_errors.h"
 #include "io/weights/safetensors.h"

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 #define CXRTUNE_STR(x) #x
 #define CXRTUNE_STRINGIFY(x) CXRTUNE_STR(x)

@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/layer.h"
 #include "plugins/cudnn/cudnn_backend.h"
 #include "plugins/cudnn/kernels.h"

@@ -8,7 +8,7 @@
 
 #include <dnnl.hpp>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/layer.h"
 #include "plugins/onednn/onednn_backend.h"
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "plugins/backends.h"
 #include "plugins/cudnn/cublas_api.h"
 #include "plugins/cudnn/cudnn_backend.h"

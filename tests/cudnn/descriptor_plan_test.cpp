@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/resnet.h"
 #include "plugins/cudnn/conv_algo_choice.h"
 #include "plugins/cudnn/cudnn_backend.h"

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "engine/arena.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "plugins/backends.h"
 
 namespace cxr {

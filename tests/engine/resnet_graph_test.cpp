@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/resnet.h"
 #include "engine/network.h"
 #include "plugins/backends.h"

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <set>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dataset.h"
 #include "io/demo_data.h"
 #include "io/dicom_writer.h"

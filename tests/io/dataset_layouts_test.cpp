@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dataset.h"
 #include "tests/io/layout_fixtures.h"
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_reader.h"
 #include "io/gdcm_decoder.h"
 #include "io/voi_transform.h"

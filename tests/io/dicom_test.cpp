@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_reader.h"
 #include "io/image_reader.h"
 #include "io/png_io.h"

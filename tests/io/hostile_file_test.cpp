@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_reader.h"
 #include "io/dicom_writer.h"
 #include "io/image_reader.h"

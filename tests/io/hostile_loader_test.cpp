@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/loader.h"
 #include "io/png_io.h"
 #include "io/synthetic_cxr.h"

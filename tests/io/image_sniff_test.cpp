@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/dicom_writer.h"
 #include "io/image_reader.h"
 #include "io/image_sniff.h"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 #include "io/jpeg_reader.h"
 #include "tests/io/hostile_files.h"

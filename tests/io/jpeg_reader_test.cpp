@@ -14,7 +14,7 @@
 #include <random>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/image_reader.h"
 #include "io/jpeg_reader.h"
 #include "io/loader.h"

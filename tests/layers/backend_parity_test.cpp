@@ -12,7 +12,7 @@
 #include <cstring>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "plugins/backends.h"
 
 namespace cxr {

@@ -13,7 +13,7 @@
 #include <random>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "plugins/backends.h"
 #include "plugins/ops/bce_with_logits.h"
 #include "plugins/reference/kernels.h"

@@ -8,7 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/optimizer.h"
 #include "plugins/backends.h"
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/layer_registry.h"
 #include "plugins/backends.h"
 

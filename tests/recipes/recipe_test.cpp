@@ -7,7 +7,7 @@
 #include <fstream>
 #include <regex>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "recipes/recipe_parser.h"
 
 namespace cxr {

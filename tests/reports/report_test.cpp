@@ -11,7 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "reports/classification.h"
 #include "reports/health.h"
 #include "reports/report.h"

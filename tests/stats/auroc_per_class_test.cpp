@@ -8,8 +8,8 @@
 #include <cmath>
 #include <random>
 
-#include "engine/errors.h"
-#include "engine/metrics.h"
+#include "core/errors.h"
+#include "core/metrics.h"
 
 namespace cxr {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "engine/bootstrap.h"
 #include "engine/delong.h"
-#include "engine/metrics.h"
+#include "core/metrics.h"
 
 namespace cxr {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/binomial_intervals.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/normal_distribution.h"
 
 namespace cxr {

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "engine/binomial_intervals.h"
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

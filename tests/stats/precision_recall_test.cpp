@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "engine/errors.h"
-#include "engine/metrics.h"
+#include "core/errors.h"
+#include "core/metrics.h"
 
 namespace cxr {
 namespace {

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "engine/delong.h"
-#include "engine/errors.h"
-#include "engine/metrics.h"
+#include "core/errors.h"
+#include "core/metrics.h"
 
 namespace cxr {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/csv.h"
 #include "io/data_splits.h"
 #include "io/dataset.h"

@@ -18,7 +18,7 @@
 #include "engine/bootstrap.h"
 #include "engine/calibration.h"
 #include "engine/delong.h"
-#include "engine/metrics.h"
+#include "core/metrics.h"
 #include "engine/operating_point_selection.h"
 #include "engine/precision_recall.h"
 #include "io/csv.h"

@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/input_limits.h"
 #include "io/weights/pth_reader.h"
 #include "io/weights/safetensors.h"

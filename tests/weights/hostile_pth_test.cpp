@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/input_limits.h"
 #include "io/weights/pth_reader.h"
 #include "io/weights/weights_file.h"

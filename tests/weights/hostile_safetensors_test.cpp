@@ -9,7 +9,7 @@
 #include <fstream>
 #include <limits>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "io/input_limits.h"
 #include "io/weights/safetensors.h"
 #include "io/weights/weights_file.h"

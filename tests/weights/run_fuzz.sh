@@ -15,7 +15,7 @@ rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*  # findings
 if ! "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$src" \
     "$src/tests/weights/fuzz_weights.cpp" "$src/tests/weights/pth_builder.cpp" "$src/io/weights/safetensors.cpp" \
     "$src/io/weights/unpickler.cpp" "$src/io/weights/pth_reader.cpp" "$src/io/weights/state_dict.cpp" \
-    "$src/engine/shape.cpp" "$src/engine/tensor.cpp" "$src/engine/atomic_file.cpp" -lzip \
+    "$src/engine/shape.cpp" "$src/engine/tensor.cpp" "$src/core/atomic_file.cpp" -lzip \
     -o "$work/fuzz_weights" 2> "$work/build.log"; then
   if grep -q "fuzzer" "$work/build.log"; then
     echo "skipped: clang cannot link libFuzzer here"; tail -3 "$work/build.log"; exit 77

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 #include "engine/resnet.h"
 #include "io/weights/apply.h"
 #include "io/weights/checkpoint.h"

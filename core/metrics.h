@@ -1,7 +1,16 @@
 // Classification metrics for validation and `cxrtune eval`: accuracy, AUROC (per class,
 // one-vs-rest, and macro), ROC curves, sensitivity/specificity at 0.5 and at Youden's J, and the
 // confusion matrix. AUROC is the Mann–Whitney statistic with average ranks for ties (what
-// sklearn.metrics.roc_auc_score computes); it is NaN when a class has no positive or no negative.
+// sklearn.metrics.roc_auc_score computes). The trainer, `eval` and the report all use these.
+//
+// The NaN policy, the same everywhere:
+// - A class with no positive or no negative (after masking) has no AUROC: NaN here, null in
+//   metrics.jsonl / metrics.json, "–" on the report page. The macro mean is over the classes
+//   whose AUROC is defined (NaN when none is); such a class is left out, never counted as 0.5.
+// - A masked target (below 0, io/dataset.h kIgnoredTarget) counts for nothing in its class.
+// - A NaN score is refused (RuntimeFailure): it means the model's output was NaN, and ranking it
+//   anywhere would invent a result. Undefined sensitivity or specificity (no positive / no
+//   negative) is NaN.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "engine/file_ops.h"
+#include "core/file_ops.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "engine/errors.h"
+#include "core/errors.h"
 
 namespace cxr {
 namespace {
