@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # cxrtune vs PyTorch on the CPU, side by side in one run: ROUNDS interleaved rounds (the machine's
 # speed drifts between time windows), one process per configuration, both with THREADS threads;
-# PyTorch gets the tuned glibc malloc and channels_last (deps-notes.md). cxrtune runs each of
-# CONFIGS (precision:conv_algorithm; default "f32:direct f32:winograd bf16:direct", a bf16 run is
-# left out on CPUs without AVX512_BF16); PyTorch runs f32, the peer every ratio is taken against.
+# PyTorch gets a tuned glibc malloc (MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
+# MALLOC_TOP_PAD_=1073741824; without it it faults pages every step) and channels_last.
+# cxrtune runs each of CONFIGS (precision:conv_algorithm; default "f32:direct f32:winograd
+# bf16:direct", a bf16 run is left out on CPUs without AVX512_BF16); PyTorch runs f32, the peer
+# every ratio is taken against.
 # Prints a Markdown table of medians and ratios, and writes the raw JSON lines to bench/results/.
 # Usage: bench/run_cpu_bench.sh [BUILD_DIR] [ARCH] [BATCH] [SIZE] [ROUNDS]
 set -euo pipefail

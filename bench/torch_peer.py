@@ -1,7 +1,7 @@
 """The PyTorch peer of `cxrtune bench`: the same ResNet training step (forward, cross-entropy,
 backward, Adam lr 1e-4) and eval-mode inference, channels_last, median over measured steps.
 
-Run it with the tuned glibc malloc of deps-notes.md (run_cpu_bench.sh sets it) so the peer does
+Run it with a tuned glibc malloc (MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 MALLOC_TOP_PAD_=1073741824; run_cpu_bench.sh sets it) so the peer does
 not fault pages every step. Prints one JSON object with the keys of `cxrtune bench --json`.
 Usage: torch_peer.py --arch resnet50 --batch 32 --size 224 --steps 10 --warmup 8 --threads 2
 """

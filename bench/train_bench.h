@@ -1,4 +1,4 @@
-// The training-step benchmark behind `cxrtune bench` (contracts.md "bench --json"): a ResNet
+// The training-step benchmark behind `cxrtune bench` (docs/cli.md "bench"): a ResNet
 // training step (forward, softmax cross-entropy, backward, Adam) and an inference forward, timed
 // after warm-up; the median over measured steps is reported.
 #pragma once

@@ -1,4 +1,4 @@
-// `cxrtune bench`: times a ResNet training step and an inference forward (contracts.md).
+// `cxrtune bench`: times a ResNet training step and an inference forward (docs/cli.md "bench").
 #include <cstdio>
 #include <memory>
 

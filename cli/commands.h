@@ -1,6 +1,6 @@
 // Every cxrtune subcommand adds itself to the CLI11 app through one of these functions. A
 // command's callback does its work and throws a cxr::Error on failure; main.cpp maps errors to
-// exit codes once (contracts.md).
+// exit codes once (docs/exit-codes.md).
 #pragma once
 #include <CLI/CLI.hpp>
 

@@ -1,5 +1,5 @@
 // `cxrtune inspect FILE [--png OUT.png]`: the decoded image's non-identifying facts as JSON;
-// --png writes the 8-bit display image at the file's own size (contracts.md). DICOM, PNG and JPEG
+// --png writes the 8-bit display image at the file's own size (docs/cli.md, docs/images.md). DICOM, PNG and JPEG
 // alike, told apart by content (image_sniff.h): for a JPEG, transfer_syntax names the process
 // (sequential or progressive, Huffman or arithmetic), photometric the colour space as stored,
 // and voi what the reader did (colour converted to luma).

@@ -1,5 +1,5 @@
 // Typed errors of cxrtune. Library code throws these; cli/main.cpp catches them once and maps
-// them to the exit codes of contracts.md. Never exit() or abort() on user input.
+// them to the exit codes of docs/exit-codes.md. Never exit() or abort() on user input.
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -1,4 +1,4 @@
-// Per-stage gradient L2 norms (contracts.md, metrics.jsonl "grad_norm"): the norm, over all
+// Per-stage gradient L2 norms (docs/run-directory.md, metrics.jsonl "grad_norm"): the norm, over all
 // trainable parameters of a stage (weights, biases, BN scale and shift), of the gradient of the
 // batch-mean loss, before clipping and before the optimizer step; "total" over all of them.
 #pragma once

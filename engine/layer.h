@@ -25,7 +25,7 @@ class Backend;
 // A trainable tensor. `value` and `grad` share one plain-layout descriptor in backend memory.
 struct Parameter {
   std::string name;   // torchvision state_dict key, e.g. "layer1.0.conv1.weight"
-  std::string stage;  // "conv1" | "layer1" | ... | "fc" (contracts.md, "Stages")
+  std::string stage;  // "conv1" | "layer1" | ... | "fc" (core/stages.h)
   Tensor value;
   Tensor grad;
   bool trainable = true;     // false when the stage is frozen

@@ -1,5 +1,5 @@
 // Optimizer: SGD (momentum, dampening, nesterov), Adam and AdamW with PyTorch's semantics and
-// defaults, over parameter groups per stage (contracts.md "Stages"):
+// defaults, over parameter groups per stage (core/stages.h; docs/recipe.md "optimizer"):
 //   lr(stage, step) = lr · layer_decay^distance(stage) · stage_scale[stage] · schedule(step)
 // with distance 0 for the head (last stage) up to 5 for conv1. Frozen stages are not updated
 // (their parameters' `trainable` is cleared, so the network does not even compute their

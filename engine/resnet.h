@@ -2,7 +2,7 @@
 // conv). Node names equal torchvision module paths, so parameter names equal its state_dict keys
 // ("layer3.4.bn2.running_var", "fc.weight"). BN+ReLU and add+ReLU are fused nodes; the fusion
 // does not change parameter names or results.
-// Stages (contracts.md): conv1 (conv1 + bn1 + maxpool), layer1..layer4, fc (avgpool, fc).
+// Stages (core/stages.h): conv1 (conv1 + bn1 + maxpool), layer1..layer4, fc (avgpool, fc).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-// Relative weight change per stage (contracts.md, weight_change.json):
+// Relative weight change per stage (docs/run-directory.md, weight_change.json):
 // ‖W_final − W_init‖₂ / ‖W_init‖₂ over the stage's parameters (weights, biases, BN scale and
 // shift; not running statistics). A frozen stage is exactly 0. The initial weights are copied
 // to host memory once (≈ 100 MB for ResNet-50).

@@ -1,4 +1,4 @@
-// DICOM into the display image of contracts.md: stored values → modality LUT (Rescale
+// DICOM into the display image of docs/images.md: stored values → modality LUT (Rescale
 // Slope/Intercept or Modality LUT Sequence) → VOI (the first window, linear as in PS3.3
 // C.11.2.1.2, or the first VOI LUT; with neither, the min–max of the modality values with
 // Pixel Padding excluded) → MONOCHROME1 inverted so bone is bright → [0, 1].

@@ -1,4 +1,4 @@
-// Image: one decoded chest X-ray as the display image of contracts.md — one channel, float
+// Image: one decoded chest X-ray as the display image of docs/images.md — one channel, float
 // values in [0, 1] where 1 is bright (bone), row-major. The facts that describe how it was
 // derived travel with it; none of them identify a patient.
 #pragma once

@@ -1,5 +1,5 @@
 // JPEG (JFIF/Exif; baseline, extended and progressive; Huffman or arithmetic coded) through
-// libjpeg-turbo into the display image of contracts.md. Greyscale as v / 255; colour (YCbCr or
+// libjpeg-turbo into the display image of docs/images.md. Greyscale as v / 255; colour (YCbCr or
 // RGB) decoded to RGB by libjpeg and converted with ITU-R 601 luma, 0.299 R + 0.587 G + 0.114 B,
 // exactly as the PNG reader does (png_io.h). No window: a JPEG holds display values already.
 //

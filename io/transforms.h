@@ -1,4 +1,4 @@
-// Preprocessing (contracts.md "Preprocessing"): the display image is resized keeping its aspect
+// Preprocessing (docs/images.md "Preprocessing"): the display image is resized keeping its aspect
 // (antialiased triangle filter, as PIL/torchvision with antialias) so its shorter side is the
 // working size, then centre-cropped to image_size × image_size (an image already at that size is
 // untouched), replicated to 3 channels when in_channels is 3, and normalised with the ImageNet

@@ -1,4 +1,4 @@
-// The display pipeline of contracts.md as plain arithmetic over decoded stored values (DCMTK's
+// The display pipeline of docs/images.md as plain arithmetic over decoded stored values (DCMTK's
 // decoders for most syntaxes, GDCM for JPEG 2000): stored values → Rescale Slope/Intercept →
 // VOI (a linear window, PS3.3 C.11.2.1.2, or a VOI LUT; with neither, the min–max of the
 // modality values, padding excluded, as DCMTK's setMinMaxWindow computes it) → MONOCHROME1

@@ -1,4 +1,4 @@
-// The recipe of a training run (contracts.md "Recipe"), as plain typed structs. Parsed from
+// The recipe of a training run (docs/recipe.md), as plain typed structs. Parsed from
 // YAML by recipe_parser.h; defaults here are the contract's defaults.
 #pragma once
 #include <cstdint>

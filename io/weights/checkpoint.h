@@ -1,4 +1,4 @@
-// Resumable checkpoints (contracts.md "Weights"). A checkpoint is a pair of safetensors files:
+// Resumable checkpoints (docs/checkpoints.md). A checkpoint is a pair of safetensors files:
 // the model (parameters and buffers under torchvision names, with a __metadata__ entry: format
 // version, cxrtune version, arch, recipe, step, epoch, data position — all strings) and the
 // optimizer state ("<param>.exp_avg", ...). Both carry the step and a checkpoint id shared by

@@ -1,5 +1,5 @@
 // cxrtune end to end through its command line, on a small synthetic set: training writes the
-// run directory of contracts.md; the lr of every stage is lr·decay^distance; a frozen stage does
+// run directory of docs/run-directory.md; the lr of every stage is lr·decay^distance; a frozen stage does
 // not move; a run stopped and resumed gives exactly the losses of a run never stopped; eval and
 // report work; bad recipes and corrupt files exit 2 naming the key/line or file; no patient
 // identifier (a canary planted in a DICOM) reaches any output.

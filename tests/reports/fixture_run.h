@@ -1,5 +1,5 @@
 // Run directories for the report tests, written the way the trainer writes them
-// (contracts.md) with the shape of a real fine-tuning run: gradient norms and weight change
+// (docs/run-directory.md) with the shape of a real fine-tuning run: gradient norms and weight change
 // grow from conv1 to fc, the loss falls with batch noise, rates decay layer-wise under a cosine
 // schedule. Options plant the events the report must surface (NaN, spike, frozen stage) and
 // carry canary text into the recipe and run_info; a diverging validation loss and accuracy back
