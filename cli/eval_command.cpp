@@ -11,24 +11,19 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/checkpoint_eval.h"
+#include "job/checkpoint_eval.h"
 #include "cli/commands.h"
+#include "cli/eval_run.h"
 #include "cli/eval_statistics.h"
+#include "cli/eval_subgroups.h"
 #include "cli/eval_table.h"
-#include "cli/metrics_json.h"
+#include "job/metrics_json.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "io/csv.h"
 
 namespace cxr::cli {
 namespace {
-
-struct EvalOptions {
-  CheckpointEvalOptions job;
-  std::string out = "metrics.json", operating_point = "youden", format = "table";
-  int64_t bootstrap = 2000;
-  uint64_t seed = 0;
-};
 
 std::string predictions_csv(const ScoredSet& s) {
   std::vector<std::string> header{"path", s.multi_label ? "labels" : "label"};
@@ -51,12 +46,15 @@ std::string predictions_csv(const ScoredSet& s) {
   return csv;
 }
 
-void run_eval(const EvalOptions& o) {
+}  // namespace
+
+nlohmann::json run_eval(const EvalOptions& o) {
   StatsOptions stats;
   stats.operating_point = parse_operating_point(o.operating_point);  // bad input fails before scoring
   if (o.bootstrap < 0) throw UsageError("--bootstrap " + std::to_string(o.bootstrap) + ": give 0 (off) or a count");
   stats.bootstrap = o.bootstrap;
   stats.seed = o.seed;
+  if (!o.subgroups.empty()) check_subgroup_keys(o.subgroups);  // a refused key fails before scoring
   const CheckpointEval ev = evaluate_checkpoint(o.job);
   const ClassificationMetrics& mt = ev.result.metrics;
   nlohmann::json j = {{"checkpoint", std::filesystem::path(o.job.checkpoint).filename().string()},
@@ -70,6 +68,7 @@ void run_eval(const EvalOptions& o) {
   std::optional<ScoredSet> val = read_run_val_predictions(o.job.checkpoint, ev.set.classes);
   if (val) val->multi_label = ev.set.multi_label;
   add_statistics(j, ev.set, val, stats);
+  if (!o.subgroups.empty()) j["subgroups"] = subgroups_json(ev.set, o.job.data, o.subgroups, o.subgroup_min_size);
 
   const auto out_dir = std::filesystem::path(o.out).parent_path();
   std::error_code ec;
@@ -84,9 +83,8 @@ void run_eval(const EvalOptions& o) {
   } else {
     std::printf("%s\nwrote %s and %s\n", statistics_table(j).c_str(), o.out.c_str(), preds.c_str());
   }
+  return j;
 }
-
-}  // namespace
 
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
@@ -102,6 +100,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "bootstrap seed")->capture_default_str();
   cmd->add_option("--format", o->format, "stdout: table | json (the whole metrics.json)")
       ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--subgroups", o->subgroups, "metrics per group: sex,age,view,manufacturer or manifest columns")
+      ->delimiter(',');
+  cmd->add_option("--subgroup-min-size", o->subgroup_min_size, "smaller subgroups are listed, not scored")
       ->capture_default_str();
   cmd->add_option("--backend", o->job.backend, "cpu | cuda | auto");
   cmd->add_option("--precision", o->job.precision, "f32 | bf16 | f16 (default: the run's train.precision)")

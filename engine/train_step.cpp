@@ -1,11 +1,13 @@
 #include "engine/train_step.h"
 
+#include <stdexcept>
+
 #include "core/errors.h"
 
 namespace cxr {
 
 TrainStep::TrainStep(Network& net, const LayerRegistry& registry, const OpParams& loss)
-    : net_(net), loss_(registry.create(loss, net.backend())) {}
+    : net_(net), registry_(registry), loss_params_(loss.clone()), loss_(registry.create(loss, net.backend())) {}
 
 void TrainStep::prepare(const Shape& input_shape, const Shape& target_shape, bool training) {
   net_.prepare(input_shape, training);
@@ -43,6 +45,41 @@ double TrainStep::run(Context& ctx) {
   }
   float loss = 0.0f;
   net_.backend().read_plain(loss_value_, &loss);
+  return loss;
+}
+
+double TrainStep::loss_of(const std::vector<float>& logits, const std::vector<float>& targets, int64_t n) {
+  const int64_t k = net_.graph().num_classes;
+  if (n < 1 || static_cast<int64_t>(logits.size()) != n * k ||
+      (static_cast<int64_t>(targets.size()) != n && static_cast<int64_t>(targets.size()) != n * k))
+    throw std::logic_error("TrainStep::loss_of: " + std::to_string(logits.size()) + " logits and " +
+                           std::to_string(targets.size()) + " targets for " + std::to_string(n) + " rows");
+  Backend& backend = net_.backend();
+  // A per-class target (BCE) has K values per row, a class index (cross-entropy) one.
+  const bool per_class = targets_.defined() ? targets_.shape().size() == 2 : static_cast<int64_t>(targets.size()) == n * k;
+  const Shape target_shape = per_class ? Shape{n, k} : Shape{n};
+  if (static_cast<int64_t>(targets.size()) != numel(target_shape))
+    throw std::logic_error("TrainStep::loss_of: " + std::to_string(targets.size()) + " targets for shape " +
+                           to_string(target_shape));
+  if (!set_loss_ || set_rows_ != n || set_targets_.shape() != target_shape) {
+    set_loss_ = registry_.create(*loss_params_, backend);
+    const TensorDesc ins[2] = {plain_desc({n, k}), plain_desc(target_shape)};
+    PrepareInfo info;
+    info.training = false;
+    info.needs_input_grad = {false, false};
+    set_value_ = backend.allocate(set_loss_->prepare(ins, info));
+    set_logits_ = backend.allocate(ins[0]);
+    set_targets_ = backend.allocate(ins[1]);
+    set_rows_ = n;
+  }
+  backend.write_plain(set_logits_, logits.data());
+  backend.write_plain(set_targets_, targets.data());
+  Context ctx;
+  ctx.training = false;
+  const Tensor* ins[2] = {&set_logits_, &set_targets_};
+  set_loss_->forward(ins, set_value_, ctx);
+  float loss = 0.0f;
+  backend.read_plain(set_value_, &loss);
   return loss;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "core/errors.h"
 
@@ -59,19 +60,18 @@ EvalResult Trainer::evaluate(BatchSource& source) {
   const Shape target_shape = step_.targets().shape();
   step_.prepare(input_shape, target_shape, /*training=*/false);
   const int64_t k = net_.graph().num_classes;
+  const int64_t per_target = numel(target_shape) / input_shape[0];
   EvalResult out;
   Context ctx;
   ctx.training = false;
   source.start_epoch(0, 0);
   HostBatch batch;
   std::vector<float> logits(static_cast<size_t>(input_shape[0] * k));
-  double loss_sum = 0;
-  int64_t bce_terms = 0;  // multi-label: the labels that count (a target below 0 is ignored)
-  std::vector<double> flat_probs, flat_targets;
-  std::vector<int64_t> labels;
+  std::vector<float> all_logits, all_targets;  // every sample's, for the loss op
   while (source.next(batch)) {
     if (batch.n > input_shape[0] || batch.n < 1)
-      throw RuntimeFailure("evaluation batch of " + std::to_string(batch.n) + " samples");
+      throw std::logic_error("evaluation batch of " + std::to_string(batch.n) + " samples for a network prepared for " +
+                             std::to_string(input_shape[0]));
     load_batch(batch);
     step_.run(ctx);
     net_.backend().read_plain(step_.logits(), logits.data());
@@ -80,42 +80,48 @@ EvalResult Trainer::evaluate(BatchSource& source) {
         throw RuntimeFailure("non-finite network output during evaluation" +
                              (batch.ids.empty() ? std::string() : " (batch starting at " + batch.ids.front() + ")") +
                              ": the weights have diverged");
-    for (int64_t i = 0; i < batch.n; ++i) {
-      const float* z = logits.data() + i * k;
-      std::vector<double> p(static_cast<size_t>(k)), t(static_cast<size_t>(k), 0.0);
-      if (config_.multi_label) {
-        // BCE in the overflow-safe form max(z,0) − z·t + log(1+e^−|z|), averaged over the terms
-        // that count, as the training loss is: an ignored label (target below 0) adds nothing.
-        for (int64_t c = 0; c < k; ++c) {
-          const double zc = z[c], tc = batch.targets[i * k + c];
-          p[static_cast<size_t>(c)] = 1.0 / (1.0 + std::exp(-zc));
-          t[static_cast<size_t>(c)] = tc;
-          if (tc < 0) continue;
-          loss_sum += std::max(zc, 0.0) - zc * tc + std::log1p(std::exp(-std::abs(zc)));
-          ++bce_terms;
-        }
-      } else {
-        double mx = z[0];
-        for (int64_t c = 1; c < k; ++c) mx = std::max(mx, static_cast<double>(z[c]));
-        double sum = 0;
-        for (int64_t c = 0; c < k; ++c) sum += std::exp(z[c] - mx);
-        const auto label = static_cast<int64_t>(batch.targets[i]);
-        for (int64_t c = 0; c < k; ++c) p[static_cast<size_t>(c)] = std::exp(z[c] - mx) / sum;
-        t[static_cast<size_t>(label)] = 1.0;
-        loss_sum += -(z[label] - mx - std::log(sum));
-        labels.push_back(label);
-      }
-      flat_probs.insert(flat_probs.end(), p.begin(), p.end());
-      flat_targets.insert(flat_targets.end(), t.begin(), t.end());
-      out.probs.push_back(std::move(p));
-      out.targets.push_back(std::move(t));
+    all_logits.insert(all_logits.end(), logits.begin(), logits.begin() + batch.n * k);
+    all_targets.insert(all_targets.end(), batch.targets, batch.targets + batch.n * per_target);
+    for (int64_t i = 0; i < batch.n; ++i)
       if (static_cast<size_t>(i) < batch.ids.size()) out.ids.push_back(batch.ids[static_cast<size_t>(i)]);
-    }
   }
-  const auto n = static_cast<int64_t>(out.probs.size());
+  const auto n = static_cast<int64_t>(all_logits.size()) / k;
   if (n == 0) throw UsageError("evaluation data set is empty");
-  out.loss = config_.multi_label ? (bce_terms > 0 ? loss_sum / static_cast<double>(bce_terms) : 0.0)
-                                 : loss_sum / static_cast<double>(n);
+  // Calibrated scores: logits / T before the softmax/sigmoid and the loss (T = 1: unchanged).
+  if (config_.temperature != 1.0)
+    for (float& z : all_logits) z = static_cast<float>(z / config_.temperature);
+  // The loss op itself, over all samples at once: validation loss has the training loss's
+  // definition (class weights, label smoothing, pos_weight, masked labels), whatever the batching.
+  out.loss = step_.loss_of(all_logits, all_targets, n);
+  if (!std::isfinite(out.loss))
+    throw RuntimeFailure("non-finite validation loss (" + std::to_string(out.loss) + ") over " + std::to_string(n) +
+                         " samples: the weights have diverged");
+  std::vector<double> flat_probs, flat_targets;
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* z = all_logits.data() + i * k;
+    std::vector<double> p(static_cast<size_t>(k)), t(static_cast<size_t>(k), 0.0);
+    if (config_.multi_label) {
+      for (int64_t c = 0; c < k; ++c) {
+        p[static_cast<size_t>(c)] = 1.0 / (1.0 + std::exp(-static_cast<double>(z[c])));
+        t[static_cast<size_t>(c)] = all_targets[static_cast<size_t>(i * k + c)];
+      }
+    } else {
+      double mx = z[0];
+      for (int64_t c = 1; c < k; ++c) mx = std::max(mx, static_cast<double>(z[c]));
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c) sum += std::exp(z[c] - mx);
+      const auto label = static_cast<int64_t>(all_targets[static_cast<size_t>(i)]);
+      for (int64_t c = 0; c < k; ++c) p[static_cast<size_t>(c)] = std::exp(z[c] - mx) / sum;
+      t[static_cast<size_t>(label)] = 1.0;
+      labels.push_back(label);
+    }
+    flat_probs.insert(flat_probs.end(), p.begin(), p.end());
+    flat_targets.insert(flat_targets.end(), t.begin(), t.end());
+    out.probs.push_back(std::move(p));
+    out.targets.push_back(std::move(t));
+  }
+  out.logits.assign(all_logits.begin(), all_logits.end());
   std::vector<std::string> names = config_.class_names;
   for (int64_t c = static_cast<int64_t>(names.size()); c < k; ++c) names.push_back("class" + std::to_string(c));
   out.metrics = config_.multi_label ? multi_label_metrics(flat_probs, flat_targets, names)

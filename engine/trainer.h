@@ -47,11 +47,12 @@ struct StepRecord {
 };
 
 struct EvalResult {
-  double loss = 0;
+  double loss = 0;  // the loss op's value over all samples (after the temperature)
   ClassificationMetrics metrics;
   std::vector<std::vector<double>> probs;  // per sample
   std::vector<std::vector<double>> targets;
   std::vector<std::string> ids;
+  std::vector<double> logits;  // [n·K], divided by the temperature (for calibration fits)
 };
 
 struct EpochRecord {
@@ -103,6 +104,7 @@ struct TrainConfig {
   int64_t early_stopping = 0;      // patience in epochs; 0: off
   bool multi_label = false;
   std::vector<std::string> class_names;
+  double temperature = 1.0;        // evaluate(): logits / T before probabilities and loss
 };
 
 class Trainer {
@@ -115,7 +117,8 @@ class Trainer {
   TrainPosition run(BatchSource& train, BatchSource* val, RunSink& sink, TrainPosition start,
                     const std::atomic<bool>& stop);
 
-  // Eval-mode pass over a source: loss, probabilities and metrics.
+  // Eval-mode pass over a source: loss (the loss op's, over all samples), probabilities and
+  // metrics. RuntimeFailure on a non-finite output or loss.
   EvalResult evaluate(BatchSource& source);
 
  private:

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/errors.h"
+#include "io/weights/checkpoint_fields.h"
 #include "io/weights/safetensors.h"
 
 namespace cxr {
@@ -133,7 +134,14 @@ void CheckpointStore::save(const std::string& name, Checkpoint c) {
     return;
   }
   const std::string id = fresh_id();
-  const std::string final_name = checkpoint_dir_name(std::stoll(step), id);
+  // The job wrote "step" itself: a bad one is a bug of the caller, never the user's input.
+  int64_t step_number = -1;
+  try {
+    step_number = std::stoll(step);
+  } catch (const std::exception&) {
+    throw std::logic_error("CheckpointStore::save: metadata step '" + step + "' is not an integer");
+  }
+  const std::string final_name = checkpoint_dir_name(step_number, id);
   const std::string staging = dir_ + "/" + final_name + pid_suffix();
   c.model.metadata = c.metadata;
   c.model.metadata["checkpoint_id"] = id;
@@ -269,7 +277,7 @@ std::optional<Checkpoint> CheckpointStore::load_for_resume(const std::string& ex
     } catch (const Error& e) {
       why = std::string("cannot be read (") + e.what() + ")";
     }
-    const std::string id = meta_or(probe.metadata, "checkpoint_id"), step = meta_or(probe.metadata, "step");
+    const std::string id = meta_or(probe.metadata, "checkpoint_id");
     if (!probe.metadata.empty() && id.empty()) {
       // A run directory of an older cxrtune: last.optim.safetensors beside it, not verifiable.
       std::optional<Checkpoint> c = load_pair(last, optimizer_path(last), expected_arch, why);
@@ -279,13 +287,21 @@ std::optional<Checkpoint> CheckpointStore::load_for_resume(const std::string& ex
         return c;
       }
     } else if (!id.empty()) {
-      failed = checkpoint_dir_name(std::stoll(step), id);
-      std::optional<Checkpoint> c =
-          load_pair(last, dir_ + "/" + failed + "/" + kOptimFile, expected_arch, why);
-      if (c) {
-        adopt(failed, std::stoll(step));
-        prune();  // a kill while pruning after the commit left an old checkpoint half-removed
-        return c;
+      // A damaged step field makes last.safetensors unusable, like any other damage: fall back.
+      int64_t step_done = -1;
+      try {
+        step_done = CheckpointFields(last, probe.metadata).integer("step");
+      } catch (const UsageError& e) {
+        why = std::string("cannot be used (") + e.what() + ")";
+      }
+      if (step_done >= 0) {
+        failed = checkpoint_dir_name(step_done, id);
+        std::optional<Checkpoint> c = load_pair(last, dir_ + "/" + failed + "/" + kOptimFile, expected_arch, why);
+        if (c) {
+          adopt(failed, step_done);
+          prune();  // a kill while pruning after the commit left an old checkpoint half-removed
+          return c;
+        }
       }
     }
   }

@@ -22,6 +22,8 @@
 #include <regex>
 #include <sstream>
 
+#include "tests/support/cli_run.h"
+
 extern char** environ;
 
 namespace {
@@ -29,28 +31,13 @@ namespace {
 namespace fs = std::filesystem;
 
 // CXRTUNE_TEST_BINARY runs these tests against another build (an older one, to see them fail).
-const std::string kBin = std::getenv("CXRTUNE_TEST_BINARY") ? std::getenv("CXRTUNE_TEST_BINARY")
-                                                            : std::string(CXRTUNE_BINARY_DIR) + "/cli/cxrtune";
-
-struct Result {
-  int code;  // exit status; 128 + signal when killed
-  std::string output;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const std::string& kBin = cxr::test::cxrtune_binary();
+using cxr::test::Result;
+using cxr::test::slurp;
 
 // `env` is prepended (VAR=value ...); stdout and stderr go to `log`.
 Result run(const std::string& args, const fs::path& log, const std::string& env = "") {
-  const int status = std::system(("env " + env + " " + kBin + " " + args + " > " + log.string() + " 2>&1").c_str());
-  int code = -1;
-  if (WIFEXITED(status)) code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) code = 128 + WTERMSIG(status);
-  return {code, slurp(log)};
+  return cxr::test::run_cxrtune(args, log, "env " + env);
 }
 
 // The loss of every step record and the losses of every epoch record, as written.

@@ -13,29 +13,16 @@
 #include <map>
 #include <sstream>
 
+#include "tests/support/cli_run.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBin = std::getenv("CXRTUNE_TEST_BINARY") ? std::getenv("CXRTUNE_TEST_BINARY")
-                                                            : std::string(CXRTUNE_BINARY_DIR) + "/cli/cxrtune";
+using cxr::test::Result;
+using cxr::test::slurp;
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result run(const std::string& args, const fs::path& log) {
-  const int status = std::system((kBin + " " + args + " > " + log.string() + " 2>&1").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(log)};
-}
+Result run(const std::string& args, const fs::path& log) { return cxr::test::run_cxrtune(args, log); }
 
 // Every file under `dir` (but the lock) with its bytes.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {

@@ -17,6 +17,7 @@
 
 #include "io/csv.h"
 #include "io/manifest.h"
+#include "tests/support/cli_run.h"
 
 namespace {
 
@@ -24,19 +25,8 @@ namespace fs = std::filesystem;
 using cxr::csv_row;
 using cxr::ManifestSplits;
 
-const std::string kBin = std::string(CXRTUNE_BINARY_DIR) + "/cli/cxrtune";
-
-struct Result {
-  int code;
-  std::string output;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using cxr::test::Result;
+using cxr::test::slurp;
 
 fs::path scratch() {
   const fs::path root = fs::temp_directory_path() / ("cxr_cli_errors_" + std::to_string(getpid()));
@@ -44,11 +34,7 @@ fs::path scratch() {
   return root;
 }
 
-Result run(const std::string& args) {
-  const fs::path log = scratch() / "out.log";
-  const int status = std::system((kBin + " " + args + " > " + log.string() + " 2>&1").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(log)};
-}
+Result run(const std::string& args) { return cxr::test::run_cxrtune(args, scratch() / "out.log"); }
 
 // Exit 2 with a "cxrtune: error:" sentence containing `words`, and no "internal error".
 void expect_usage_error(const Result& r, const std::string& words) {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "io/weights/safetensors.h"
+#include "tests/support/cli_run.h"
 #include "tests/weights/pth_builder.h"
 
 namespace cxr {
@@ -23,30 +24,16 @@ namespace fs = std::filesystem;
 using fixture::f32_bytes;
 using fixture::PthTensor;
 
-const std::string kBin = std::string(CXRTUNE_BINARY_DIR) + "/cli/cxrtune";
 constexpr int64_t k2p62 = int64_t{1} << 62;
 
-struct Result {
-  int code;  // -1: killed by a signal
-  std::string output;
-};
+using test::Result;
+using test::slurp;
 
 Result run(const std::string& args) {
-  const std::string log = (fs::temp_directory_path() / ("cxr_wcli_" + std::to_string(getpid()) + ".log")).string();
-  const std::string cmd = "ulimit -v 2000000; " + kBin + " " + args + " > " + log + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(log);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const fs::path log = fs::temp_directory_path() / ("cxr_wcli_" + std::to_string(getpid()) + ".log");
+  Result r = test::run_cxrtune(args, log, "ulimit -v 2000000;");
   fs::remove(log);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return r;
 }
 
 class WeightsCli : public ::testing::Test {

@@ -1,25 +1,25 @@
-// RunWriter: the trainer's RunSink that writes a run directory (contracts.md "Run directory"):
+// RunWriter: the trainer's RunSink that writes a run directory (docs/run-directory.md):
 // metrics.jsonl (one step record per optimizer step, one epoch record per epoch, appended and
 // flushed as training goes), weight_change.json, val_predictions.json (the last validation's
 // per-sample probabilities, for the report's ROC and confusion matrix; ids are paths relative to
-// the data root, nothing identifying), and the progress bar. Checkpoints are delegated.
+// the data root, nothing identifying). Progress and epoch summaries go to a JobObserver; checkpoints
+// are delegated.
 #pragma once
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 
-#include "cli/progress_bar.h"
 #include "engine/trainer.h"
+#include "job/job_observer.h"
 
-namespace cxr::cli {
+namespace cxr {
 
 class RunWriter : public RunSink {
  public:
   using SaveCheckpoint = std::function<void(const std::string& name, const TrainPosition&)>;
   using DescribeLast = std::function<std::string()>;
   RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
-            SaveCheckpoint save, DescribeLast describe_last, int log_every);
+            SaveCheckpoint save, DescribeLast describe_last, JobObserver& observer);
 
   void on_step(const StepRecord& record) override;
   void on_epoch(const EpochRecord& record) override;
@@ -37,10 +37,8 @@ class RunWriter : public RunSink {
   int64_t batch_size_;
   SaveCheckpoint save_;
   DescribeLast describe_last_;
-  int log_every_;
-  std::unique_ptr<ProgressBar> bar_;
-  int64_t bar_epoch_ = -1;
+  JobObserver& observer_;
   double smoothed_loss_ = -1;
 };
 
-}  // namespace cxr::cli
+}  // namespace cxr

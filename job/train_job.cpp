@@ -1,20 +1,18 @@
-#include "cli/train_job.h"
+#include "job/train_job.h"
 
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
-#include "cli/job_setup.h"
-#include "cli/run_directory.h"
-#include "cli/run_lock.h"
-#include "cli/run_writer.h"
+#include "job/model_setup.h"
+#include "job/run_directory.h"
+#include "job/run_lock.h"
+#include "job/run_writer.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/file_ops.h"
@@ -24,10 +22,10 @@
 #include "io/weights/apply.h"
 #include "io/weights/checkpoint.h"
 #include "io/weights/safetensors.h"
+#include "io/weights/checkpoint_fields.h"
 #include "recipes/recipe_parser.h"
-#include "reports/report.h"
 
-namespace cxr::cli {
+namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
@@ -82,9 +80,26 @@ void truncate_metrics(const std::string& path, const TrainPosition& pos) {
   write_file_atomic(path, kept);
 }
 
+// The position a checkpoint was saved at, every field typed (a damaged one: UsageError naming
+// the file and the field).
+TrainPosition position_of(const std::string& file, const std::map<std::string, std::string>& m, int64_t& optimizer_steps) {
+  const CheckpointFields f(file, m);
+  TrainPosition p;
+  p.epoch = f.integer("epoch");
+  p.batch = f.integer("batch");
+  p.step = f.integer("step");
+  p.best_auroc = f.real("best_auroc");
+  p.epochs_without_improvement = f.integer("epochs_without_improvement");
+  p.epoch_loss_sum = f.real("epoch_loss_sum");
+  p.epoch_grad_sum = f.real_map("epoch_grad_sum");
+  p.epoch_grad_last = f.real_map("epoch_grad_last");
+  optimizer_steps = f.integer("optimizer_steps");
+  return p;
+}
+
 }  // namespace
 
-std::string run_training(const TrainOptions& o) {
+TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   // Read once, here: the checkpoint writer's fault points for the crash-consistency tests.
   FileOps file_ops(FaultPlan::parse(std::getenv("CXRTUNE_TEST_FAULT")));
   Recipe recipe;
@@ -97,10 +112,10 @@ std::string run_training(const TrainOptions& o) {
       throw UsageError("--resume " + o.resume_dir + ": not a cxrtune run directory (no recipe.yaml and checkpoints/init.safetensors)");
     std::vector<std::string> notes;
     recipe = resumed_recipe(o.resume_dir, o.recipe_path, o.overrides, notes);
-    for (const std::string& n : notes) std::fprintf(stderr, "resume: %s\n", n.c_str());
+    for (const std::string& n : notes) observer.note("resume: " + n);
     if (!run_dir.empty() && fs::weakly_canonical(run_dir) != fs::weakly_canonical(o.resume_dir)) {
       fork_run_dir(o.resume_dir, run_dir);
-      std::fprintf(stderr, "resume: copied %s to %s, continuing the copy\n", o.resume_dir.c_str(), run_dir.c_str());
+      observer.note("resume: copied " + o.resume_dir + " to " + run_dir + ", continuing the copy");
     } else {
       run_dir = o.resume_dir;
     }
@@ -119,10 +134,10 @@ std::string run_training(const TrainOptions& o) {
                      " with loss cross_entropy: a softmax over one class has loss 0 and learns nothing; "
                      "give two classes (e.g. NORMAL and the finding) or use loss.name: bce");
 
-  Model model = make_model(recipe, o.plugins);
+  JobModel model = make_model(recipe, o.plugins);
   Network& net = *model.network;
   Backend& backend = *model.backend;
-  Data data = make_data(recipe);
+  JobData data = make_data(recipe);
   const auto loss = make_loss(recipe, data.train->dataset());
   TrainStep step(net, model.registry, *loss);
   const int64_t b = recipe.train.batch_size, s = recipe.data.image_size;
@@ -152,7 +167,7 @@ std::string run_training(const TrainOptions& o) {
   const std::string init_path = ckpt_dir + "/init.safetensors";
   if (!resuming) {
     initialise_weights(model, recipe);
-    std::fprintf(stderr, "weights: %s\n", model.weights_note.c_str());
+    observer.note("weights: " + model.weights_note);
     // Everything that can be checked has been: only now does the run directory appear.
     fs::create_directories(run_dir);
     lock.emplace(run_dir);
@@ -171,7 +186,7 @@ std::string run_training(const TrainOptions& o) {
     store.remove_debris();
     std::vector<std::string> notes;
     resumed = store.load_for_resume(recipe.model.arch, notes);
-    for (const std::string& n : notes) std::fprintf(stderr, "resume: %s\n", n.c_str());
+    for (const std::string& n : notes) observer.note("resume: " + n);
   }
   if (resuming && !resumed) {
     // Nothing complete to continue from: the run's own initial weights are its step 0.
@@ -181,19 +196,12 @@ std::string run_training(const TrainOptions& o) {
     const Checkpoint& c = *resumed;
     apply_state_dict(net, c.model, {false, ckpt_dir + "/last.safetensors"});
     load_tensors(backend, c.optimizer, optimizer.state(), ckpt_dir + "/last.safetensors (optimizer state)");
-    const auto& m = c.metadata;
-    start.epoch = std::stoll(m.at("epoch"));
-    start.batch = std::stoll(m.at("batch"));
-    start.step = std::stoll(m.at("step"));
-    start.best_auroc = std::stod(m.at("best_auroc"));
-    start.epochs_without_improvement = std::stoll(m.at("epochs_without_improvement"));
-    start.epoch_loss_sum = std::stod(m.at("epoch_loss_sum"));
-    start.epoch_grad_sum = json::parse(m.at("epoch_grad_sum")).get<std::map<std::string, double>>();
-    start.epoch_grad_last = json::parse(m.at("epoch_grad_last")).get<std::map<std::string, double>>();
-    optimizer.set_steps_done(std::stoll(m.at("optimizer_steps")));
+    int64_t optimizer_steps = 0;
+    start = position_of(ckpt_dir + "/last.safetensors", c.metadata, optimizer_steps);
+    optimizer.set_steps_done(optimizer_steps);
     truncate_metrics((fs::path(run_dir) / "metrics.jsonl").string(), start);
-    std::fprintf(stderr, "resuming %s at epoch %lld, step %lld\n", run_dir.c_str(), static_cast<long long>(start.epoch),
-                 static_cast<long long>(start.step));
+    observer.note("resuming " + run_dir + " at epoch " + std::to_string(start.epoch) + ", step " +
+                  std::to_string(start.step));
   }
   {
     // The environment for the report: versions, backend, threads, data counts (no file names).
@@ -229,8 +237,7 @@ std::string run_training(const TrainOptions& o) {
                   {"seed", std::to_string(recipe.train.seed)}};
     store.save(name, std::move(c));
   };
-  RunWriter writer(run_dir, net.graph().stages, b, save, [&store] { return store.describe_last(); },
-                   static_cast<int>(recipe.train.log_every));
+  RunWriter writer(run_dir, net.graph().stages, b, save, [&store] { return store.describe_last(); }, observer);
   TrainConfig tc;
   tc.epochs = recipe.train.epochs;
   tc.max_steps = recipe.train.max_steps.value_or(-1);
@@ -241,17 +248,21 @@ std::string run_training(const TrainOptions& o) {
   tc.multi_label = multi_label;
   Trainer trainer(net, step, optimizer, tc);
 
+  observer.on_train_start(b, recipe.train.log_every);
   g_stop = false;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::fprintf(stderr, "training %s on %s: %lld steps per epoch, run directory %s\n", recipe.model.arch.c_str(),
-               backend.describe().c_str(), static_cast<long long>(batches), run_dir.c_str());
+  observer.note("training " + recipe.model.arch + " on " + backend.describe() + ": " + std::to_string(batches) +
+                " steps per epoch, run directory " + run_dir);
   trainer.run(*data.train, data.val.get(), writer, start, g_stop);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   writer.write_weight_change(change.relative_change(net));
-  if (o.report) write_report({run_dir}, (fs::path(run_dir) / "report.html").string());
-  return run_dir;
+  TrainOutcome outcome;
+  outcome.run_dir = run_dir;
+  outcome.recipe = recipe;
+  if (fs::exists(fs::path(ckpt_dir) / "best.safetensors")) outcome.best = (fs::path(ckpt_dir) / "best.safetensors").string();
+  return outcome;
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-namespace cxr::cli {
+namespace cxr {
 
 class RunLock {
  public:
@@ -20,4 +20,4 @@ class RunLock {
   int fd_ = -1;
 };
 
-}  // namespace cxr::cli
+}  // namespace cxr

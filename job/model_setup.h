@@ -10,9 +10,9 @@
 #include "io/loader.h"
 #include "recipes/recipe.h"
 
-namespace cxr::cli {
+namespace cxr {
 
-struct Model {
+struct JobModel {
   LayerRegistry registry;
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Network> network;
@@ -20,19 +20,19 @@ struct Model {
 };
 
 // Backend by name, every compiled layer, the recipe's and the command line's plugins.
-Model make_model(const Recipe& recipe, const std::vector<std::string>& plugins);
+JobModel make_model(const Recipe& recipe, const std::vector<std::string>& plugins);
 // Fresh torchvision init, then model.weights (path or "torchvision") when given.
-void initialise_weights(Model& model, const Recipe& recipe);
+void initialise_weights(JobModel& model, const Recipe& recipe);
 
 std::unique_ptr<OpParams> make_loss(const Recipe& recipe, const Dataset& train);
 
-struct Data {
+struct JobData {
   std::unique_ptr<Loader> train, val;
 };
-Data make_data(const Recipe& recipe);
+JobData make_data(const Recipe& recipe);
 LoaderConfig loader_config(const Recipe& recipe, bool training);
 // How much the recipe lets one file make cxrtune allocate (data.max_image_pixels,
 // model.max_tensor_mib): what every reader of the run's images and weights is given.
 InputLimits input_limits(const Recipe& recipe);
 
-}  // namespace cxr::cli
+}  // namespace cxr

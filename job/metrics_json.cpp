@@ -1,8 +1,8 @@
-#include "cli/metrics_json.h"
+#include "job/metrics_json.h"
 
 #include <cmath>
 
-namespace cxr::cli {
+namespace cxr {
 namespace {
 
 nlohmann::json operating_point(const OperatingPoint& p) {
@@ -22,4 +22,4 @@ nlohmann::json per_class_json(const ClassificationMetrics& m) {
   return out;
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

@@ -1,15 +1,15 @@
-#include "cli/run_directory.h"
+#include "job/run_directory.h"
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
 
-#include "cli/run_lock.h"
+#include "job/run_lock.h"
 #include "core/errors.h"
 #include "recipes/recipe_parser.h"
 
-namespace cxr::cli {
+namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
@@ -104,4 +104,4 @@ void fork_run_dir(const std::string& from, const std::string& to) {
   }
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

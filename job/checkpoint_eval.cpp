@@ -1,73 +1,46 @@
-#include "cli/checkpoint_eval.h"
+#include "job/checkpoint_eval.h"
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/job_setup.h"
+#include "job/checkpoint_model.h"
+#include "job/model_setup.h"
 #include "core/errors.h"
 #include "io/data_splits.h"
-#include "io/weights/apply.h"
-#include "io/weights/checkpoint.h"
-#include "recipes/recipe_parser.h"
 
-namespace cxr::cli {
+namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A folder or a missing file would reach the checkpoint reader as a stream error without a name.
-void check_checkpoint_path(const std::string& path) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) throw UsageError("--checkpoint " + path + ": no such file");
-  if (fs::is_directory(status))
-    throw UsageError("--checkpoint " + path + " is a folder; give a .safetensors file, e.g. " +
-                     (fs::path(path) / "best.safetensors").string() + " in a run's checkpoints folder");
-  if (!fs::is_regular_file(status)) throw UsageError("--checkpoint " + path + " is not a regular file");
-}
-
 }  // namespace
 
-std::string checkpoint_of(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_directory(path, ec)) return path;
-  const fs::path best = fs::path(path) / "checkpoints" / "best.safetensors";
-  if (!fs::exists(best, ec))
-    throw UsageError(path + " is a folder without checkpoints/best.safetensors; give a run directory or a checkpoint");
-  return best.string();
-}
-
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
-  check_checkpoint_path(o.checkpoint);
-  const Checkpoint c = load_checkpoint(o.checkpoint, "");
-  if (!c.metadata.count("recipe")) throw UsageError(o.checkpoint + ": checkpoint has no recipe");
-  Recipe r = parse_recipe_text(c.metadata.at("recipe"), o.checkpoint + " (recipe)");
-  if (!o.backend.empty()) r.train.backend = o.backend;
-  if (!o.precision.empty()) r.train.precision = o.precision;
-  Model m = make_model(r, o.plugins);
-  apply_state_dict(*m.network, c.model, {false, o.checkpoint});
+  CheckpointModel cm = load_checkpoint_model({o.checkpoint, o.backend, o.precision, o.plugins});
+  const Recipe& r = cm.recipe;
   Dataset data = read_test_data(o.data);
-  const auto classes = nlohmann::json::parse(c.metadata.at("classes")).get<std::vector<std::string>>();
-  if (data.classes != classes)
+  if (data.classes != cm.classes)
     throw UsageError("eval: " + o.data + " has classes " + data.summary() + "; the checkpoint was trained on " +
-                     nlohmann::json(classes).dump());
-  Loader loader(data, loader_config(r, false));
+                     nlohmann::json(cm.classes).dump());
+  Loader loader(data, cm.preprocessing);
   const auto loss = make_loss(r, data);
-  TrainStep step(*m.network, m.registry, *loss);
+  TrainStep step(*cm.model.network, cm.model.registry, *loss);
   const int64_t b = r.train.batch_size, s = r.data.image_size;
-  step.prepare({b, r.model.in_channels, s, s}, {b}, false);
+  step.prepare({b, r.model.in_channels, s, s}, data.multi_label ? Shape{b, r.model.num_classes} : Shape{b}, false);
   TrainConfig tc;
-  tc.class_names = classes;
+  tc.class_names = cm.classes;
   tc.multi_label = data.multi_label;
+  tc.temperature = cm.temperature.value_or(1.0);
   struct NoOptimizer : StepOptimizer {
     std::map<std::string, double> step(int64_t) override { return {}; }
   } none;
-  Trainer trainer(*m.network, step, none, tc);
+  Trainer trainer(*cm.model.network, step, none, tc);
   CheckpointEval out;
   out.result = trainer.evaluate(loader);
-  out.set = {classes, out.result.ids, data.multi_label, out.result.probs, out.result.targets};
+  out.set = {cm.classes, out.result.ids, data.multi_label, out.result.probs, out.result.targets};
+  out.temperature = cm.temperature;
   return out;
 }
 
@@ -110,4 +83,4 @@ std::optional<ScoredSet> read_run_val_predictions(const std::string& checkpoint,
   }
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

@@ -8,7 +8,7 @@
 
 #include "recipes/recipe.h"
 
-namespace cxr::cli {
+namespace cxr {
 
 // True when `dir` holds anything besides the lock file.
 bool run_dir_has_content(const std::string& dir);
@@ -31,4 +31,4 @@ Recipe resumed_recipe(const std::string& run_dir, const std::string& recipe_path
 // The copy is made beside `to` and renamed onto it, so `to` never holds half a run.
 void fork_run_dir(const std::string& from, const std::string& to);
 
-}  // namespace cxr::cli
+}  // namespace cxr

@@ -1,4 +1,4 @@
-#include "cli/run_lock.h"
+#include "job/run_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,7 +9,7 @@
 
 #include "core/errors.h"
 
-namespace cxr::cli {
+namespace cxr {
 
 RunLock::RunLock(const std::string& run_dir) {
   const std::string path = run_dir + "/.lock";
@@ -42,4 +42,4 @@ RunLock::~RunLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

@@ -5,10 +5,10 @@
 
 #include "core/metrics.h"
 
-namespace cxr::cli {
+namespace cxr {
 
 nlohmann::json number_json(double v);
 // {"<class>": {"auroc", "support", "at_0.5": {...}, "at_youden": {...}}, ...}
 nlohmann::json per_class_json(const ClassificationMetrics& m);
 
-}  // namespace cxr::cli
+}  // namespace cxr

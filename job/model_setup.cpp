@@ -1,4 +1,4 @@
-#include "cli/job_setup.h"
+#include "job/model_setup.h"
 
 #include <cstdio>
 #include <thread>
@@ -12,14 +12,14 @@
 #include "io/weights/torchvision_files.h"
 #include "io/weights/weights_file.h"
 #include "plugins/backends.h"
-#include "plugins/ops/bce_with_logits.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/bce_with_logits.h"
+#include "engine/ops/softmax_cross_entropy.h"
 #include "recipes/data_request.h"
 
-namespace cxr::cli {
+namespace cxr {
 
-Model make_model(const Recipe& r, const std::vector<std::string>& plugins) {
-  Model m;
+JobModel make_model(const Recipe& r, const std::vector<std::string>& plugins) {
+  JobModel m;
   register_all_layers(m.registry);
   for (const std::string& p : r.plugins) load_plugin(p, m.registry);
   for (const std::string& p : plugins) load_plugin(p, m.registry);
@@ -34,7 +34,7 @@ Model make_model(const Recipe& r, const std::vector<std::string>& plugins) {
   return m;
 }
 
-void initialise_weights(Model& m, const Recipe& r) {
+void initialise_weights(JobModel& m, const Recipe& r) {
   const auto seed = static_cast<uint64_t>(r.train.seed);
   init_torchvision(*m.network, seed);
   if (!r.model.weights) {
@@ -54,12 +54,10 @@ std::unique_ptr<OpParams> make_loss(const Recipe& r, const Dataset& train) {
                      (train.multi_label ? "a multi-label manifest (use bce)" : "single-label data (use cross_entropy)"));
   if (r.loss.name == "bce") {
     auto b = std::make_unique<ops::BceWithLogitsParams>();
-    // auto: pos_weight = negatives / positives per label (the usual remedy for rare findings).
-    if (r.loss.class_weights == "auto") {
-      const auto pos = train.class_counts();
-      for (int64_t p : pos)
-        b->pos_weight.push_back(p > 0 ? static_cast<float>(static_cast<double>(static_cast<int64_t>(train.samples.size()) - p) / static_cast<double>(p)) : 1.0f);
-    }
+    // auto: pos_weight = negatives / positives per label (the usual remedy for rare findings),
+    // masked targets counted as neither.
+    if (r.loss.class_weights == "auto")
+      for (double w : train.bce_pos_weights()) b->pos_weight.push_back(static_cast<float>(w));
     if (r.loss.class_weights == "list")
       for (double w : r.loss.class_weight_values) b->pos_weight.push_back(static_cast<float>(w));
     return b;
@@ -101,7 +99,7 @@ InputLimits input_limits(const Recipe& r) {
   return l;
 }
 
-Data make_data(const Recipe& r) {
+JobData make_data(const Recipe& r) {
   // Every layout (folder, manifest, NIH, CheXpert, MIMIC-CXR-JPG, RSNA) through the one resolver
   // that `cxrtune dataset` prints, so a dry run shows exactly what training uses.
   ResolvedData resolved = resolve_dataset(layout_request(r));
@@ -111,7 +109,7 @@ Data make_data(const Recipe& r) {
     throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
                      std::to_string(train.classes.size()) + (train.multi_label ? " labels" : " classes") + " (" +
                      train.summary() + ")");
-  Data d;
+  JobData d;
   d.train = std::make_unique<Loader>(std::move(train), loader_config(r, true));
   d.val = std::make_unique<Loader>(std::move(val), loader_config(r, false));
   // After the loaders: with data.on_bad_file: skip they have left out what they could not read.
@@ -125,4 +123,4 @@ Data make_data(const Recipe& r) {
   return d;
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

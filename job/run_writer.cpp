@@ -1,13 +1,12 @@
-#include "cli/run_writer.h"
+#include "job/run_writer.h"
 
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "cli/metrics_json.h"
+#include "job/metrics_json.h"
 #include "core/atomic_file.h"
 
-namespace cxr::cli {
+namespace cxr {
 namespace {
 
 using nlohmann::json;
@@ -24,13 +23,13 @@ json stage_map(const std::map<std::string, double>& values) {
 }  // namespace
 
 RunWriter::RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
-                     SaveCheckpoint save, DescribeLast describe_last, int log_every)
+                     SaveCheckpoint save, DescribeLast describe_last, JobObserver& observer)
     : dir_(std::move(run_dir)),
       stages_(std::move(stages)),
       batch_size_(batch_size),
       save_(std::move(save)),
       describe_last_(std::move(describe_last)),
-      log_every_(log_every) {}
+      observer_(observer) {}
 
 void RunWriter::on_step(const StepRecord& r) {
   json grad = stage_map(r.grad_norm.stage);
@@ -45,7 +44,6 @@ void RunWriter::on_step(const StepRecord& r) {
 }
 
 void RunWriter::on_epoch(const EpochRecord& r) {
-  if (bar_) bar_->finish();
   json line = {{"kind", "epoch"},
                {"epoch", r.epoch},
                {"train_loss", number(r.train_loss)},
@@ -62,33 +60,21 @@ void RunWriter::on_epoch(const EpochRecord& r) {
                   {"targets", r.val->targets}, {"scores", r.val->probs}};
     for (const ClassMetrics& c : m.classes) preds["classes"].push_back(c.name);
     write_file_atomic(dir_ + "/val_predictions.json", preds.dump());
-    std::fprintf(stderr, "epoch %lld: train loss %.4f  val loss %.4f  val acc %.3f  val AUROC %.3f\n",
-                 static_cast<long long>(r.epoch), r.train_loss, r.val->loss, m.accuracy, m.macro_auroc);
-  } else {
-    std::fprintf(stderr, "epoch %lld: train loss %.4f\n", static_cast<long long>(r.epoch), r.train_loss);
   }
   append_line_durable(dir_ + "/metrics.jsonl", line.dump());
+  observer_.on_epoch(r);
 }
 
 void RunWriter::save_checkpoint(const std::string& name, const TrainPosition& position) {
   save_(name, position);
 }
 
-void RunWriter::on_progress(int64_t epoch, int64_t batch, int64_t batches, double,
-                            double) {
-  if (epoch != bar_epoch_) {
-    if (bar_) bar_->finish();
-    bar_ = std::make_unique<ProgressBar>("epoch " + std::to_string(epoch), static_cast<int>(batches),
-                                         static_cast<double>(batch_size_), log_every_);
-    bar_epoch_ = epoch;
-  }
-  char extra[64];
-  std::snprintf(extra, sizeof extra, "loss %.4f", smoothed_loss_);
-  bar_->update(static_cast<int>(batch), extra);
+void RunWriter::on_progress(int64_t epoch, int64_t batch, int64_t batches, double, double) {
+  observer_.on_progress(epoch, batch, batches, smoothed_loss_);
 }
 
 void RunWriter::write_weight_change(const std::map<std::string, double>& change) {
   write_file_atomic(dir_ + "/weight_change.json", stage_map(change).dump(2));
 }
 
-}  // namespace cxr::cli
+}  // namespace cxr

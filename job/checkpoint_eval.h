@@ -1,7 +1,9 @@
-// Scoring a checkpoint on a data set, shared by `cxrtune eval` and `cxrtune compare`: the
-// checkpoint's recipe rebuilds the network (backend and precision overridable), its weights are
-// applied, and every image of DATA (a folder-per-class set, or a manifest's `split: test` rows)
-// is scored once in loader order. Also the per-sample predictions of a run's last validation
+// Scoring a checkpoint on a data set, shared by `cxrtune eval`, `cxrtune compare` and the test
+// evaluation at the end of `train`: the checkpoint is loaded by load_checkpoint_model (its recipe
+// rebuilds the network, backend and precision overridable) and every image of DATA (a
+// folder-per-class set, or a manifest's `split: test` rows) is scored once in loader order. When
+// the checkpoint carries a `temperature` (eval --calibrate), logits are divided by it before the
+// softmax/sigmoid and the loss. Also the per-sample predictions of a run's last validation
 // epoch (val_predictions.json), which eval uses to choose an operating point.
 // Failure modes: a missing or folder checkpoint, a checkpoint without recipe, classes that
 // differ between checkpoint and data, a malformed val_predictions.json → UsageError naming it.
@@ -11,8 +13,9 @@
 #include <vector>
 
 #include "engine/trainer.h"
+#include "job/checkpoint_model.h"
 
-namespace cxr::cli {
+namespace cxr {
 
 // Per-sample scores of one data set: probs[i][k] (softmax or sigmoid), targets[i][k] 0/1 (one-hot
 // for single-label), ids[i] the path relative to the data root (never identifying).
@@ -30,12 +33,10 @@ struct CheckpointEvalOptions {
 struct CheckpointEval {
   EvalResult result;  // loss, point metrics, per-sample probs/targets/ids
   ScoredSet set;      // the same samples with the class names
+  std::optional<double> temperature;  // the checkpoint's, applied to the scores above
 };
 
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o);
-
-// A run directory's checkpoints/best.safetensors, or `path` itself when it is not a folder.
-std::string checkpoint_of(const std::string& path);
 
 // RUN_DIR/val_predictions.json of the run that holds `checkpoint` (RUN_DIR/checkpoints/X or
 // RUN_DIR/checkpoints/SUBFOLDER/X), or
@@ -43,4 +44,4 @@ std::string checkpoint_of(const std::string& path);
 std::optional<ScoredSet> read_run_val_predictions(const std::string& checkpoint,
                                                   const std::vector<std::string>& classes);
 
-}  // namespace cxr::cli
+}  // namespace cxr
