@@ -1,4 +1,4 @@
-// `cxrtune demo-data OUT_DIR [--count N] [--size S] [--seed K] [--force]`: a synthetic chest
+// `cxrtune demo-data OUT_DIR [--count N] [--size S] [--seed K] [--task pneumonia|findings] [--force]`: a synthetic chest
 // X-ray set (io/demo_data.h). Prints the number of files actually written.
 #include <cstdio>
 #include <memory>
@@ -16,6 +16,8 @@ void add_demo_data_command(CLI::App& app) {
   cmd->add_option("--count", spec->count, "images in all splits (at least 12)")->capture_default_str();
   cmd->add_option("--size", spec->size, "image side in pixels")->capture_default_str();
   cmd->add_option("--seed", spec->seed, "random seed")->capture_default_str();
+  cmd->add_option("--task", spec->task, "pneumonia (NORMAL, PNEUMONIA) | findings (CARDIOMEGALY, NODULES, NORMAL)")
+      ->capture_default_str();
   cmd->add_flag("--force", spec->force, "OUT_DIR may be non-empty: its train, val and test folders are replaced");
   cmd->callback([spec] {
     std::unique_ptr<ProgressBar> bar;
@@ -24,8 +26,10 @@ void add_demo_data_command(CLI::App& app) {
       bar->update(static_cast<int>(done));
     });
     if (bar) bar->finish();
-    std::printf("wrote %lld synthetic chest X-rays to %s/{train,val,test}/{NORMAL,PNEUMONIA}\n",
-                static_cast<long long>(written), spec->out_dir.c_str());
+    std::string classes;
+    for (const std::string& c : demo_task_classes(spec->task)) classes += (classes.empty() ? "" : ",") + c;
+    std::printf("wrote %lld synthetic chest X-rays to %s/{train,val,test}/{%s}\n", static_cast<long long>(written),
+                spec->out_dir.c_str(), classes.c_str());
   });
 }
 

@@ -34,8 +34,18 @@ const std::vector<Format>& formats() {
 
 }  // namespace
 
+std::vector<std::string> demo_task_classes(const std::string& task) {
+  if (task == "pneumonia") return {"NORMAL", "PNEUMONIA"};
+  if (task == "findings") return {"CARDIOMEGALY", "NODULES", "NORMAL"};
+  throw UsageError("demo-data: --task " + task + " is not a task (pneumonia | findings)");
+}
+
 int64_t write_demo_data(const DemoDataSpec& spec, const std::function<void(int64_t, int64_t)>& progress) {
-  if (spec.count < 12) throw UsageError("demo-data: --count must be at least 12 (an image of each class in every split)");
+  const std::vector<std::string> classes = demo_task_classes(spec.task);
+  const auto n_classes = static_cast<int64_t>(classes.size());
+  if (spec.count < 6 * n_classes)
+    throw UsageError("demo-data: --count must be at least " + std::to_string(6 * n_classes) +
+                     " for --task " + spec.task + " (an image of each class in every split)");
   if (spec.size < 32 || spec.size > 4096) throw UsageError("demo-data: --size must be in 32..4096");
   namespace fs = std::filesystem;
   const fs::path out(spec.out_dir);
@@ -52,15 +62,16 @@ int64_t write_demo_data(const DemoDataSpec& spec, const std::function<void(int64
   }
   struct Job {
     std::string path;
-    bool pneumonia;
+    std::string finding;
     uint64_t index;
   };
   std::vector<Job> jobs;
   uint64_t index = 0;
   for (const char* split : {"train", "val", "test"})
-    for (const char* cls : {"NORMAL", "PNEUMONIA"}) {
-      // Per class: NORMAL takes the odd image; train and val round down, test takes the rest.
-      const int64_t per_class = std::string(cls) == "NORMAL" ? (spec.count + 1) / 2 : spec.count / 2;
+    for (int64_t c = 0; c < n_classes; ++c) {
+      const std::string& cls = classes[static_cast<size_t>(c)];
+      // Per class: the first classes take the remainder; train and val round down, test the rest.
+      const int64_t per_class = spec.count / n_classes + (c < spec.count % n_classes ? 1 : 0);
       const int64_t train = per_class * 6 / 10, val = per_class * 2 / 10;
       const std::string s(split);
       const int64_t n = s == "train" ? train : s == "val" ? val : per_class - train - val;
@@ -70,8 +81,8 @@ int64_t write_demo_data(const DemoDataSpec& spec, const std::function<void(int64
       for (int64_t i = 0; i < n; ++i, ++index) {
         const Format& f = formats()[index % formats().size()];
         char name[64];
-        std::snprintf(name, sizeof name, "%s_%04llu%s", cls, static_cast<unsigned long long>(index), f.ext);
-        jobs.push_back({(dir / name).string(), std::string(cls) == "PNEUMONIA", index});
+        std::snprintf(name, sizeof name, "%s_%04llu%s", cls.c_str(), static_cast<unsigned long long>(index), f.ext);
+        jobs.push_back({(dir / name).string(), cls, index});
       }
     }
   std::atomic<int64_t> next{0}, done{0};
@@ -81,7 +92,8 @@ int64_t write_demo_data(const DemoDataSpec& spec, const std::function<void(int64
     for (int64_t k; (k = next++) < static_cast<int64_t>(jobs.size());) {
       try {
         const Job& j = jobs[static_cast<size_t>(k)];
-        const Image img = make_chest_phantom({spec.size, j.pneumonia, spec.seed, j.index});
+        const Image img = make_chest_phantom(
+            {spec.size, j.finding == "PNEUMONIA", spec.seed, j.index, j.finding == "CARDIOMEGALY", j.finding == "NODULES"});
         const Format& f = formats()[j.index % formats().size()];
         if (f.png_bits) write_png(j.path, img, f.png_bits);
         else write_dicom(j.path, img, f.dicom, "PHANTOM-" + std::to_string(j.index));

@@ -53,13 +53,17 @@ double lung(const Anatomy& a, double x, double y, int side) {
 }  // namespace
 
 Image make_chest_phantom(const PhantomSpec& spec) {
-  std::mt19937_64 rng(spec.seed * 0x9E3779B97F4A7C15ull + spec.index * 0xBF58476D1CE4E5B9ull + (spec.pneumonia ? 7 : 3));
+  // The other findings change the stream's salt only when set, so pneumonia sets stay as they were.
+  const uint64_t salt = (spec.pneumonia ? 7 : 3) + (spec.cardiomegaly ? 16 : 0) + (spec.nodules ? 32 : 0);
+  std::mt19937_64 rng(spec.seed * 0x9E3779B97F4A7C15ull + spec.index * 0xBF58476D1CE4E5B9ull + salt);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> normal(0.0, 1.0);
-  const Anatomy a = random_anatomy(rng);
+  Anatomy a = random_anatomy(rng);
+  // Cardiomegaly: a heart about 1.35x as wide (cardiothoracic ratio about 0.55 instead of 0.4).
+  if (spec.cardiomegaly) a.heart_r *= 1.3 + 0.1 * u(rng);
 
   // Consolidations: patchy (several blobs) or lobar (one large lower-zone region), one or both lungs.
-  struct Blob { double x, y, rx, ry, amp; };
+  struct Blob { double x, y, rx, ry, amp, soft = 0.4; };
   std::vector<Blob> blobs;
   if (spec.pneumonia) {
     const bool lobar = u(rng) < 0.4;
@@ -75,6 +79,17 @@ Image make_chest_phantom(const PhantomSpec& spec) {
                          a.lung_top + (a.lung_bottom - a.lung_top) * (0.3 + 0.6 * u(rng)), 0.03 + 0.04 * u(rng),
                          0.03 + 0.04 * u(rng), 0.08 + 0.10 * u(rng)});
       }
+    }
+  }
+
+  // Nodules: small round opacities with a sharp edge, anywhere in either lung.
+  if (spec.nodules) {
+    const int n = 2 + static_cast<int>(u(rng) * 4);
+    for (int i = 0; i < n; ++i) {
+      const int s = u(rng) < 0.5 ? -1 : 1;
+      const double r = 0.015 + 0.015 * u(rng);
+      blobs.push_back({a.cx + s * a.lung_dx + a.lung_rx * 0.9 * (u(rng) - 0.5),
+                       a.lung_top + (a.lung_bottom - a.lung_top) * (0.15 + 0.7 * u(rng)), r, r, 0.9 + 0.4 * u(rng), 0.15});
     }
   }
 
@@ -117,7 +132,7 @@ Image make_chest_phantom(const PhantomSpec& spec) {
       }
       // Consolidations: denser lung, only inside the lung fields.
       double c = 0;
-      for (const Blob& b : blobs) c += b.amp * ellipse(x, y, b.x, b.y, b.rx, b.ry, 0.4);
+      for (const Blob& b : blobs) c += b.amp * ellipse(x, y, b.x, b.y, b.rx, b.ry, b.soft);
       v += lungs * std::min(c, 0.35);
       // Exposure and contrast.
       v = 0.5 + (v * a.exposure - 0.5 * a.exposure) * a.contrast + 0.5 * (a.exposure - 1.0);

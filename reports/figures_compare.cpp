@@ -71,6 +71,57 @@ svg::BarChart stage_bars(const std::vector<RunData>& runs, const std::vector<std
   return c;
 }
 
+// Sensitivity and specificity on test at the threshold eval chose on validation (per class).
+std::string operating_point_text(const EvalSummary& e) {
+  std::string out;
+  for (const OperatingPointRow& op : e.operating_points)
+    out += (out.empty() ? "" : "; ") + (e.operating_points.size() > 1 ? op.name + ": " : "") + "sensitivity " +
+           html::num("%.3f", op.sensitivity.value) + ", specificity " + html::num("%.3f", op.specificity.value) +
+           " (p ≥ " + html::num("%.3g", op.threshold) + ")";
+  return out.empty() ? "–" : out;
+}
+
+// Where a run's weights moved most and least, and whether the change grows towards the head.
+std::string change_profile(const RunData& r) {
+  std::vector<std::string> moved;
+  for (const auto& s : r.stages)
+    if (std::isfinite(change_of(r, s)) && change_of(r, s) > 0) moved.push_back(s);
+  if (moved.size() < 2) return "";
+  size_t lo = 0, hi = 0;
+  bool rising = true;
+  for (size_t i = 1; i < moved.size(); ++i) {
+    rising &= change_of(r, moved[i]) > change_of(r, moved[i - 1]);
+    if (change_of(r, moved[i]) < change_of(r, moved[lo])) lo = i;
+    if (change_of(r, moved[i]) > change_of(r, moved[hi])) hi = i;
+  }
+  if (rising) return " The relative weight change grows at every stage from " + moved.front() + " to " + moved.back() + ".";
+  return " The relative weight change is largest in " + moved[hi] + " and smallest in " + moved[lo] + ".";
+}
+
+// The first-batch gradient norms of run `b` against run `a`, stage by stage, as ratios.
+std::string gradient_contrast(const RunData& a, const RunData& b) {
+  std::string ratios, tenfold_smaller, tenfold_larger;
+  for (const auto& s : a.stages) {
+    const double ga = first_grad(a, s), gb = first_grad(b, s);
+    if (!(std::isfinite(ga) && std::isfinite(gb) && ga > 0 && gb > 0)) continue;
+    const double f = ga / gb;
+    const bool smaller = f < 1;
+    const double x = smaller ? 1 / f : f;
+    ratios += (ratios.empty() ? "" : ", ") + s + " " + html::num(x >= 10 ? "%.0f" : "%.1f", x) + "× " +
+              (smaller ? "smaller" : "larger");
+    if (x >= 10) {
+      std::string& list = smaller ? tenfold_smaller : tenfold_larger;
+      list += (list.empty() ? "" : ", ") + s;
+    }
+  }
+  if (ratios.empty()) return "";
+  std::string out = "On the first batch, " + a.name + "'s gradient norms against " + b.name + "'s: " + ratios + ".";
+  if (!tenfold_smaller.empty()) out += " An order of magnitude or more smaller in " + tenfold_smaller + ".";
+  if (!tenfold_larger.empty()) out += " An order of magnitude or more larger in " + tenfold_larger + ".";
+  if (tenfold_smaller.empty() && tenfold_larger.empty()) out += " No stage differs by an order of magnitude.";
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> all_stages(const std::vector<RunData>& runs) {
@@ -89,7 +140,10 @@ std::string summary_table(const std::vector<RunData>& runs, const std::vector<st
                 true,
                 any_eval ? "test: the held-out evaluation in eval/metrics.json (cxrtune eval)" : "",
                 "text"};
+  bool any_op = false;
+  for (const RunData& r : runs) any_op |= !r.eval.operating_points.empty();
   if (any_eval) t.header.insert(t.header.end(), {"test images", "test accuracy", "test AUROC"});
+  if (any_op) t.header.push_back("test at the validation operating point");
   t.header.push_back("health findings");
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunData& r = runs[i];
@@ -111,6 +165,7 @@ std::string summary_table(const std::vector<RunData>& runs, const std::vector<st
       else
         row.insert(row.end(), {"–", "–", "–"});
     }
+    if (any_op) row.push_back(operating_point_text(r.eval));
     row.push_back(warnings ? std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "") : "none");
     t.rows.push_back(std::move(row));
   }
@@ -141,12 +196,17 @@ std::string story(const std::vector<RunData>& runs) {
                 html::escape(html::num(gb));
       line += ".";
     }
+    line += html::escape(change_profile(r));
     if (!frozen.empty()) {
       line += " Frozen (weight change 0):";
       for (const auto& f : frozen) line.append(" ").append(html::escape(f));
       line += ".";
     }
     out += line + "</li>";
+  }
+  for (size_t i = 1; i < runs.size(); ++i) {
+    const std::string c = gradient_contrast(runs[0], runs[i]);
+    if (!c.empty()) out += "<li>" + html::escape(c) + "</li>";
   }
   return out.empty() ? "" : "<ul class='story'>" + out + "</ul>";
 }

@@ -10,6 +10,7 @@
 #include "reports/health.h"
 #include "reports/html.h"
 #include "reports/page_style.h"
+#include "reports/paired_comparison.h"
 #include "reports/run_reader.h"
 
 namespace cxr {
@@ -140,6 +141,8 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
     if (!v.empty()) test += run_heading(runs[i], i) + v;
   }
   if (!test.empty()) h += section("Test set (eval/metrics.json)") + test;
+  const std::string paired = report::paired_comparison_section(runs);
+  if (!paired.empty()) h += section("Paired comparison on the test set (eval/compare.json)") + paired;
 
   h += section("Training health") + "<p class='note'>Checks over every step record: NaN/Inf in loss or gradient "
        "norms; spikes above 10× the running median of the previous 50 steps; stages whose gradient norm falls "
