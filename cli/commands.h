@@ -15,5 +15,7 @@ void add_weights_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_demo_data_command(CLI::App& app);
 void add_dataset_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_check_plugin_command(CLI::App& app);
 
 }  // namespace cxr::cli

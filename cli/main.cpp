@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   cxr::cli::add_weights_command(app);
   cxr::cli::add_demo_data_command(app);
   cxr::cli::add_dataset_command(app);
+  cxr::cli::add_predict_command(app);
+  cxr::cli::add_check_plugin_command(app);
 #endif
   cxr::cli::add_bench_command(app);
   add_help_command(app);

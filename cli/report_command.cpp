@@ -19,12 +19,14 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--format", *format, "html | json (json: the summary as numbers on stdout)")
       ->check(CLI::IsMember({"html", "json"}))
       ->capture_default_str();
-  cmd->callback([dirs, out, format] {
+  auto images = std::make_shared<bool>(true);
+  cmd->add_flag("!--no-images", *images, "leave pixel data (the Grad-CAM gallery) out of the page");
+  cmd->callback([dirs, out, format, images] {
     if (*format == "json") {
       std::printf("%s", report_json(*dirs).c_str());
       return;
     }
-    write_report(*dirs, *out);
+    write_report(*dirs, *out, *images);
     std::printf("report: %s\n", out->c_str());
   });
 }

@@ -224,4 +224,26 @@ void write_png(const std::string& path, const Image& image, int bits) {
   png_destroy_write_struct(&png, &info);
 }
 
+void write_png_rgb(const std::string& path, int64_t width, int64_t height, const uint8_t* rgb) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "wb"), std::fclose);
+  if (!f) throw RuntimeFailure("cannot create " + path);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!png || !info) throw RuntimeFailure("libpng: out of memory writing " + path);
+  std::vector<png_bytep> rows(static_cast<size_t>(height));
+  for (int64_t y = 0; y < height; ++y) rows[static_cast<size_t>(y)] = const_cast<png_bytep>(rgb + y * width * 3);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    throw RuntimeFailure("libpng failed writing " + path);
+  }
+  png_init_io(png, f.get());
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8, PNG_COLOR_TYPE_RGB,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  if (std::fflush(f.get()) != 0 || std::ferror(f.get())) throw RuntimeFailure("cannot write " + path);
+}
+
 }  // namespace cxr

@@ -9,6 +9,7 @@
 // Writing: 8- or 16-bit grey from [0, 1] values (the display image, demo data). Errors are
 // UsageErrors naming the file; libpng's warnings are folded into them, never printed.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "io/image.h"
@@ -18,5 +19,8 @@ namespace cxr {
 
 Image read_png(const std::string& path, const InputLimits& limits = {});
 void write_png(const std::string& path, const Image& image, int bits);
+// 8-bit RGB from `rgb` (height × width × 3 bytes, row-major): colour figures (Grad-CAM overlays).
+// RuntimeFailure naming the path when it cannot be written.
+void write_png_rgb(const std::string& path, int64_t width, int64_t height, const uint8_t* rgb);
 
 }  // namespace cxr

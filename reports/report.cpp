@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "reports/figures.h"
+#include "reports/figures_gallery.h"
 #include "reports/health.h"
 #include "reports/html.h"
 #include "reports/page_style.h"
@@ -87,7 +88,7 @@ std::string environment(const RunData& r) {
 
 }  // namespace
 
-std::string render_report(const std::vector<std::string>& run_dirs) {
+std::string render_report(const std::vector<std::string>& run_dirs, bool images) {
   if (run_dirs.empty()) throw UsageError("report: no run directory given");
   std::vector<RunData> runs;
   for (const auto& d : run_dirs) runs.push_back(report::read_run(d));
@@ -141,6 +142,12 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
     if (!v.empty()) test += run_heading(runs[i], i) + v;
   }
   if (!test.empty()) h += section("Test set (eval/metrics.json)") + test;
+  std::string gallery;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string g = report::gallery_figures(runs[i].dir, images);
+    if (!g.empty()) gallery += run_heading(runs[i], i) + g;
+  }
+  if (!gallery.empty()) h += section("Where the model looks") + gallery;
   const std::string paired = report::paired_comparison_section(runs);
   if (!paired.empty()) h += section("Paired comparison on the test set (eval/compare.json)") + paired;
 
@@ -158,13 +165,13 @@ std::string render_report(const std::vector<std::string>& run_dirs) {
   return h;
 }
 
-void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html) {
+void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html, bool images) {
   // The output path is the user's: a missing directory is their input (exit 2), not an I/O failure.
   const std::filesystem::path target(out_html);
   if (target.has_parent_path() && !std::filesystem::is_directory(target.parent_path()))
     throw UsageError("report: cannot write " + out_html + ": directory " + target.parent_path().string() +
                      " does not exist");
-  write_file_atomic(out_html, render_report(run_dirs));
+  write_file_atomic(out_html, render_report(run_dirs, images));
 }
 
 }  // namespace cxr

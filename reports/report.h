@@ -12,10 +12,11 @@ namespace cxr {
 
 // Writes the page to `out_html` atomically (a temporary file renamed over the target), so
 // `cxrtune train` can call it at the end of a run.
-void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html);
+// images false (report --no-images): no pixel data in the page (the gallery shows its list only).
+void write_report(const std::vector<std::string>& run_dirs, const std::string& out_html, bool images = true);
 
 // The page as a string (what write_report writes).
-std::string render_report(const std::vector<std::string>& run_dirs);
+std::string render_report(const std::vector<std::string>& run_dirs, bool images = true);
 
 // The summary as numbers: {"runs": [{"run", "steps", "stages", "epochs": [...], "weight_change",
 // "first_batch_grad_norm", "last_epoch_grad_norm", "best_val_auroc", "roc_auroc", "health": [...]}]}.
