@@ -2,13 +2,13 @@
 
 #include "core/errors.h"
 #include "core/stages.h"
-#include "plugins/ops/add.h"
-#include "plugins/ops/batchnorm2d.h"
-#include "plugins/ops/conv2d.h"
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/global_avgpool.h"
-#include "plugins/ops/linear.h"
-#include "plugins/ops/maxpool2d.h"
+#include "engine/ops/add.h"
+#include "engine/ops/batchnorm2d.h"
+#include "engine/ops/conv2d.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/global_avgpool.h"
+#include "engine/ops/linear.h"
+#include "engine/ops/maxpool2d.h"
 
 namespace cxr {
 namespace {

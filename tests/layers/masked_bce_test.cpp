@@ -15,7 +15,7 @@
 
 #include "core/errors.h"
 #include "plugins/backends.h"
-#include "plugins/ops/bce_with_logits.h"
+#include "engine/ops/bce_with_logits.h"
 #include "plugins/reference/kernels.h"
 #if __has_include(<cuda_bf16.h>)
 #include "plugins/cudnn/kernel_math.h"
