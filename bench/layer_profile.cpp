@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <map>
 
-#include "plugins/ops/conv2d.h"
-#include "plugins/ops/linear.h"
+#include "engine/ops/conv2d.h"
+#include "engine/ops/linear.h"
 
 namespace cxr {
 namespace {

@@ -13,7 +13,7 @@
 #include "engine/resnet.h"
 #include "engine/train_step.h"
 #include "plugins/backends.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr {
 namespace {

@@ -10,9 +10,9 @@
 #include "engine/optimizer.h"
 #include "engine/trainer.h"
 #include "plugins/backends.h"
-#include "plugins/ops/flatten.h"
-#include "plugins/ops/linear.h"
-#include "plugins/ops/softmax_cross_entropy.h"
+#include "engine/ops/flatten.h"
+#include "engine/ops/linear.h"
+#include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr {
 namespace {
