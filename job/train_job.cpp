@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "job/checkpoint_model.h"
 #include "job/model_setup.h"
 #include "job/run_directory.h"
 #include "job/run_lock.h"
@@ -23,6 +24,7 @@
 #include "io/weights/checkpoint.h"
 #include "io/weights/safetensors.h"
 #include "io/weights/checkpoint_fields.h"
+#include "predict/gallery.h"
 #include "recipes/recipe_parser.h"
 
 namespace cxr {
@@ -106,6 +108,7 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   std::string run_dir = o.out_dir;
   const bool resuming = !o.resume_dir.empty();
   std::optional<RunLock> lock;
+  bool resumed_in_place = false;
   if (resuming) {
     const fs::path own = fs::path(o.resume_dir);
     if (!fs::exists(own / "recipe.yaml") || !fs::exists(own / "checkpoints" / "init.safetensors"))
@@ -116,10 +119,12 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
     if (!run_dir.empty() && fs::weakly_canonical(run_dir) != fs::weakly_canonical(o.resume_dir)) {
       fork_run_dir(o.resume_dir, run_dir);
       observer.note("resume: copied " + o.resume_dir + " to " + run_dir + ", continuing the copy");
+      lock.emplace(run_dir);
     } else {
       run_dir = o.resume_dir;
+      lock.emplace(run_dir);  // before anything in the directory is touched
+      resumed_in_place = true;
     }
-    lock.emplace(run_dir);  // before anything in the directory is touched
   } else {
     recipe = parse_recipe_file(o.recipe_path, o.overrides);
     if (run_dir.empty()) run_dir = default_run_dir(o.recipe_path);
@@ -217,7 +222,7 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
     change.set_initial(std::move(init));
   }
 
-  auto save = [&](const std::string& name, const TrainPosition& pos) {
+  auto save = [&](const std::string& name, const TrainPosition& pos, const std::map<std::string, std::string>& extra) {
     Checkpoint c;
     c.model = network_state_dict(net);
     c.optimizer = tensors_of(backend, optimizer.state());
@@ -235,6 +240,7 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
                   {"epoch_grad_sum", json(pos.epoch_grad_sum).dump(-1, ' ', false)},
                   {"epoch_grad_last", json(pos.epoch_grad_last).dump(-1, ' ', false)},
                   {"seed", std::to_string(recipe.train.seed)}};
+    for (const auto& [k, v] : extra) c.metadata[k] = v;
     store.save(name, std::move(c));
   };
   RunWriter writer(run_dir, net.graph().stages, b, save, [&store] { return store.describe_last(); }, observer);
@@ -248,6 +254,18 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   tc.multi_label = multi_label;
   Trainer trainer(net, step, optimizer, tc);
 
+  if (resumed_in_place) {
+    // RUN/eval/ and the report describe the weights before this resume: never show them as this
+    // run's (train evaluates data.test again at the end). Removed only now, when the resume has
+    // passed every check.
+    std::error_code ec;
+    const fs::path eval = fs::path(run_dir) / "eval";
+    if (fs::exists(eval, ec)) {
+      fs::remove_all(eval, ec);
+      observer.note("resume: removed " + eval.string() + " (it evaluated the weights before this resume)");
+    }
+    fs::remove(fs::path(run_dir) / "report.html", ec);
+  }
   observer.on_train_start(b, recipe.train.log_every);
   g_stop = false;
   std::signal(SIGINT, on_signal);
@@ -262,6 +280,10 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   outcome.run_dir = run_dir;
   outcome.recipe = recipe;
   if (fs::exists(fs::path(ckpt_dir) / "best.safetensors")) outcome.best = (fs::path(ckpt_dir) / "best.safetensors").string();
+  if (outcome.best) {  // the report's gallery: Grad-CAM of the best checkpoint's most confident validation calls
+    CheckpointModel best = load_checkpoint_model({*outcome.best, recipe.train.backend, recipe.train.precision, o.plugins});
+    write_gallery(best, data.val->dataset(), run_dir);
+  }
   return outcome;
 }
 
