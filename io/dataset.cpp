@@ -32,6 +32,19 @@ std::vector<double> Dataset::class_weights() const {
   return w;
 }
 
+std::vector<double> Dataset::bce_pos_weights() const {
+  std::vector<int64_t> pos(classes.size(), 0), neg(classes.size(), 0);
+  for (const Sample& s : samples)
+    for (size_t k = 0; k < s.targets.size() && k < classes.size(); ++k) {
+      if (is_ignored_target(s.targets[k])) continue;
+      (s.targets[k] >= 0.5f ? pos : neg)[k]++;
+    }
+  std::vector<double> w(classes.size(), 1.0);
+  for (size_t k = 0; k < classes.size(); ++k)
+    if (pos[k] > 0) w[k] = static_cast<double>(neg[k]) / static_cast<double>(pos[k]);
+  return w;
+}
+
 std::string Dataset::summary() const {
   const auto counts = class_counts();
   std::string s;

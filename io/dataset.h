@@ -37,6 +37,9 @@ struct Dataset {
   std::vector<int64_t> class_counts() const;
   // N / (K · count_k), PyTorch's usual "balanced" weights; classes without samples get 0.
   std::vector<double> class_weights() const;
+  // Multi-label `loss.class_weights: auto`: BCE pos_weight = negatives / positives per label,
+  // counting only unmasked targets (a kIgnoredTarget is neither); 1 for a label without positives.
+  std::vector<double> bce_pos_weights() const;
   std::string summary() const;  // "NORMAL 120, PNEUMONIA 120"
 };
 

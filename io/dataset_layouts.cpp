@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/did_you_mean.h"
 #include "core/errors.h"
 #include "io/layout_table.h"
 #include "io/patient_groups.h"
@@ -20,23 +21,27 @@ const std::vector<std::string>& layout_names() {
   return names;
 }
 
-// Positions of the requested labels in `all` (all of them when none is requested).
-std::vector<size_t> pick_labels(const std::vector<std::string>& all, const std::vector<std::string>& wanted,
-                                const std::string& layout) {
+// Positions of the requested labels in `all` (all of them when none is requested). An error
+// names where the label was written (LayoutRequest::labels_where) and the nearest label.
+std::vector<size_t> pick_labels(const std::vector<std::string>& all, const LayoutRequest& r, const std::string& layout) {
   std::vector<size_t> pos;
-  if (wanted.empty()) {
+  if (r.labels.empty()) {
     for (size_t k = 0; k < all.size(); ++k) pos.push_back(k);
     return pos;
   }
-  for (const std::string& w : wanted) {
+  for (size_t i = 0; i < r.labels.size(); ++i) {
+    const std::string& w = r.labels[i];
+    const std::string where = i < r.labels_where.size() && !r.labels_where[i].empty() ? r.labels_where[i] + ": " : "";
     const auto it = std::find(all.begin(), all.end(), w);
     if (it == all.end()) {
       std::string list;
       for (const std::string& a : all) list += (list.empty() ? "" : ", ") + a;
-      throw UsageError("data.labels: '" + w + "' is not a label of the " + layout + " layout (available: " + list + ")");
+      const std::string hint = closest_name(w, all);
+      throw UsageError(where + "data.labels: '" + w + "' is not a label of the " + layout + " layout" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; available: " + list);
     }
     if (std::find(pos.begin(), pos.end(), static_cast<size_t>(it - all.begin())) != pos.end())
-      throw UsageError("data.labels: '" + w + "' is listed twice");
+      throw UsageError(where + "data.labels: '" + w + "' is listed twice");
     pos.push_back(static_cast<size_t>(it - all.begin()));
   }
   return pos;
@@ -87,7 +92,7 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     throw UsageError("data.views: the " + format + " layout's label file does not record the view; remove data.views");
   std::set<std::string> views;
   for (const std::string& v : r.views) views.insert(layout::upper(v));
-  const std::vector<size_t> pos = pick_labels(rows.labels, r.labels, format);
+  const std::vector<size_t> pos = pick_labels(rows.labels, r, format);
   std::vector<layout::Row> kept;
   kept.reserve(rows.rows.size());
   for (layout::Row& row : rows.rows) {
@@ -139,10 +144,10 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
 }
 
 // data.labels on a multi-label manifest: the same selection, applied to each split.
-void select_manifest_labels(DataSplits& d, const std::vector<std::string>& wanted) {
-  if (wanted.empty()) return;
+void select_manifest_labels(DataSplits& d, const LayoutRequest& r) {
+  if (r.labels.empty()) return;
   if (!d.train.multi_label) throw UsageError("data.labels: applies to multi-label data; this data set has classes " + d.train.summary());
-  const std::vector<size_t> pos = pick_labels(d.train.classes, wanted, "manifest");
+  const std::vector<size_t> pos = pick_labels(d.train.classes, r, "manifest");
   for (Dataset* x : {&d.train, &d.val, d.test ? &*d.test : nullptr}) {
     if (!x) continue;
     std::vector<std::string> names;
@@ -180,7 +185,7 @@ ResolvedData resolve_dataset(const LayoutRequest& r) {
                      (is_manifest_path(r.train) ? "a .csv manifest" : "not a .csv manifest"));
   ResolvedData out;
   out.splits = resolve_data_splits({r.train, r.val, r.test, r.val_split, r.seed});
-  select_manifest_labels(out.splits, r.labels);
+  select_manifest_labels(out.splits, r);
   out.summary.format = format;
   out.summary.source = r.train;
   finish_summary(out);

@@ -35,6 +35,7 @@ struct LayoutRequest {
   std::optional<std::string> val, test;
   std::optional<std::string> images;
   std::vector<std::string> labels, views;
+  std::vector<std::string> labels_where;  // per label: where it was written ("FILE:LINE:COL"), for errors
   std::string uncertain = "ignore";  // ignore | ones | zeros
   bool skip_bad_files = false;       // data.on_bad_file: skip
   double val_split = 0;

@@ -16,6 +16,7 @@ inline LayoutRequest layout_request(const Recipe& r) {
   q.test = d.test;
   q.images = d.images;
   q.labels = d.labels;
+  q.labels_where = d.labels_where;
   q.views = d.views;
   q.uncertain = d.uncertain;
   q.skip_bad_files = d.on_bad_file == "skip";

@@ -23,6 +23,7 @@ struct DataRecipe {
   std::string format;
   std::optional<std::string> images;  // the image folder of the official layouts (default per layout)
   std::vector<std::string> labels;    // subset and order of the layout's labels; empty: all
+  std::vector<std::string> labels_where;  // per label: "FILE:LINE:COL" or the --set that set it
   std::string uncertain = "ignore";   // CheXpert/MIMIC −1: ignore (masked) | ones | zeros
   std::vector<std::string> views;     // keep these views (PA, AP, LATERAL, ...); empty: all
   std::string train = "data/train";

@@ -9,32 +9,32 @@
 #include <set>
 #include <sstream>
 
+#include "core/did_you_mean.h"
 #include "core/errors.h"
+#include "recipes/recipe_keys.h"
 
 namespace cxr {
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 struct Source {
   std::string file;
   std::map<std::string, std::string> overrides;  // key path -> the --set text that set it
+  std::set<std::string>* read = nullptr;         // when set: every key path the parser reads
 };
+
+// A key path of recipe_keys(), or a section holding some.
+bool known_key(const std::string& path) {
+  for (const std::string& k : recipe_keys())
+    if (k == path || k.rfind(path + ".", 0) == 0) return true;
+  return false;
+}
 
 // One mapping of the recipe; getters consume keys, finish() reports the ones nobody asked for.
 class Section {
  public:
-  Section(YAML::Node node, std::string path, const Source& src) : node_(std::move(node)), path_(std::move(path)), src_(src) {
+  // `free_form`: a mapping whose keys are the user's (optimizer.stage_lr's stage names).
+  Section(YAML::Node node, std::string path, const Source& src, bool free_form = false)
+      : node_(std::move(node)), path_(std::move(path)), src_(src), free_form_(free_form) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, path_, "expected a mapping of keys");
   }
 
@@ -132,7 +132,7 @@ class Section {
     std::map<std::string, double> out;
     if (!n || n.IsNull()) return out;
     if (!n.IsMap()) fail(n, full(key), "expected a mapping of stage: multiplier");
-    Section s(n, full(key), src_);
+    Section s(n, full(key), src_, true);
     for (const auto& kv : n) {
       const std::string k = kv.first.as<std::string>();
       out[k] = s.number(k, 1.0, 0.0, 1e6);
@@ -141,25 +141,37 @@ class Section {
   }
   Section sub(const std::string& key) { return Section(take(key), full(key), src_); }
 
-  void finish(const std::vector<std::string>& known_extra = {}) {
+  // Every key present that the parser did not read is an error, with the nearest known key.
+  void finish() {
     if (!node_ || node_.IsNull()) return;
+    std::vector<std::string> candidates = recipe_keys_in(path_);
+    if (path_.empty())
+      for (const std::string& k : recipe_keys())
+        if (const size_t dot = k.find('.'); dot != std::string::npos) candidates.push_back(k.substr(0, dot));
     for (const auto& kv : node_) {
       const std::string k = kv.first.as<std::string>();
       if (taken_.count(k)) continue;
-      std::string hint;
-      size_t best = 3;
-      std::vector<std::string> candidates(taken_.begin(), taken_.end());
-      candidates.insert(candidates.end(), known_extra.begin(), known_extra.end());
-      for (const std::string& c : candidates) {
-        const size_t d = edit_distance(k, c);
-        if (d < best) best = d, hint = c;
-      }
+      const std::string hint = closest_name(k, candidates);
       fail(kv.first, full(k), "unknown key" + (hint.empty() ? "" : " (did you mean '" + full(hint) + "'?)"));
     }
   }
 
+  // Where `key`'s value (or its `index`-th list element) is: "FILE:LINE:COL", or the --set that
+  // set it; "" when absent.
+  std::string where(const std::string& key, size_t index) const {
+    const YAML::Node n = node_ && node_.IsMap() ? node_[key] : YAML::Node();
+    if (!n) return "";
+    if (const auto it = src_.overrides.find(full(key)); it != src_.overrides.end()) return "--set " + it->second;
+    const YAML::Mark m = (n.IsSequence() && index < n.size() ? n[index] : n).Mark();
+    return m.is_null() ? src_.file : src_.file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+
  private:
   YAML::Node take(const std::string& key) {
+    // A key read here but missing from recipe_keys() would be accepted yet undocumented.
+    if (!free_form_ && !known_key(full(key)))
+      throw std::logic_error("recipe key " + full(key) + " is parsed but not listed in recipes/recipe_keys.cpp");
+    if (!free_form_ && src_.read) src_.read->insert(full(key));
     taken_.insert(key);
     if (!node_ || node_.IsNull()) return YAML::Node();
     return node_[key];
@@ -189,6 +201,7 @@ class Section {
   YAML::Node node_;
   std::string path_;
   const Source& src_;
+  bool free_form_ = false;
   std::set<std::string> taken_;
 };
 
@@ -240,6 +253,7 @@ Recipe parse(YAML::Node root, Source& src) {
     d.format = s.str("format", d.format, {"folder", "manifest", "nih", "chexpert", "mimic-cxr-jpg", "rsna-pneumonia"});
     d.images = s.opt_str("images", d.images);
     d.labels = s.str_list("labels");
+    for (size_t i = 0; i < d.labels.size(); ++i) d.labels_where.push_back(s.where("labels", i));
     d.uncertain = s.str("uncertain", d.uncertain, {"ignore", "ones", "zeros"});
     d.views = s.str_list("views");
     d.train = s.str("train", d.train);
@@ -339,6 +353,18 @@ Recipe parse_recipe_text(const std::string& yaml, const std::string& source, con
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   for (const std::string& o : overrides) apply_override(root, o, src);
   return parse(root, src);
+}
+
+std::vector<std::string> recipe_keys_read() {
+  std::set<std::string> read;
+  Source src{"(empty recipe)", {}, &read};
+  parse(YAML::Node(YAML::NodeType::Map), src);
+  // Sections are read as keys too; only the leaves are recipe keys.
+  std::vector<std::string> leaves;
+  for (const std::string& k : read)
+    if (std::none_of(read.begin(), read.end(), [&](const std::string& o) { return o.rfind(k + ".", 0) == 0; }))
+      leaves.push_back(k);
+  return leaves;
 }
 
 Recipe parse_recipe_file(const std::string& path, const std::vector<std::string>& overrides) {

@@ -14,6 +14,10 @@ Recipe parse_recipe_file(const std::string& path, const std::vector<std::string>
 Recipe parse_recipe_text(const std::string& yaml, const std::string& source,
                          const std::vector<std::string>& overrides = {});
 
+// Every key path the parser reads when it parses a recipe (it reads each one, present or not),
+// sorted. Equal to recipe_keys() (recipes/recipe_keys.h); the documentation test compares both.
+std::vector<std::string> recipe_keys_read();
+
 // The resolved recipe as YAML; parsing it gives the same Recipe.
 std::string recipe_to_yaml(const Recipe& recipe);
 
