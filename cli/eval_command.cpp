@@ -21,6 +21,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "io/csv.h"
+#include "job/calibration_job.h"
 
 namespace cxr::cli {
 namespace {
@@ -55,6 +56,16 @@ nlohmann::json run_eval(const EvalOptions& o) {
   stats.bootstrap = o.bootstrap;
   stats.seed = o.seed;
   if (!o.subgroups.empty()) check_subgroup_keys(o.subgroups);  // a refused key fails before scoring
+  if (o.calibrate) {
+    const std::string ckpt = checkpoint_of(o.job.checkpoint);
+    const CalibrationOutcome c = calibrate_checkpoint({ckpt, o.job.backend, o.job.precision, o.job.plugins});
+    std::fprintf(stderr,
+                 "calibrate: temperature %.4g fitted on %lld validation samples; validation NLL %.4f -> %.4f, "
+                 "ECE %.4f -> %.4f (%s, 15 equal-width bins)%s; stored in %s\n",
+                 c.temperature, static_cast<long long>(c.samples), c.nll_before, c.nll_after, c.ece_before, c.ece_after,
+                 c.ece_of.c_str(), c.at_bracket_edge ? "; the minimum lies on the search bracket's edge" : "",
+                 c.checkpoint.c_str());
+  }
   const CheckpointEval ev = evaluate_checkpoint(o.job);
   const ClassificationMetrics& mt = ev.result.metrics;
   nlohmann::json j = {{"checkpoint", std::filesystem::path(o.job.checkpoint).filename().string()},
@@ -65,8 +76,12 @@ nlohmann::json run_eval(const EvalOptions& o) {
                       {"per_class", per_class_json(mt)},
                       {"confusion", mt.confusion},
                       {"classes", ev.set.classes}};
+  if (ev.temperature) j["temperature"] = *ev.temperature;
   std::optional<ScoredSet> val = read_run_val_predictions(o.job.checkpoint, ev.set.classes);
   if (val) val->multi_label = ev.set.multi_label;
+  // The run's validation scores were written uncalibrated: an operating point chosen on them must
+  // be chosen on the same (calibrated) scale as the test scores.
+  if (val && ev.temperature) apply_temperature_to_scores(*val, *ev.temperature);
   add_statistics(j, ev.set, val, stats);
   if (!o.subgroups.empty()) j["subgroups"] = subgroups_json(ev.set, o.job.data, o.subgroups, o.subgroup_min_size);
 
@@ -105,6 +120,8 @@ void add_eval_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--subgroup-min-size", o->subgroup_min_size, "smaller subgroups are listed, not scored")
       ->capture_default_str();
+  cmd->add_flag("--calibrate", o->calibrate,
+               "first fit a temperature on the checkpoint recipe's validation split and store it in the checkpoint");
   cmd->add_option("--backend", o->job.backend, "cpu | cuda | auto");
   cmd->add_option("--precision", o->job.precision, "f32 | bf16 | f16 (default: the run's train.precision)")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}));

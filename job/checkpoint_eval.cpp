@@ -1,6 +1,10 @@
 #include "job/checkpoint_eval.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <stdexcept>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -42,6 +46,26 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   out.set = {cm.classes, out.result.ids, data.multi_label, out.result.probs, out.result.targets};
   out.temperature = cm.temperature;
   return out;
+}
+
+void apply_temperature_to_scores(ScoredSet& set, double t) {
+  if (!(t > 0)) throw std::logic_error("apply_temperature_to_scores: temperature " + std::to_string(t));
+  for (auto& row : set.probs) {
+    if (set.multi_label) {
+      for (double& p : row) {
+        const double q = std::clamp(p, 1e-300, 1 - 1e-16);
+        p = 1.0 / (1.0 + std::exp(-(std::log(q) - std::log1p(-q)) / t));
+      }
+      continue;
+    }
+    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (double& p : row) {
+      p = std::log(std::max(p, 1e-300)) / t;
+      mx = std::max(mx, p);
+    }
+    for (double& p : row) sum += (p = std::exp(p - mx));
+    for (double& p : row) p /= sum;
+  }
 }
 
 std::optional<ScoredSet> read_run_val_predictions(const std::string& checkpoint,

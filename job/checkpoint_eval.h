@@ -38,6 +38,11 @@ struct CheckpointEval {
 
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o);
 
+// Scores written at temperature 1 (a run's val_predictions.json) moved to temperature T, exactly
+// as the logits would have been: softmax(log p / T) per row (single-label), σ(logit(p) / T) per
+// label (multi-label). Probabilities are clamped away from 0 and 1 by 1e-300 first.
+void apply_temperature_to_scores(ScoredSet& set, double temperature);
+
 // RUN_DIR/val_predictions.json of the run that holds `checkpoint` (RUN_DIR/checkpoints/X or
 // RUN_DIR/checkpoints/SUBFOLDER/X), or
 // nullopt when there is none. Its classes must equal `classes`.

@@ -1,10 +1,12 @@
 #include "job/run_writer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "job/metrics_json.h"
 #include "core/atomic_file.h"
+#include "engine/operating_point_selection.h"
 
 namespace cxr {
 namespace {
@@ -21,6 +23,27 @@ json stage_map(const std::map<std::string, double>& values) {
 }
 
 }  // namespace
+
+json youden_thresholds(const EvalResult& v) {
+  json out = json::array();
+  const size_t k = v.probs.empty() ? 0 : v.probs.front().size();
+  for (size_t c = 0; c < k; ++c) {
+    std::vector<double> scores;
+    std::vector<bool> positive;
+    for (size_t i = 0; i < v.probs.size(); ++i) {
+      if (v.targets[i][c] < 0) continue;  // an ignored label
+      scores.push_back(v.probs[i][c]);
+      positive.push_back(v.targets[i][c] > 0.5);
+    }
+    const auto pos = std::count(positive.begin(), positive.end(), true);
+    if (pos == 0 || pos == static_cast<std::ptrdiff_t>(positive.size())) {
+      out.push_back(0.5);  // no ROC without both kinds: the plain decision threshold
+      continue;
+    }
+    out.push_back(number_json(choose_threshold(scores, positive).threshold));
+  }
+  return out;
+}
 
 RunWriter::RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
                      SaveCheckpoint save, DescribeLast describe_last, JobObserver& observer)
@@ -56,17 +79,29 @@ void RunWriter::on_epoch(const EpochRecord& r) {
     line["val_auroc"] = number(m.macro_auroc);
     line["val_per_class"] = per_class_json(m);
     if (!m.confusion.empty()) line["val_confusion"] = m.confusion;
-    json preds = {{"epoch", r.epoch}, {"classes", json::array()}, {"ids", r.val->ids},
-                  {"targets", r.val->targets}, {"scores", r.val->probs}};
-    for (const ClassMetrics& c : m.classes) preds["classes"].push_back(c.name);
-    write_file_atomic(dir_ + "/val_predictions.json", preds.dump());
+    pending_ = r;
   }
   append_line_durable(dir_ + "/metrics.jsonl", line.dump());
   observer_.on_epoch(r);
 }
 
 void RunWriter::save_checkpoint(const std::string& name, const TrainPosition& position) {
-  save_(name, position);
+  if (name == "best" && pending_ && pending_->val) {
+    const EvalResult& v = *pending_->val;
+    json preds = {{"epoch", pending_->epoch}, {"checkpoint", "best"}, {"classes", json::array()}, {"ids", v.ids},
+                  {"targets", v.targets}, {"scores", v.probs}};
+    for (const ClassMetrics& c : v.metrics.classes) preds["classes"].push_back(c.name);
+    write_file_atomic(dir_ + "/val_predictions.json", preds.dump());
+    best_extra_ = {{"thresholds", youden_thresholds(v).dump()}};
+    best_step_ = position.step;
+    pending_.reset();
+    save_(name, position, best_extra_);
+    return;
+  }
+  // "last" at the best save's position holds the same weights: the same metadata lets the store
+  // reuse that checkpoint instead of writing it twice.
+  static const std::map<std::string, std::string> none;
+  save_(name, position, position.step == best_step_ ? best_extra_ : none);
 }
 
 void RunWriter::on_progress(int64_t epoch, int64_t batch, int64_t batches, double, double) {

@@ -7,6 +7,8 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/trainer.h"
@@ -14,9 +16,16 @@
 
 namespace cxr {
 
+// One Youden's-J threshold per class (engine/operating_point_selection.h) on a validation's
+// probabilities, ignored labels (target < 0) left out; 0.5 where the class lacks positives or
+// negatives. A JSON array in class order: the checkpoint metadata "thresholds".
+nlohmann::json youden_thresholds(const EvalResult& validation);
+
 class RunWriter : public RunSink {
  public:
-  using SaveCheckpoint = std::function<void(const std::string& name, const TrainPosition&)>;
+  // `extra`: metadata the writer adds to the checkpoint (the best one's thresholds).
+  using SaveCheckpoint = std::function<void(const std::string& name, const TrainPosition&,
+                                            const std::map<std::string, std::string>& extra)>;
   using DescribeLast = std::function<std::string()>;
   RunWriter(std::string run_dir, std::vector<std::string> stages, int64_t batch_size,
             SaveCheckpoint save, DescribeLast describe_last, JobObserver& observer);
@@ -39,6 +48,9 @@ class RunWriter : public RunSink {
   DescribeLast describe_last_;
   JobObserver& observer_;
   double smoothed_loss_ = -1;
+  std::optional<EpochRecord> pending_;  // the latest validated epoch, until a best save takes it
+  std::map<std::string, std::string> best_extra_;
+  int64_t best_step_ = -1;              // the position (step) best_extra_ describes
 };
 
 }  // namespace cxr

@@ -2,7 +2,12 @@
 // --force starts over; a failed start (bad recipe, one class with cross-entropy, validation
 // given twice) leaves the file system as it was; --resume continues the run's own recipe (only
 // train.epochs / train.max_steps may change) and --resume RUN --out NEW forks, leaving RUN as it
-// was; --no-report prints no report path.
+// was; --no-report prints no report path. A damaged checkpoint field is exit 2 naming the file and
+// the field; an in-place --resume removes the stale RUN/eval/; data.test is evaluated into
+// RUN/eval/ at the end of training; val_predictions.json holds the best epoch's scores and the
+// best checkpoint the Youden thresholds of those scores; eval --calibrate stores a temperature in
+// a new checkpoint file (the step directory's hard-linked file unchanged) and later evals report
+// calibrated scores.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +18,11 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/operating_point_selection.h"
+#include "engine/temperature_scaling.h"
+#include "io/weights/safetensors.h"
 #include "tests/support/cli_run.h"
 
 namespace {
@@ -135,6 +145,132 @@ TEST_F(RunDirectory, ResumeContinuesItsOwnRecipeAndForksExplicitly) {
   const std::string metrics = slurp(fork / "metrics.jsonl");
   EXPECT_EQ(metrics.rfind(slurp(finished_ / "metrics.jsonl"), 0), 0u);  // the original's records, then more
   EXPECT_GT(metrics.size(), slurp(finished_ / "metrics.jsonl").size());
+}
+
+// A copy of the finished run (hard links become plain copies).
+fs::path copy_run(const fs::path& from, const fs::path& to) {
+  fs::remove_all(to);
+  fs::copy(from, to, fs::copy_options::recursive);
+  return to;
+}
+
+TEST_F(RunDirectory, DamagedCheckpointFieldIsExitTwoNamingFileAndField) {
+  const fs::path dir = copy_run(finished_, root_ / "damaged");
+  const fs::path last = dir / "checkpoints/last.safetensors";
+  cxr::StateDict d = cxr::read_safetensors(last.string());
+  d.metadata["epoch"] = "x7";
+  cxr::write_safetensors(last.string(), d);
+  Result r = run("train --resume " + dir.string() + " --no-report --set train.epochs=2", root_ / "damaged.log");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("last.safetensors"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'epoch'"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  d.metadata["epoch"] = "1";
+  d.metadata["classes"] = "[\"NORMAL\", 3";
+  cxr::write_safetensors(last.string(), d);
+  r = run("eval --checkpoint " + last.string() + " --data " + (root_ / "data/test").string() + " --out " +
+              (root_ / "damaged_eval/metrics.json").string(),
+          root_ / "damaged_eval.log");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("'classes'"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+}
+
+TEST_F(RunDirectory, InPlaceResumeRemovesTheStaleEvaluation) {
+  const fs::path dir = copy_run(finished_, root_ / "stale");
+  ASSERT_TRUE(fs::exists(dir / "eval/metrics.json"));
+  const Result r = run("train --resume " + dir.string() + " --no-report --set train.epochs=2", root_ / "stale.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "eval")) << r.output;
+}
+
+// One run of three epochs with data.test: the test evaluation, the best epoch's predictions and
+// thresholds, then calibration.
+TEST_F(RunDirectory, TestSetBestEpochThresholdsAndCalibration) {
+  using nlohmann::json;
+  const fs::path dir = root_ / "with_test";
+  std::string recipe = recipe_;
+  recipe.replace(recipe.find("  image_size"), 0, "  test: " + (root_ / "data/test").string() + "\n");
+  recipe.replace(recipe.find("epochs: 1"), 9, "epochs: 3");
+  std::ofstream(root_ / "with_test.yaml") << recipe;
+  Result r = run("train " + (root_ / "with_test.yaml").string() + " --out " + dir.string(), root_ / "with_test.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // data.test, evaluated into RUN/eval/ as `cxrtune eval` writes it.
+  ASSERT_TRUE(fs::exists(dir / "eval/metrics.json")) << r.output;
+  ASSERT_TRUE(fs::exists(dir / "eval/predictions.csv"));
+  const json m = json::parse(slurp(dir / "eval/metrics.json"));
+  EXPECT_EQ(m["count"], 4);  // demo-data --count 12: 4 test images
+  EXPECT_EQ(m["checkpoint"], "best.safetensors");
+  EXPECT_FALSE(m.contains("temperature"));
+
+  // val_predictions.json: the epoch of the best validation AUROC (the first of equal ones).
+  std::ifstream in(dir / "metrics.jsonl");
+  int64_t best_epoch = -1;
+  double best = -1;
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line);
+    if (j["kind"] == "epoch" && j["val_auroc"].is_number() && j["val_auroc"].get<double>() > best)
+      best = j["val_auroc"].get<double>(), best_epoch = j["epoch"].get<int64_t>();
+  }
+  const json preds = json::parse(slurp(dir / "val_predictions.json"));
+  EXPECT_EQ(preds["epoch"].get<int64_t>(), best_epoch);
+
+  // The best checkpoint's thresholds: Youden's J per class on exactly those scores.
+  const fs::path best_file = dir / "checkpoints/best.safetensors";
+  const auto meta = cxr::read_safetensors(best_file.string()).metadata;
+  ASSERT_TRUE(meta.count("thresholds"));
+  const json thresholds = json::parse(meta.at("thresholds"));
+  ASSERT_EQ(thresholds.size(), preds["classes"].size());
+  for (size_t c = 0; c < thresholds.size(); ++c) {
+    std::vector<double> scores;
+    std::vector<bool> positive;
+    for (size_t i = 0; i < preds["scores"].size(); ++i) {
+      scores.push_back(preds["scores"][i][c].get<double>());
+      positive.push_back(preds["targets"][i][c].get<double>() > 0.5);
+    }
+    EXPECT_EQ(thresholds[c].get<double>(), cxr::choose_threshold(scores, positive).threshold) << c;
+  }
+
+  // --calibrate: a new best.safetensors with "temperature"; the step directory's file unchanged.
+  fs::path linked;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "checkpoints"))
+    if (e.path().filename() == "model.safetensors" && fs::equivalent(e.path(), best_file)) linked = e.path();
+  ASSERT_FALSE(linked.empty());
+  const std::string linked_before = slurp(linked);
+  r = run("eval --calibrate --checkpoint " + best_file.string() + " --data " + (root_ / "data/test").string() +
+              " --out " + (root_ / "calibrated/metrics.json").string() + " --bootstrap 0",
+          root_ / "calibrate.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("validation NLL"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ECE"), std::string::npos) << r.output;
+  EXPECT_EQ(slurp(linked), linked_before);
+  EXPECT_FALSE(fs::equivalent(linked, best_file));
+  const auto calibrated = cxr::read_safetensors(best_file.string()).metadata;
+  ASSERT_TRUE(calibrated.count("temperature"));
+  const double t = std::stod(calibrated.at("temperature"));
+  EXPECT_GT(t, 0);
+  const json cm = json::parse(slurp(root_ / "calibrated/metrics.json"));
+  EXPECT_EQ(cm["temperature"].get<double>(), t);
+  // Calibrated scores are the uncalibrated logits over T: log(p1/p0) scales by 1/T for each sample.
+  const auto rows = [](const std::string& csv) {
+    std::vector<std::pair<double, double>> out;
+    std::istringstream s(csv);
+    std::string line;
+    std::getline(s, line);
+    while (std::getline(s, line)) {
+      std::vector<std::string> f;
+      std::string field;
+      for (std::istringstream ls(line); std::getline(ls, field, ',');) f.push_back(field.substr(1, field.size() - 2));
+      out.emplace_back(std::stod(f[f.size() - 2]), std::stod(f[f.size() - 1]));
+    }
+    return out;
+  };
+  const auto before = rows(slurp(dir / "eval/predictions.csv")), after = rows(slurp(root_ / "calibrated/predictions.csv"));
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_NEAR(std::log(after[i].second / after[i].first), std::log(before[i].second / before[i].first) / t,
+                1e-4 * (1 + std::abs(std::log(before[i].second / before[i].first))))
+        << i;
 }
 
 }  // namespace
