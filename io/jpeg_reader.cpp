@@ -151,6 +151,68 @@ std::string read_file(const std::string& path, const InputLimits& limits) {
   return bytes;
 }
 
+// Whether the file's marker structure runs from SOI to an EOI: segments skipped by their lengths,
+// entropy-coded data to the next marker that is neither a stuffed 0xFF00 nor a restart marker.
+// The DC-only decode below leaves the last scans to this check instead of decoding them, so a
+// truncated file is refused on that path as on the full one (damage inside a skipped scan's
+// entropy data goes unseen there: the pixels returned never depend on it).
+bool reaches_eoi(const std::string& bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  size_t i = 2;  // after SOI
+  while (i + 1 < n) {
+    if (b[i] != 0xFF) {  // stray bytes between segments: libjpeg skips them with a warning too
+      const void* ff = std::memchr(b + i, 0xFF, n - i);
+      if (!ff) return false;
+      i = static_cast<size_t>(static_cast<const unsigned char*>(ff) - b);
+      continue;
+    }
+    const unsigned m = b[i + 1];
+    if (m == 0xFF) {  // fill byte before a marker
+      ++i;
+      continue;
+    }
+    if (m == 0xD9) return true;
+    if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+      i += 2;
+      continue;
+    }
+    if (i + 3 >= n) return false;
+    i += 2 + (size_t{b[i + 2]} << 8 | b[i + 3]);
+    if (m != 0xDA) continue;
+    for (;;) {  // a scan's entropy-coded data
+      if (i >= n) return false;
+      const void* ff = std::memchr(b + i, 0xFF, n - i);
+      if (!ff) return false;
+      i = static_cast<size_t>(static_cast<const unsigned char*>(ff) - b);
+      if (i + 1 >= n) return false;
+      const unsigned next = b[i + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) i += 2;
+      else if (next == 0xFF) i += 1;
+      else break;
+    }
+  }
+  return false;
+}
+
+// Progressive only: whether every component's DC coefficients are complete (all their bits in).
+bool dc_complete(const jpeg_decompress_struct& c) {
+  for (int ci = 0; ci < c.num_components; ++ci)
+    if (c.coef_bits[ci][0] != 0) return false;
+  return true;
+}
+
+// A 1/8 decode whose every component is scaled by 8 runs the 1×1 IDCT, which reads the DC
+// coefficient alone. A progressive file sends DC in its first scans and AC after them, so once DC
+// is complete the rest of the file cannot change a pixel: the output pass starts there.
+bool dc_is_enough(jpeg_decompress_struct& c) {
+  if (!c.progressive_mode || c.scale_denom != 8) return false;
+  jpeg_calc_output_dimensions(&c);
+  for (int ci = 0; ci < c.num_components; ++ci)
+    if (c.comp_info[ci].DCT_scaled_size != 1) return false;  // subsampled chroma: a larger IDCT
+  return true;
+}
+
 Image decode(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
   // The whole file in one read: libjpeg's stdio source would read it 4 KiB at a time.
   const std::string bytes = read_file(path, limits);
@@ -169,7 +231,24 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
   const int reduction = jpeg_reduction(c.image_width, c.image_height, hints.smallest_side);
   c.scale_num = 1;
   c.scale_denom = static_cast<unsigned>(reduction);
-  d.run([&] { jpeg_start_decompress(&c); });
+  bool dc_only = false;
+  d.run([&] { dc_only = dc_is_enough(c); });
+  if (dc_only) {
+    if (!reaches_eoi(bytes))
+      throw UsageError(path + ": corrupt or unsupported JPEG: Premature end of JPEG file (no EOI marker after the scans)");
+    c.buffered_image = TRUE;
+    c.do_block_smoothing = FALSE;  // smoothing would estimate AC from DC: the full decode has none
+  }
+  d.run([&] {
+    jpeg_start_decompress(&c);
+    if (!dc_only) return;
+    for (;;) {
+      const int r = jpeg_consume_input(&c);
+      if (r == JPEG_REACHED_EOI || (r == JPEG_SCAN_COMPLETED && dc_complete(c))) break;
+      if (r == JPEG_SUSPENDED) ERREXIT(&c, JERR_INPUT_EMPTY);  // a memory source never suspends
+    }
+    jpeg_start_output(&c, c.input_scan_number);
+  });
 
   const auto width = static_cast<int64_t>(c.output_width), height = static_cast<int64_t>(c.output_height);
   const int64_t channels = c.output_components;
@@ -184,7 +263,8 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
       for (JDIMENSION i = 0; i < n; ++i) rows[i] = base + static_cast<size_t>(first + i) * static_cast<size_t>(row_bytes);
       jpeg_read_scanlines(&c, rows, n);
     }
-    jpeg_finish_decompress(&c);
+    // The DC-only decode stops here: finishing would decode the AC scans it skips.
+    if (!dc_only) jpeg_finish_decompress(&c);
   });
 
   Image img;
@@ -198,7 +278,7 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
                               (c.arith_code ? ", arithmetic" : ", Huffman");
   img.facts.voi = std::string("none (jpeg") + (grey ? "" : "; RGB to ITU-R 601 luma") +
                   (reduction > 1 ? "; DCT-scaled 1/" + std::to_string(reduction) + " from " + std::to_string(c.image_width) +
-                                       "x" + std::to_string(c.image_height)
+                                       "x" + std::to_string(c.image_height) + (dc_only ? ", DC scans only" : "")
                                  : "") +
                   ")";
   const size_t n = static_cast<size_t>(width * height);
@@ -224,11 +304,12 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
 int jpeg_reduction(int64_t width, int64_t height, int64_t smallest_side) {
   if (smallest_side <= 0) return 1;
   const int64_t shorter = std::min(width, height);
-  // The largest reduction whose decoded shorter side (libjpeg rounds up) is still at least twice
-  // the target: the antialiased resize then averages two or more decoded pixels into each output
-  // pixel, and the result stays close to resizing the full decode.
+  // The largest reduction whose decoded shorter side (libjpeg rounds up) still reaches the target,
+  // the scale Pillow's Image.draft picks: the DCT-domain reduction is itself an 8-, 4- or 2-pixel
+  // average, and the antialiased resize after it still spans at least one decoded pixel per
+  // output pixel (support ≥ 1), so every decoded pixel counts.
   for (const int r : {8, 4, 2})
-    if ((shorter + r - 1) / r >= 2 * smallest_side) return r;
+    if ((shorter + r - 1) / r >= smallest_side) return r;
   return 1;
 }
 

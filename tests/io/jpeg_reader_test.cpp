@@ -140,7 +140,8 @@ TEST(JpegVsPil, DctScaledDecodesMatchPilsDraft) {
     for (const Variant& v : {kVariants[0], kVariants[3]}) {
       const std::string path = write_temp("scaled_" + std::to_string(components) + v.name + ".jpg",
                                           jpeg_file(w, h, components, jpeg_test_pattern(w, h, components, 9), v.options));
-      for (const auto& [hint, reduction] : {std::pair{60, 2}, std::pair{30, 4}, std::pair{16, 8}}) {
+      // Shorter side 257: 1/2 gives 129, 1/4 gives 65, 1/8 gives 33.
+      for (const auto& [hint, reduction] : {std::pair{100, 2}, std::pair{50, 4}, std::pair{30, 8}}) {
         SCOPED_TRACE(std::string(v.name) + " components " + std::to_string(components) + " 1/" + std::to_string(reduction));
         ASSERT_EQ(jpeg_reduction(w, h, hint), reduction);
         const Image ours = read_jpeg(path, {}, DecodeHints{hint});
@@ -155,15 +156,42 @@ TEST(JpegVsPil, DctScaledDecodesMatchPilsDraft) {
     }
 }
 
-TEST(JpegReduction, LargestThatKeepsTwiceTheTargetSide) {
-  EXPECT_EQ(jpeg_reduction(2048, 2048, 224), 4);  // 512 >= 448; 1/8 would give 256
-  EXPECT_EQ(jpeg_reduction(2500, 2048, 224), 4);  // the shorter side decides
-  EXPECT_EQ(jpeg_reduction(4096, 4096, 224), 8);
-  EXPECT_EQ(jpeg_reduction(1024, 1024, 224), 2);
-  EXPECT_EQ(jpeg_reduction(895, 1000, 224), 2);   // libjpeg rounds 895/2 up to 448: just enough
-  EXPECT_EQ(jpeg_reduction(894, 1000, 224), 1);   // 447 is not
+TEST(JpegReduction, LargestThatKeepsTheTargetSide) {
+  EXPECT_EQ(jpeg_reduction(2048, 2048, 224), 8);  // 256 >= 224, Pillow's draft scale
+  EXPECT_EQ(jpeg_reduction(2500, 1700, 224), 4);  // the shorter side decides: 1700/8 = 213 < 224
+  EXPECT_EQ(jpeg_reduction(1024, 1024, 224), 4);
+  EXPECT_EQ(jpeg_reduction(893, 1000, 224), 4);   // libjpeg rounds 893/4 up to 224: just enough
+  EXPECT_EQ(jpeg_reduction(892, 1000, 224), 2);   // 223 is not
+  EXPECT_EQ(jpeg_reduction(447, 1000, 224), 2);   // 447/2 rounds up to 224
+  EXPECT_EQ(jpeg_reduction(446, 1000, 224), 1);   // 223: full size
   EXPECT_EQ(jpeg_reduction(2048, 2048, 0), 1);    // no hint: full size
-  EXPECT_EQ(jpeg_reduction(2048, 2048, 251), 4);  // the augmented working size
+  EXPECT_EQ(jpeg_reduction(2048, 2048, 251), 8);  // the augmented working size: 256 >= 251
+  EXPECT_EQ(jpeg_reduction(2048, 2048, 257), 4);
+}
+
+// A progressive grey file at 1/8 is read only up to the end of its DC scans: the pixels are
+// Pillow's 1/8 draft of the whole file, level for level (both run libjpeg's 1×1 IDCT on the
+// complete DC), and the reader still refuses a file cut short anywhere after them.
+TEST(JpegDcOnly, ProgressiveEighthEqualsTheWholeFilesAndRefusesTruncation) {
+  REQUIRE_PIL();
+  const int w = 333, h = 257;
+  for (const Variant& v : {kVariants[1], kVariants[3]}) {
+    SCOPED_TRACE(v.name);
+    const std::string bytes = jpeg_file(w, h, 1, jpeg_test_pattern(w, h, 1, 13), v.options);
+    const std::string path = write_temp(std::string("dc_only_") + v.name + ".jpg", bytes);
+    ASSERT_EQ(jpeg_reduction(w, h, 30), 8);
+    const Image ours = read_jpeg(path, {}, DecodeHints{30});
+    EXPECT_NE(ours.facts.voi.find("DC scans only"), std::string::npos) << ours.facts.voi;
+    const Decoded pil = pil_decode(path, "L", w / 8, h / 8);
+    ASSERT_EQ(pil.width, ours.width);
+    EXPECT_LT(max_difference(ours, levels(pil.samples)), 1e-3);
+    // Trailing bytes after EOI are not damage.
+    EXPECT_NO_THROW(read_jpeg(write_temp("dc_only_tail.jpg", bytes + std::string(50, 'x')), {}, DecodeHints{30}));
+    for (const size_t cut : {bytes.size() - 2, bytes.size() - 40, bytes.size() * 3 / 4, bytes.size() / 3}) {
+      SCOPED_TRACE("cut at " + std::to_string(cut) + " of " + std::to_string(bytes.size()));
+      EXPECT_THROW(read_jpeg(write_temp("dc_only_cut.jpg", bytes.substr(0, cut)), {}, DecodeHints{30}), UsageError);
+    }
+  }
 }
 
 // Colour JPEG → luma equals the PNG reader's on the same RGB pixels (libjpeg's own RGB decode
@@ -212,7 +240,7 @@ TEST(JpegLoader, DecodesAtTheReductionItsWorkingSizeAllows) {
     to_tensor(working_image(read_image(path, {}, hints), c.transform), c.transform, rng, out.data());
     return out;
   };
-  ASSERT_EQ(jpeg_reduction(w, h, 64), 4);
+  ASSERT_EQ(jpeg_reduction(w, h, 64), 8);  // 520 / 8 rounds up to 65
   const std::vector<float> hinted = tensor(decode_hints(c.transform)), full = tensor({});
   EXPECT_EQ(std::vector<float>(batch.images, batch.images + 64 * 64), hinted);
   EXPECT_NE(hinted, full);
