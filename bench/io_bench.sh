@@ -15,13 +15,20 @@ WORK=$(mktemp -d /tmp/cxr_io_bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 PY=/usr/bin/python3
 
-cmake --build "$BUILD" --target cxr_io > /dev/null
+# Under the shared build lock where there is one (several builds share the tree).
+if command -v flock > /dev/null; then
+  flock /tmp/cxr-build.lock cmake --build "$BUILD" --target cxr_io > /dev/null
+else
+  cmake --build "$BUILD" --target cxr_io > /dev/null
+fi
+CORE_LIB=""
+[ -f "$BUILD/core/libcxr_core.a" ] && CORE_LIB="$BUILD/core/libcxr_core.a"
 GDCM_LIBS=""
 if grep -q "CXRTUNE_HAVE_GDCM" "$BUILD/io/CMakeFiles/cxr_io.dir/flags.make" 2>/dev/null; then
   GDCM_LIBS="-lgdcmMSFF -lgdcmDSED -lgdcmCommon"
 fi
 g++ -std=c++20 -O2 -I"$ROOT" "$ROOT/bench/io_bench.cpp" -o "$WORK/io_bench" \
-  "$BUILD/io/libcxr_io.a" "$BUILD/engine/libcxr_engine.a" \
+  "$BUILD/io/libcxr_io.a" "$BUILD/engine/libcxr_engine.a" $CORE_LIB \
   -ldcmjpeg -ldcmjpls -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd $GDCM_LIBS -lpng -ljpeg -lz -fopenmp -lpthread
 
 "$PY" - "$WORK/film" <<'PYEOF'

@@ -17,6 +17,16 @@ std::string line(const char* fmt, auto... args) {
 
 double gflops(double gflop, double ms) { return ms > 0 ? gflop / (ms / 1e3) : 0.0; }
 
+double node_macs(const Network& net, size_t i) {
+  const NodeSpec& node = net.graph().nodes[i];
+  const Shape& y = net.output_desc(i).shape;
+  if (const auto* c = dynamic_cast<const ops::Conv2dParams*>(node.params.get()))
+    return static_cast<double>(numel(y)) * static_cast<double>(c->in_channels * c->kernel * c->kernel);
+  if (const auto* l = dynamic_cast<const ops::LinearParams*>(node.params.get()))
+    return static_cast<double>(y[0]) * static_cast<double>(l->in_features * l->out_features);
+  return 0;
+}
+
 }  // namespace
 
 LayerProfile make_layer_profile(const Network& net, const StepProfile& profile, double step_s) {
@@ -32,18 +42,18 @@ LayerProfile make_layer_profile(const Network& net, const StepProfile& profile, 
     r.op = node.params->op();
     if (i < profile.forward_s.size()) r.forward_ms = profile.forward_s[i] / steps * 1e3;
     if (i < profile.backward_s.size()) r.backward_ms = profile.backward_s[i] / steps * 1e3;
-    const Shape& y = net.output_desc(i).shape;
-    double macs = 0;
-    if (const auto* c = dynamic_cast<const ops::Conv2dParams*>(node.params.get()))
-      macs = static_cast<double>(numel(y)) * static_cast<double>(c->in_channels * c->kernel * c->kernel);
-    else if (const auto* l = dynamic_cast<const ops::LinearParams*>(node.params.get()))
-      macs = static_cast<double>(y[0]) * static_cast<double>(l->in_features * l->out_features);
-    r.forward_gflop = 2 * macs / 1e9;
+    r.forward_gflop = 2 * node_macs(net, i) / 1e9;
     const bool data_grad = node.inputs.size() != 1 || node.inputs[0] != NodeSpec::kInput;
     if (r.backward_ms > 0) r.backward_gflop = r.forward_gflop * (data_grad ? 2 : 1);
     out.rows.push_back(r);
   }
   return out;
+}
+
+double forward_flops(const Network& net) {
+  double macs = 0;
+  for (size_t i = 0; i < net.graph().nodes.size(); ++i) macs += node_macs(net, i);
+  return 2 * macs;
 }
 
 std::string format_layer_profile(const LayerProfile& p, const std::string& title) {

@@ -25,6 +25,11 @@ struct LayerProfile {
 // data gradient only where the network computes it (not for the first convolution).
 LayerProfile make_layer_profile(const Network& net, const StepProfile& profile, double step_s);
 
+// FLOPs of one forward pass over the network's prepared batch (2 per multiply-add of its
+// convolutions and linear layers; the rest of the layers is not counted), the figure the bench
+// divides by the machine's GEMM rate. The network must be prepared.
+double forward_flops(const Network& net);
+
 // A Markdown table: every layer, then the totals by op and what is outside the layers.
 std::string format_layer_profile(const LayerProfile& p, const std::string& title);
 

@@ -111,6 +111,7 @@ BenchResult run_bench(const BenchConfig& c,
 
   using clock = std::chrono::steady_clock;
   step.prepare(input_shape, {c.batch}, /*training=*/true);
+  r.forward_gflop_per_image = forward_flops(net) / static_cast<double>(c.batch) / 1e9;
   BenchAdam adam(net);
   Context ctx;
   ctx.training = true;

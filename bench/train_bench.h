@@ -42,6 +42,7 @@ struct BenchResult {
   double train_images_per_s = 0, infer_images_per_s = 0;
   double train_step_s = 0, infer_step_s = 0;  // medians
   double peak_rss_mib = 0;
+  double forward_gflop_per_image = 0;  // forward_flops of the network over the batch, per image
   MemoryBreakdown memory;
   double first_loss = 0, last_loss = 0;
   LayerProfile train_profile, infer_profile;  // filled with BenchConfig::profile

@@ -56,6 +56,8 @@ void add_bench_command(CLI::App& app) {
                        {"train_step_s", r.train_step_s},
                        {"infer_step_s", r.infer_step_s},
                        {"peak_rss_mib", r.peak_rss_mib},
+                       {"forward_gflop_per_image", r.forward_gflop_per_image},
+                       {"threads", config->threads},
                        {"memory_mib",
                         {{"parameters", r.memory.parameters},
                          {"optimizer", r.memory.optimizer},
