@@ -1,7 +1,8 @@
 // The report from fixture run directories: reading (malformed lines name file and line, both
 // prediction formats), ROC numbers, gradient-health findings (planted NaN, spike, vanishing and
-// frozen stages, none in a clean run), weight change in percent, the canary that must never
-// reach a page unescaped, the JSON summary, and a 100,000-step run rendering small and fast.
+// frozen stages, none in a clean run), masked targets and classes without an AUROC, weight change
+// in percent, the canary that must never reach a page unescaped, the JSON summary, and a
+// 100,000-step run rendering small and fast.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -80,6 +81,31 @@ TEST(Classification, RocMatchesScikitLearnsExample) {
   const auto m = report::class_metrics(p);
   EXPECT_DOUBLE_EQ(m[1].sens_half, 0.5);
   EXPECT_DOUBLE_EQ(m[1].spec_half, 1.0);
+}
+
+// The report's numbers are the trainer's (core/metrics.h), with its policy: a masked target (-1)
+// counts for nothing; a class without positives has no AUROC (NaN, "–"). Reference: scikit-learn's
+// roc_auc_score([0,0,1,1],[.1,.4,.35,.8]) = 0.75 for the unmasked samples.
+TEST(Classification, MaskedTargetsCountForNothingAndAClassWithoutPositivesHasNoAuroc) {
+  report::Predictions p;
+  p.classes = {"A", "B"};
+  p.single_label = false;
+  // Two masked samples with extreme scores: counted as negatives they would give A 0.5.
+  p.scores = {{0.1, 0.2}, {0.4, 0.3}, {0.35, 0.6}, {0.8, 0.1}, {0.99, 0.5}, {0.98, 0.7}};
+  p.targets = {{0, 0}, {0, 0}, {1, 0}, {1, -1}, {-1, 0}, {-1, 0}};
+  const report::Roc roc = report::roc_curve(p, 0);
+  EXPECT_DOUBLE_EQ(roc.auroc, 0.75);
+  EXPECT_EQ(roc.positives, 2);
+  EXPECT_EQ(roc.negatives, 2);
+  const auto m = report::class_metrics(p);
+  EXPECT_DOUBLE_EQ(m[0].auroc, 0.75);
+  EXPECT_DOUBLE_EQ(m[0].sens_half, 0.5);   // positives 0.35 and 0.8: one at or above 0.5
+  EXPECT_DOUBLE_EQ(m[0].spec_half, 1.0);   // negatives 0.1 and 0.4
+  EXPECT_TRUE(std::isnan(m[1].auroc));     // B: no positive among the unmasked samples
+  EXPECT_TRUE(std::isnan(m[1].sens_half));
+  EXPECT_DOUBLE_EQ(m[1].spec_half, 2.0 / 5.0);  // five negatives; 0.6, 0.5 and 0.7 called positive
+  EXPECT_TRUE(std::isnan(report::roc_curve(p, 1).auroc));
+  EXPECT_EQ(report::roc_curve(p, 1).fpr, std::vector<double>{0});  // no curve, the origin only
 }
 
 TEST(Health, CleanPretrainedRunHasNoWarnings) {
