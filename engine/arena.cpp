@@ -10,13 +10,9 @@ constexpr int64_t kAlign = 64;  // every buffer starts on a cache line (and on a
 int64_t aligned(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-int Arena::acquire(int64_t bytes) {
-  if (placed_) {
-    if (replayed_ >= buffers_.size() || buffers_[replayed_].bytes != aligned(bytes))
-      throw GraphError("memory plan: the second planning pass differs from the first");
-    return static_cast<int>(replayed_++);
-  }
-  Buffer b;
+int ArenaPlan::acquire(int64_t bytes) {
+  if (placed_) throw GraphError("memory plan: a buffer acquired after placement");
+  ArenaBuffer b;
   b.bytes = aligned(bytes);
   b.opened = clock_++;
   b.holders = 1;
@@ -26,13 +22,10 @@ int Arena::acquire(int64_t bytes) {
   return static_cast<int>(buffers_.size() - 1);
 }
 
-void Arena::retain(int buffer) {
-  if (!placed_) ++buffers_.at(static_cast<size_t>(buffer)).holders;
-}
+void ArenaPlan::retain(int buffer) { ++buffers_.at(static_cast<size_t>(buffer)).holders; }
 
-void Arena::release(int buffer) {
-  if (placed_) return;
-  Buffer& b = buffers_.at(static_cast<size_t>(buffer));
+void ArenaPlan::release(int buffer) {
+  ArenaBuffer& b = buffers_.at(static_cast<size_t>(buffer));
   if (b.holders <= 0) throw GraphError("memory plan: a buffer released more often than held");
   if (--b.holders == 0) {
     b.closed = clock_++;
@@ -40,21 +33,20 @@ void Arena::release(int buffer) {
   }
 }
 
-void Arena::place() {
-  for (Buffer& b : buffers_)
-    if (b.holders > 0) b.closed = clock_;  // held to the end (e.g. the logits' gradient)
+void ArenaPlan::place() {
+  for (ArenaBuffer& b : buffers_)
+    if (b.holders > 0) b.closed = clock_;  // held to the end
   std::vector<size_t> order(buffers_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return buffers_[a].bytes > buffers_[b].bytes; });
   std::vector<size_t> placed;
-  int64_t total = 0;
   for (size_t i : order) {
-    Buffer& b = buffers_[i];
+    ArenaBuffer& b = buffers_[i];
     // Address ranges of already placed buffers alive at the same time, by offset.
     std::vector<std::pair<int64_t, int64_t>> busy;
     for (size_t j : placed) {
-      const Buffer& o = buffers_[j];
+      const ArenaBuffer& o = buffers_[j];
       if (o.opened < b.closed && b.opened < o.closed) busy.emplace_back(o.offset, o.offset + o.bytes);
     }
     std::sort(busy.begin(), busy.end());
@@ -64,18 +56,10 @@ void Arena::place() {
       offset = std::max(offset, end);
     }
     b.offset = offset;
-    total = std::max(total, offset + b.bytes);
+    block_bytes_ = std::max(block_bytes_, offset + b.bytes);
     placed.push_back(i);
   }
-  if (total > 0) block_ = backend_.allocate(plain_desc({total / 4}, DType::F32));
   placed_ = true;
-}
-
-Tensor Arena::view(int buffer, const TensorDesc& desc) const {
-  const Buffer& b = buffers_.at(static_cast<size_t>(buffer));
-  if (!placed_) return Tensor::view(desc, backend_.device(), nullptr);
-  if (desc.bytes() > b.bytes) throw GraphError("memory plan: a view larger than its buffer");
-  return Tensor::view(desc, backend_.device(), static_cast<char*>(block_.data()) + b.offset);
 }
 
 }  // namespace cxr

@@ -1,50 +1,43 @@
-// Arena: the memory behind the network's plan (engine/network.cpp plans, this holds).
+// ArenaPlan: where the short-lived tensors of the network's memory plan live (plan_memory.h
+// records it, the network allocates one block of bytes() and views into it).
 //
-// One block shared by short-lived tensors: activations that backward does not read, and
-// gradients. The network plans twice. The first pass only records: every acquire() opens a
-// buffer and its last release() closes it, on a clock of calls. place() then gives each buffer
-// an offset in one block — largest first, at the lowest offset not used by any buffer alive at
-// the same time (greedy by size) — so the block is close to the peak of bytes alive at once, with
-// no fragmentation across differently sized tensors. The second pass repeats the same calls and
-// gets views into the block. At run time the plan is followed; nothing is allocated.
+// Plain data, no backend: every acquire() opens a buffer and its last release() closes it, on a
+// clock of calls, so a buffer is alive in [opened, closed). place() then gives each buffer an
+// offset in one block — largest first, at the lowest offset not used by any buffer alive at the
+// same time (greedy by size) — so the block is close to the peak of bytes alive at once, with no
+// fragmentation across differently sized tensors. Buffers still held at place() stay alive to
+// the end (the logits' gradient). Offsets are multiples of 64 bytes.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "engine/backend.h"
-
 namespace cxr {
 
-class Arena {
- public:
-  explicit Arena(Backend& backend) : backend_(backend) {}
+struct ArenaBuffer {
+  int64_t bytes = 0, offset = 0;   // rounded up to 64; offset valid after place()
+  int64_t opened = 0, closed = 0;  // alive in [opened, closed)
+  int holders = 0;
+};
 
+class ArenaPlan {
+ public:
   int acquire(int64_t bytes);
   void retain(int buffer);  // one more holder; the buffer stays alive until every holder released it
   void release(int buffer);
-  // Ends the recording pass (see above) and allocates the block. Then the same sequence of
-  // acquire/retain/release calls must follow; each acquire() returns the buffer it returned in
-  // the first pass.
+  // Ends the recording and assigns offsets; acquire() after it is a GraphError.
   void place();
   bool placed() const { return placed_; }
-  // A tensor on the buffer's memory once placed; before, a view of nothing (planning only).
-  Tensor view(int buffer, const TensorDesc& desc) const;
-  int64_t bytes() const { return block_.defined() ? block_.bytes() : 0; }
-  // The largest number of bytes alive at one time in the plan: what any placement needs at least.
+  const std::vector<ArenaBuffer>& buffers() const { return buffers_; }
+  const ArenaBuffer& buffer(int id) const { return buffers_.at(static_cast<size_t>(id)); }
+  int64_t bytes() const { return block_bytes_; }  // the block place() needs
+  // The largest number of bytes alive at one time: what any placement needs at least.
   int64_t peak_live_bytes() const { return peak_live_; }
 
  private:
-  struct Buffer {
-    int64_t bytes = 0, offset = 0;
-    int64_t opened = 0, closed = 0;  // clock of acquire/release calls: alive in [opened, closed)
-    int holders = 0;
-  };
-  Backend& backend_;
-  std::vector<Buffer> buffers_;
-  int64_t clock_ = 0, live_ = 0, peak_live_ = 0;
+  std::vector<ArenaBuffer> buffers_;
+  int64_t clock_ = 0, live_ = 0, peak_live_ = 0, block_bytes_ = 0;
   bool placed_ = false;
-  size_t replayed_ = 0;  // second pass: the next buffer acquire() hands out
-  Tensor block_;
 };
 
 }  // namespace cxr

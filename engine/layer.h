@@ -11,6 +11,7 @@
 // - backward() may only be called after forward() in training mode on the same inputs.
 #pragma once
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,38 @@ struct Context {
   StepProfile* profile = nullptr;
 };
 
+class Layer;
+
+// The state of a batchnorm2d that a producer folding it reads at every forward (conv + BN in
+// eval): the BN layer's own tensors by role, never by position. Plain f32 [channels] in backend
+// memory, owned by the BN layer and valid while it lives; their values may change between
+// forwards (training steps, checkpoint loads), so an absorber reads them each time.
+struct AbsorbedBatchNorm {
+  const Tensor* weight = nullptr;  // γ
+  const Tensor* bias = nullptr;    // β
+  const Tensor* running_mean = nullptr;
+  const Tensor* running_var = nullptr;
+  double eps = 1e-5;
+  bool relu = false;  // the BN applies a ReLU after itself (fuse_relu)
+  int64_t channels = 0;
+};
+
+// A batchnorm layer's AbsorbedBatchNorm from its own state, found by the local names every
+// batchnorm2d implementation uses ("weight", "bias", "running_mean", "running_var"; prefixed
+// names "<node>.weight" also match). GraphError naming what is missing.
+AbsorbedBatchNorm batchnorm_state(const std::vector<Parameter>& parameters, const std::vector<Buffer>& buffers,
+                                  double eps, bool relu, int64_t channels);
+
+// What Layer::absorb and absorb_in_training are offered: the consumer of this layer's output,
+// its op, the descriptors of its other inputs in order, and its state when it is a batchnorm
+// (Layer::absorbable_batchnorm).
+struct AbsorbCandidate {
+  const OpParams& params;
+  Layer& layer;
+  std::span<const TensorDesc> others;
+  std::optional<AbsorbedBatchNorm> batchnorm;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -108,26 +141,25 @@ class Layer {
   // Writes into y what the last training forward wrote, from the same x; changes no state.
   virtual void recompute(std::span<const Tensor* const> /*x*/, Tensor& /*y*/, Context& /*ctx*/) {}
 
-  // Inference only: may this layer take over `next` (described by `next_params`), the only
-  // consumer of its output, and compute next(this(x), others...) itself (conv + BN folding; conv
-  // + residual add as a post-op)? `others` describes next's other inputs in order; on true the
+  // Inference only: may this layer take over `next.layer`, the only consumer of its output, and
+  // compute next(this(x), others...) itself (conv + BN folding, reading next.batchnorm; conv +
+  // residual add as a post-op)? `next.others` describes next's other inputs in order; on true the
   // network appends those tensors to this layer's inputs at every forward (they are computed
   // before this layer runs), skips `next`, and next's output is this layer's. `next` keeps its
   // parameters and buffers (state, checkpoints); this layer reads them at every forward, so they
   // may change between calls. Called after both were prepared for eval; the next prepare()
   // undoes it. A layer may absorb several consumers in a chain (conv, BN, add).
-  virtual bool absorb(const OpParams& /*next_params*/, Layer& /*next*/, std::span<const TensorDesc> /*others*/) {
-    return false;
-  }
+  virtual bool absorb(const AbsorbCandidate& /*next*/) { return false; }
 
   // Training: may this layer compute next(this(x), others...) in forward, like absorb(), while
   // `next` still runs its own backward (which then reads only next's output and no input of it)
   // and this layer's backward still gets the gradient of its own output, which is never written
   // (so backward must not read it)? The network asks only layers whose output nobody else reads.
-  virtual bool absorb_in_training(const OpParams& /*next_params*/, Layer& /*next*/,
-                                  std::span<const TensorDesc> /*others*/) {
-    return false;
-  }
+  virtual bool absorb_in_training(const AbsorbCandidate& /*next*/) { return false; }
+
+  // A batchnorm layer's state for a producer that folds it (AbsorbCandidate::batchnorm); every
+  // other layer: none. Implementations call batchnorm_state().
+  virtual std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const { return std::nullopt; }
 
   // Does forward() compute the same function of its inputs and parameters whether prepared for
   // training or for eval? Then the network may prepare it for training inside an eval network to

@@ -99,6 +99,9 @@ class BatchNorm2dCudnn final : public Layer {
 
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }
+  std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const override {  // for a producer folding it
+    return batchnorm_state(parameters_, buffers_, p_.eps, p_.fuse_relu, p_.channels);
+  }
   void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
     if (!training_) throw GraphError(where_ + ": recompute on a layer prepared for eval");
     apply(*x[0], y);

@@ -159,13 +159,17 @@ class BatchNorm2dOnednn final : public Layer {
   bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
 
   // Training, f32 nChw16c, no ReLU of its own: computes the residual add (+ReLU) after it.
-  bool absorb_in_training(const OpParams& next, Layer&, std::span<const TensorDesc> others) override {
-    const auto* add = dynamic_cast<const ops::AddParams*>(&next);
-    if (!add || !training_ || !blocked16_ || p_.fuse_relu || others.size() != 1 || !others[0].same_as(desc_))
+  bool absorb_in_training(const AbsorbCandidate& next) override {
+    const auto* add = dynamic_cast<const ops::AddParams*>(&next.params);
+    if (!add || !training_ || !blocked16_ || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
       return false;
     add_ = true;
     add_relu_ = add->fuse_relu;
     return true;
+  }
+
+  std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const override {
+    return batchnorm_state(parameters_, buffers_, p_.eps, p_.fuse_relu, p_.channels);
   }
 
   // The training forward's output again: same kernel family, the batch statistics it saved.

@@ -14,7 +14,6 @@
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
 #include "engine/ops/add.h"
-#include "engine/ops/batchnorm2d.h"
 #include "engine/ops/conv2d.h"
 
 namespace cxr::dnn {
@@ -30,7 +29,7 @@ class Conv2dOnednn final : public Layer {
   }
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
-    bn_ = nullptr;
+    bn_.reset();
     add_ = false;
     in_ = in[0];
     info_ = info;
@@ -38,14 +37,14 @@ class Conv2dOnednn final : public Layer {
   }
 
   // Eval: folds a following batchnorm2d (and its ReLU) into this convolution. The BN layer keeps
-  // its state; forward() folds its current statistics into the weights and a bias each time.
-  bool absorb(const OpParams& next, Layer& layer, std::span<const TensorDesc> others) override {
+  // its state (next.batchnorm points at it by role); forward() folds its current statistics into
+  // the weights and a bias each time.
+  bool absorb(const AbsorbCandidate& next) override {
     if (info_.training) return false;
-    if (const auto* add = dynamic_cast<const ops::AddParams*>(&next)) return absorb_add(*add, others);
-    const auto* bn = dynamic_cast<const ops::BatchNorm2dParams*>(&next);
-    if (!bn || bn_ || add_ || !others.empty() || bn->channels != p_.out_channels) return false;
-    bn_ = &layer;
-    bn_params_ = *bn;
+    if (const auto* add = dynamic_cast<const ops::AddParams*>(&next.params)) return absorb_add(*add, next.others);
+    const auto& bn = next.batchnorm;
+    if (!bn || bn_ || add_ || !next.others.empty() || bn->channels != p_.out_channels) return false;
+    bn_ = bn;
     be_.reserve_weight_scratch(static_cast<size_t>(numel(p_.weight_shape())) * sizeof(float));
     b_fold_ = be_.allocate(plain_desc({p_.out_channels}));
     const TensorDesc in[1] = {in_};
@@ -155,17 +154,17 @@ class Conv2dOnednn final : public Layer {
   // scale = γ / sqrt(var + eps): w' = w · scale (per output channel), b' = β + (b − mean) · scale,
   // in double as the reference does, rounded once.
   void fold_batchnorm() {
-    const float* gamma = bn_->parameters()[0].value.data_as<const float>();
-    const float* beta = bn_->parameters()[1].value.data_as<const float>();
-    const float* mean = bn_->buffers()[0].value.data_as<const float>();
-    const float* var = bn_->buffers()[1].value.data_as<const float>();
+    const float* gamma = bn_->weight->data_as<const float>();
+    const float* beta = bn_->bias->data_as<const float>();
+    const float* mean = bn_->running_mean->data_as<const float>();
+    const float* var = bn_->running_var->data_as<const float>();
     const float* w = parameters_[0].value.data_as<const float>();
     const float* b = p_.bias ? parameters_[1].value.data_as<const float>() : nullptr;
     auto* wf = static_cast<float*>(be_.weight_scratch());
     float* bf = b_fold_.data_as<float>();
     const int64_t per_out = numel(p_.weight_shape()) / p_.out_channels;
     for (int64_t o = 0; o < p_.out_channels; ++o) {
-      const double scale = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn_params_.eps);
+      const double scale = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn_->eps);
       for (int64_t k = 0; k < per_out; ++k) wf[o * per_out + k] = static_cast<float>(w[o * per_out + k] * scale);
       bf[o] = static_cast<float>(beta[o] + ((b ? b[o] : 0.0) - mean[o]) * scale);
     }
@@ -202,7 +201,7 @@ class Conv2dOnednn final : public Layer {
     auto attr = user_scratchpad();
     dnnl::primitive_attr fwd_attr = user_scratchpad();
     dnnl::post_ops ops;  // eval fusion, in graph order: BN's ReLU, the residual add, its ReLU
-    if (bn_ && bn_params_.fuse_relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    if (bn_ && bn_->relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     if (add_) {
       add_post_op_ = ops.len();
       ops.append_binary(dnnl::algorithm::binary_add, dst_any);
@@ -346,8 +345,7 @@ class Conv2dOnednn final : public Layer {
   TensorDesc in_;
   PrepareInfo info_;
   dnnl::algorithm alg_ = dnnl::algorithm::convolution_direct;
-  Layer* bn_ = nullptr;  // the absorbed batchnorm2d (eval), or null
-  ops::BatchNorm2dParams bn_params_;
+  std::optional<AbsorbedBatchNorm> bn_;  // the absorbed batchnorm2d's state (eval), or none
   bool add_ = false, add_relu_ = false;  // an absorbed residual add (eval) and its ReLU
   int add_post_op_ = 0;                  // its index among the post-ops
   Tensor b_fold_;

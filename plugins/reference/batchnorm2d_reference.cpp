@@ -58,6 +58,9 @@ class BatchNorm2dReference final : public Layer {
   }
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }
+  std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const override {  // for a producer folding it
+    return batchnorm_state(parameters_, buffers_, p_.eps, p_.fuse_relu, p_.channels);
+  }
   void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
     store(output_from_batch_stats(to_double(*x[0]), x[0]->shape()), y);
   }

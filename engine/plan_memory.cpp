@@ -1,0 +1,140 @@
+#include "engine/plan_memory.h"
+
+namespace cxr {
+namespace {
+
+// Outputs kept until backward, by storage; recomputed ones dropped (the rules in the header).
+void plan_kept(const std::vector<PlanNode>& nodes, const Liveness& l, const FusionPlan& f, const MemoryOptions& o,
+               MemoryPlan& m) {
+  const size_t n = nodes.size();
+  m.kept.assign(n, false);
+  for (size_t i = 0; i < n; ++i)
+    if (l.read_in_backward[i]) m.kept[f.storage_of(i)] = true;
+  m.recomputed.assign(n, false);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (i >= o.recompute.size() || !o.recompute[i]) continue;
+    if (!m.kept[i] || !nodes[i].trains || !nodes[i].can_recompute || nodes[i].backward_reads_output) continue;
+    if (f.absorbed_by[i] >= 0 || f.absorbs[i] || nodes[i].probe) continue;  // its storage holds another output
+    bool inputs_kept = true;
+    for (int in : nodes[i].inputs)
+      if (in != PlanNode::kInput && !m.kept[f.storage_of(static_cast<size_t>(in))]) inputs_kept = false;
+    if (!inputs_kept) continue;
+    m.recomputed[i] = true;
+    m.kept[i] = false;
+  }
+}
+
+// Forward: the arena buffers of outputs nobody keeps, from their producer to their last reader.
+void plan_forward(const std::vector<PlanNode>& nodes, const FusionPlan& f, MemoryPlan& m) {
+  const size_t n = nodes.size();
+  std::vector<size_t> last_use(n, 0);  // by storage: reads of an absorbed output read its absorber's
+  for (size_t i = 0; i < n; ++i)
+    for (int in : nodes[i].inputs)
+      if (in != PlanNode::kInput) last_use[f.storage_of(static_cast<size_t>(in))] = i;
+  m.act_buffer.assign(n, -1);
+  std::vector<int> open(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (f.absorbed_by[i] < 0 && !m.kept[i]) open[i] = m.act_buffer[i] = m.arena.acquire(nodes[i].bytes);
+    for (int input : nodes[i].inputs) {
+      if (input == PlanNode::kInput) continue;
+      const size_t in = f.storage_of(static_cast<size_t>(input));
+      if (open[in] >= 0 && last_use[in] == i) m.arena.release(open[in]), open[in] = -1;
+    }
+    if (open[i] >= 0 && last_use[i] <= i) m.arena.release(open[i]), open[i] = -1;  // nobody reads it
+  }
+}
+
+struct BackwardState {
+  std::vector<int> slot, recompute_slot, deferred_slot;
+};
+
+// Two gradients may share node k's buffer while both must equal k's dx: backward runs in reverse
+// node order, a gradient is last read by its producer's backward, and every other consumer of one
+// of them adds into the buffer. So each one's other consumers must run after the other one's
+// producer has read it (a smaller node index).
+bool may_share(const Liveness& l, size_t a, size_t b, size_t k) {
+  for (int c : l.consumers[a])
+    if (static_cast<size_t>(c) != k && static_cast<size_t>(c) >= b) return false;
+  for (int c : l.consumers[b])
+    if (static_cast<size_t>(c) != k && static_cast<size_t>(c) >= a) return false;
+  return true;
+}
+
+StepPlan plan_step(size_t k, const std::vector<PlanNode>& nodes, const Liveness& l, const FusionPlan& f,
+                   const MemoryOptions& o, MemoryPlan& m, BackwardState& s) {
+  const size_t n = nodes.size();
+  StepPlan step;
+  step.node = static_cast<int>(k);
+  step.dy_buffer = k == n - 1 ? -1 : s.slot[k];
+  step.dy_partial_buffer = s.deferred_slot[k];
+  // A recomputed input comes back before its first reader in backward (the largest index).
+  const auto& inputs = nodes[k].inputs;
+  for (int in : inputs) {
+    if (in == PlanNode::kInput) continue;
+    const auto j = static_cast<size_t>(in);
+    if (!m.recomputed[j] || l.first_backward_reader[j] != static_cast<int>(k) || s.recompute_slot[j] >= 0) continue;
+    s.recompute_slot[j] = m.recompute_buffer[j] = m.arena.acquire(nodes[j].bytes);
+    step.recompute.push_back(in);
+  }
+  // A layer whose input gradients are all equal (add) writes one buffer for every input whose
+  // gradient starts here with that descriptor (the residual add: no copy of dy).
+  int shared_slot = -1, shared_node = -1;
+  const bool equal_grads = nodes[k].input_grads_equal && !o.desc_key.empty();
+  std::vector<int> partial_slots;
+  for (int in : inputs) {
+    if (in == PlanNode::kInput || !nodes[static_cast<size_t>(in)].requires_grad) {
+      step.dx.push_back({});
+      continue;
+    }
+    const auto j = static_cast<size_t>(in);
+    if (s.slot[j] < 0 && equal_grads && shared_node >= 0 && !nodes[j].probe &&
+        o.desc_key[static_cast<size_t>(shared_node)] == o.desc_key[j] &&
+        may_share(l, static_cast<size_t>(shared_node), j, k)) {
+      s.slot[j] = m.grad_buffer[j] = shared_slot;
+      m.arena.retain(shared_slot);
+      step.dx.push_back({in, shared_slot, false});
+    } else if (s.slot[j] < 0) {
+      s.slot[j] = m.grad_buffer[j] = m.arena.acquire(nodes[j].bytes);
+      step.dx.push_back({in, s.slot[j], false});
+      if (equal_grads && shared_node < 0 && !nodes[j].probe) shared_slot = s.slot[j], shared_node = in;
+    } else {
+      const int partial = m.arena.acquire(nodes[j].bytes);
+      step.dx.push_back({in, partial, true});
+      if (s.deferred_slot[j] < 0 && f.takes_summand[j]) {
+        s.deferred_slot[j] = partial;
+      } else {
+        partial_slots.push_back(partial);
+        step.sums.push_back({in, partial, true});
+      }
+    }
+  }
+  for (int p : partial_slots) m.arena.release(p);
+  for (int in : inputs)
+    if (in != PlanNode::kInput && l.last_backward_reader[static_cast<size_t>(in)] == static_cast<int>(k) &&
+        s.recompute_slot[static_cast<size_t>(in)] >= 0) {
+      m.arena.release(s.recompute_slot[static_cast<size_t>(in)]);
+      s.recompute_slot[static_cast<size_t>(in)] = -1;
+    }
+  if (k != n - 1) m.arena.release(s.slot[k]);
+  if (s.deferred_slot[k] >= 0) m.arena.release(s.deferred_slot[k]);
+  return step;
+}
+
+}  // namespace
+
+MemoryPlan plan_memory(const std::vector<PlanNode>& nodes, const Liveness& liveness, const FusionPlan& fusion,
+                       const MemoryOptions& options) {
+  const size_t n = nodes.size();
+  MemoryPlan m;
+  plan_kept(nodes, liveness, fusion, options, m);
+  plan_forward(nodes, fusion, m);
+  m.recompute_buffer.assign(n, -1);
+  m.grad_buffer.assign(n, -1);
+  BackwardState s{std::vector<int>(n, -1), std::vector<int>(n, -1), std::vector<int>(n, -1)};
+  for (size_t k = n; k-- > 0;)
+    if (liveness.has_step[k]) m.steps.push_back(plan_step(k, nodes, liveness, fusion, options, m, s));
+  m.arena.place();
+  return m;
+}
+
+}  // namespace cxr

@@ -1,0 +1,71 @@
+// The planner's third pass: which outputs are kept, dropped and recomputed, and where every
+// short-lived activation and gradient lives in one arena; the backward steps in the order the
+// network runs them (see plan_liveness.h for the passes).
+//
+// Memory rules:
+// - An output is kept (own memory) until backward when some backward reads it, when it is the
+//   logits or a probe; every other output lives in the arena from its producer to its last
+//   consumer, and its memory is reused later in forward and then by gradients. An absorbed
+//   node's output is its absorber's (FusionPlan::storage_of).
+// - Recompute: an output that is kept only for its consumers' backward, that its layer can
+//   recompute (and whose own backward does not read it), whose inputs are kept, which is neither
+//   an absorber nor absorbed nor a probe, and which MemoryOptions::recompute asks for, is dropped
+//   after forward and recomputed into the arena before its first reader in backward.
+// - Gradients: a node's output gradient lives from its first writer (the last consumer in
+//   forward order) until its producer's step has read it; a second writer writes a partial that
+//   is added to it after that step (a sum), or handed to the producer as a second summand when
+//   FusionPlan::takes_summand says so (the first such partial only). A layer whose input
+//   gradients are equal (add) writes one buffer for all inputs with the same descriptor when
+//   that is safe (see may_share in plan_memory.cpp); never for a probe.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/arena.h"
+#include "engine/plan_fusion.h"
+#include "engine/plan_liveness.h"
+
+namespace cxr {
+
+struct MemoryOptions {
+  // Per node: may its output be dropped after forward and recomputed in backward (when the rules
+  // above allow)? Empty: none. The network asks for all (set_recompute_outputs); activation
+  // checkpointing by stage (issue #21) will pass its own selection here.
+  std::vector<bool> recompute;
+  // Per node: a key of its output descriptor (layout, dtype, shape); equal keys may share a
+  // gradient buffer (input_grads_equal). Empty: never shared.
+  std::vector<std::string> desc_key;
+};
+
+// The gradient of one input written by a backward step: `node`'s gradient (its own buffer) or a
+// partial of it (`partial`), in arena buffer `buffer`. node < 0: not wanted (nullptr).
+struct GradTarget {
+  int node = -1;
+  int buffer = -1;
+  bool partial = false;
+};
+
+struct StepPlan {
+  int node = 0;
+  int dy_buffer = -1;                // the output gradient's buffer; -1: the caller's dlogits
+  int dy_partial_buffer = -1;        // a second summand the layer adds itself, or -1
+  std::vector<GradTarget> dx;        // per input
+  std::vector<int> recompute;        // nodes whose outputs are recomputed before the step
+  std::vector<GradTarget> sums;      // after the step: grad(node) += the partial in buffer
+};
+
+struct MemoryPlan {
+  std::vector<bool> kept;             // per node: own memory until backward (storage nodes only)
+  std::vector<int> act_buffer;        // per node: its arena buffer, or -1 (kept, or absorbed)
+  std::vector<bool> recomputed;       // per node
+  std::vector<int> recompute_buffer;  // per node: where backward finds it recomputed, or -1
+  std::vector<int> grad_buffer;       // per node: its output gradient's buffer, or -1
+  std::vector<StepPlan> steps;        // backward, in execution order
+  ArenaPlan arena;                    // placed
+};
+
+MemoryPlan plan_memory(const std::vector<PlanNode>& nodes, const Liveness& liveness, const FusionPlan& fusion,
+                       const MemoryOptions& options);
+
+}  // namespace cxr
