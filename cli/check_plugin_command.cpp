@@ -30,8 +30,10 @@ void print_table(const checks::PluginReport& report) {
               "worst", "tolerance", "where (worst) / why");
   for (const checks::CheckRow& r : report.rows) {
     const std::string note = r.skipped ? r.skip_reason : r.worst_where;
-    std::printf("%-10s %-22s %-10s %-13s %-6s %10.2e %10.0e  %s\n", r.kind.c_str(), r.op.c_str(), r.backend.c_str(),
-                r.precision.c_str(), status(r), r.worst, r.tolerance, note.c_str());
+    char worst[32] = "-";  // a skipped check measured nothing
+    if (!r.skipped) std::snprintf(worst, sizeof worst, "%.2e", r.worst);
+    std::printf("%-10s %-22s %-10s %-13s %-6s %10s %10.0e  %s\n", r.kind.c_str(), r.op.c_str(), r.backend.c_str(),
+                r.precision.c_str(), status(r), worst, r.tolerance, note.c_str());
     for (const std::string& f : r.failures) std::printf("    %s\n", f.c_str());
   }
 }

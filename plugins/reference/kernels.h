@@ -1,7 +1,8 @@
-// The reference math of every op as plain loops over row-major arrays, templated on the scalar
-// type: the layers run it in double (the truth for backend tests) and the finite-difference
-// tests call it directly in double. Written to be checked by eye against the PyTorch formulas
-// quoted in plugins/ops/*.h; speed is not a goal.
+// The reference math of the first ops as plain loops over row-major arrays, templated on the
+// scalar type: the reference layers run it in double (the truth for backend tests). Written to
+// be checked by eye against the PyTorch formulas quoted in engine/ops/*.h; speed is not a goal.
+// A new op keeps its math in its own plugins/reference/<op>_reference.cpp (sigmoid does): this
+// file is no list to extend.
 #pragma once
 #include <algorithm>
 #include <cmath>
