@@ -38,9 +38,12 @@ class BatchNorm2dOnednn final : public Layer {
     training_ = info.training;
     add_ = false;  // a new prepare undoes absorb_in_training
     desc_ = in[0];
-    dims_ = {out[0], out[1], (out[1] + 15) / 16, out[2] * out[3]};
-    blocked16_ = data == memory::desc(data.dims(), memory::data_type::f32, memory::format_tag::nChw16c);
-    if (training_ && blocked16_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * 16), 0.f);
+    // f32 nChw16c (AVX-512) or nChw8c (AVX2): the blockings batchnorm_add_forward reads.
+    block_ = 0;
+    for (const auto& [tag, width] : {std::pair{memory::format_tag::nChw16c, 16}, std::pair{memory::format_tag::nChw8c, 8}})
+      if (data == memory::desc(data.dims(), memory::data_type::f32, tag)) block_ = width;
+    dims_ = {out[0], out[1], block_ ? (out[1] + block_ - 1) / block_ : 0, out[2] * out[3], block_};
+    if (training_ && block_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * block_), 0.f);
     flags f = flags::use_scale | flags::use_shift;
     if (p_.fuse_relu) f |= flags::fuse_norm_relu;
     auto attr = user_scratchpad();
@@ -158,10 +161,10 @@ class BatchNorm2dOnednn final : public Layer {
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
 
-  // Training, f32 nChw16c, no ReLU of its own: computes the residual add (+ReLU) after it.
+  // Training, f32 nChw16c or nChw8c, no ReLU of its own: computes the residual add (+ReLU) after it.
   bool absorb_in_training(const AbsorbCandidate& next) override {
     const auto* add = dynamic_cast<const ops::AddParams*>(&next.params);
-    if (!add || !training_ || !blocked16_ || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
+    if (!add || !training_ || !block_ || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
       return false;
     add_ = true;
     add_relu_ = add->fuse_relu;
@@ -194,7 +197,7 @@ class BatchNorm2dOnednn final : public Layer {
   int64_t count_ = 0;
   TensorDesc desc_;                 // of the input and output
   BlockedDims dims_;
-  bool blocked16_ = false;          // f32 nChw16c: what batchnorm_add_forward reads
+  int64_t block_ = 0;               // 16 or 8: f32 channel blocks batchnorm_add_forward reads; 0: none
   bool add_ = false, add_relu_ = false;  // an absorbed residual add (training) and its ReLU
   std::vector<float> lanes_;        // batchnorm_add_forward's per-lane statistics
 };

@@ -59,15 +59,10 @@ OnednnBackend::OnednnBackend(int threads, DType compute, bool winograd)
     throw UsageError("backend 'onednn': precision f16 is for GPUs; on the CPU use bf16 or f32");
   if (compute == DType::BF16 && !has_native_bf16())
     throw UsageError("backend 'onednn': precision bf16 needs a CPU with AVX512_BF16 or AMX (this one: " +
-                     describe() + "); oneDNN would emulate it, slower than f32");
+                     isa_name() + "); oneDNN would emulate it, slower than f32");
 }
 
-bool OnednnBackend::has_native_bf16() {
-  const auto isa = dnnl::get_effective_cpu_isa();
-  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-}
-
-std::string OnednnBackend::describe() const {
+std::string OnednnBackend::isa_name() {
   using isa = dnnl::cpu_isa;
   switch (dnnl::get_effective_cpu_isa()) {
     case isa::avx512_core_amx: return "onednn avx512_core_amx";
@@ -78,6 +73,20 @@ std::string OnednnBackend::describe() const {
     case isa::avx2: return "onednn avx2";
     default: return "onednn";
   }
+}
+
+bool OnednnBackend::has_native_bf16() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+// The ISA oneDNN dispatches to, the precision layers compute in, the activation blocking and the
+// convolution algorithm: what run_info.json's "backend" and the training progress line show.
+std::string OnednnBackend::describe() const {
+  std::string name = isa_name();
+  name += ", " + to_string(compute_) + (activation_tag_ == dnnl::memory::format_tag::nChw16c ? ", nChw16c" : ", nChw8c");
+  if (winograd_) name += ", winograd";
+  return name;
 }
 
 // What convolutions pick on this CPU (f32 and bf16): channels blocked by its vector width.

@@ -40,6 +40,9 @@ class OnednnBackend final : public HostBackend {
 
   // Whether this CPU computes bf16 natively (AVX512_BF16 or AMX).
   static bool has_native_bf16();
+  // "onednn avx2", "onednn avx512_core_bf16", ...: the ISA oneDNN dispatches to. describe() adds
+  // the precision, the activation blocking and "winograd" when on: "onednn avx2, f32, nChw8c".
+  static std::string isa_name();
 
   // The layout convolutions write activations in (every other layer then keeps it): channels in
   // blocks of the CPU's vector width, nChw16c with AVX-512 and nChw8c below it. oneDNN's jit
