@@ -199,8 +199,10 @@ TEST(NetworkGrad, ChainedResidualGradientsMatchFiniteDifferences) {
 void expect_backends_match_reference(const std::function<Graph()>& graph) {
   Fixture ref("reference", graph());
   ref.loss();
+  int compared = 0;
   for (const std::string& name : compiled_backends()) {
     if (name == "reference" || !backend_usable(name)) continue;
+    ++compared;
     Fixture other(name, graph());
     for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
       const auto v = ref.read(ref.net->parameters()[k]->value);
@@ -215,6 +217,8 @@ void expect_backends_match_reference(const std::function<Graph()>& graph) {
             << name << " " << ref.net->parameters()[k]->name << "[" << i << "]";
     }
   }
+  // Only the reference runs here: nothing was compared, which must show as a skip, not a pass.
+  if (compared == 0) GTEST_SKIP() << "no backend besides the reference is usable on this machine";
 }
 
 TEST(NetworkGrad, EveryBackendMatchesReferenceOnFanOutGraph) { expect_backends_match_reference(fanout_graph); }
@@ -306,8 +310,10 @@ TEST(NetworkGrad, EvalFusionsMatchReference) {
     return f.read(f.net->forward(ctx));
   };
   const auto want = eval_logits(ref, nullptr);
+  int compared = 0;
   for (const std::string& name : compiled_backends()) {
     if (name == "reference" || !backend_usable(name)) continue;
+    ++compared;
     Fixture other(name, conv_bn_graph());
     for (size_t k = 0; k < ref.net->parameters().size(); ++k) {
       const auto v = ref.read(ref.net->parameters()[k]->value);
@@ -323,6 +329,7 @@ TEST(NetworkGrad, EvalFusionsMatchReference) {
       EXPECT_GT(profile.forward_s.at(2), 0.0);
     }
   }
+  if (compared == 0) GTEST_SKIP() << "no backend besides the reference is usable on this machine";
 }
 
 }  // namespace
