@@ -29,9 +29,28 @@ std::string padded(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
-}  // namespace
+std::string subgroups_table(const json& m) {
+  const json& sg = at(m, "subgroups");
+  if (!sg.is_object()) return "";
+  std::string out = "\nsubgroups (AUROC with DeLong 95% CI; groups under " + std::to_string(sg.value("min_size", 0)) +
+                    " images are too small to score)\n";
+  for (const auto& [key, k] : at(sg, "keys").items()) {
+    out += key + " (" + k.value("source", std::string()) + ")\n";
+    for (const json& g : at(k, "groups")) {
+      std::string line = "  " + padded(g.value("value", std::string()), 18) + padded(std::to_string(g.value("count", 0)) + " images", 12);
+      if (g.value("status", std::string()) != "scored") {
+        out += line + "too small\n";
+        continue;
+      }
+      for (const auto& [name, c] : at(g, "per_class").items())
+        line += name + " " + fmt(at(c, "auroc")) + " " + ci(at(c, "auroc_ci95")) + "  ";
+      out += line + "\n";
+    }
+  }
+  return out;
+}
 
-std::string statistics_table(const json& m) {
+std::string core_table(const json& m) {
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "%lld images: accuracy %s, AUROC %s, 95%% CI %s (DeLong), loss %s\n",
@@ -78,5 +97,9 @@ std::string statistics_table(const json& m) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string statistics_table(const json& m) { return core_table(m) + subgroups_table(m); }
 
 }  // namespace cxr::cli
