@@ -16,7 +16,8 @@
 #   PyTorch of Debian (/usr/bin/python3, 1.13): eager f32 and bf16 autocast;
 #   cxrtune (BUILD_DIR/cli/cxrtune bench): f32 direct, f32 winograd, bf16 direct;
 #   the limit (BUILD_DIR/bench/gemm_limit): oneDNN f32 and bf16 GEMM GFLOP/s at GEMM_N³.
-# PyTorch runs channels_last with the tuned glibc malloc and WARMUP untimed steps (deps-notes.md).
+# PyTorch runs channels_last with a tuned glibc malloc (torch_env below: without it PyTorch faults
+# pages every step) and WARMUP untimed steps.
 # bf16 rows run only where the CPU computes bf16 natively (AVX512_BF16 or AMX): elsewhere PyTorch
 # would emulate it (slower than its f32) and cxrtune refuses it, so the rows say so instead of
 # printing ratios. BF16=on runs them anyway (PyTorch emulated, marked so); BF16=off leaves them out.
