@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "job/checkpoint_model.h"
+#include "job/image_header_check.h"
 #include "job/model_setup.h"
 #include "job/run_directory.h"
 #include "job/run_lock.h"
@@ -26,6 +27,8 @@
 #include "io/weights/checkpoint_fields.h"
 #include "predict/gallery.h"
 #include "recipes/recipe_parser.h"
+#include "reports/health.h"
+#include "reports/run_reader.h"
 
 namespace cxr {
 namespace {
@@ -143,6 +146,8 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   Network& net = *model.network;
   Backend& backend = *model.backend;
   JobData data = make_data(recipe);
+  if (recipe.data.on_bad_file == "fail")
+    check_image_headers({{"train", &data.train->dataset()}, {"val", &data.val->dataset()}}, observer);
   const auto loss = make_loss(recipe, data.train->dataset());
   TrainStep step(net, model.registry, *loss);
   const int64_t b = recipe.train.batch_size, s = recipe.data.image_size;
@@ -210,7 +215,7 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   }
   {
     // The environment for the report: versions, backend, threads, data counts (no file names).
-    json info = {{"cxrtune_version", CXRTUNE_VERSION}, {"backend", backend.describe()}, {"threads", backend.threads()},
+    json info = {{"cxrtune_version", CXRTUNE_VERSION}, {"backend", backend.describe()}, {"precision", to_string(backend.compute_dtype())}, {"threads", backend.threads()},
                  {"arch", recipe.model.arch}, {"weights", model.weights_note}, {"classes", data.train->dataset().classes},
                  {"train_counts", data.train->dataset().class_counts()}, {"val_counts", data.val->dataset().class_counts()}};
     write_file_atomic((fs::path(run_dir) / "run_info.json").string(), info.dump(2));
@@ -278,6 +283,9 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   writer.write_weight_change(change.relative_change(net));
   TrainOutcome outcome;
   outcome.run_dir = run_dir;
+  // The report's own rules (reports/health.h: a diverging or non-finite validation loss, accuracy
+  // back at chance), read from what was just written: the summary and the page say the same.
+  for (const report::Finding& f : report::validation_health(report::read_run(run_dir))) outcome.findings.push_back(f.message);
   outcome.recipe = recipe;
   if (fs::exists(fs::path(ckpt_dir) / "best.safetensors")) outcome.best = (fs::path(ckpt_dir) / "best.safetensors").string();
   if (outcome.best) {  // the report's gallery: Grad-CAM of the best checkpoint's most confident validation calls

@@ -176,6 +176,47 @@ TEST_F(RunDirectory, DamagedCheckpointFieldIsExitTwoNamingFileAndField) {
   EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
 }
 
+// data.on_bad_file: fail: a listed image that is not one (here an empty file and a text file) is
+// found by the header pass before the run directory exists, not mid-epoch.
+TEST_F(RunDirectory, UnreadableListedImageStopsTheRunBeforeItsDirectoryExists) {
+  const fs::path data = root_ / "data";
+  for (const char* bad : {"empty", "text"}) {
+    std::string manifest = "path,label,split\n";
+    for (const char* split : {"train", "val"})
+      for (const char* cls : {"NORMAL", "PNEUMONIA"})
+        for (const auto& e : fs::directory_iterator(data / split / cls))
+          manifest += e.path().string() + "," + cls + "," + split + "\n";
+    const fs::path broken = root_ / (std::string(bad) + "_image.png");
+    std::ofstream(broken) << (std::string(bad) == "text" ? "not an image at all\n" : "");
+    manifest += broken.string() + ",NORMAL,train\n";
+    std::ofstream(root_ / "bad_manifest.csv") << manifest;
+    std::string recipe = recipe_;
+    recipe.replace(recipe.find("  train: "), recipe.find("  image_size") - recipe.find("  train: "),
+                   "  train: " + (root_ / "bad_manifest.csv").string() + "\n");
+    std::ofstream(root_ / "bad_manifest.yaml") << recipe;
+    const fs::path out = root_ / ("bad_" + std::string(bad));
+    const Result r = run("train " + (root_ / "bad_manifest.yaml").string() + " --out " + out.string(), root_ / "bad.log");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(broken.string()), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out)) << bad << ": " << r.output;
+  }
+}
+
+// A run whose validation loss rises far above its minimum (SGD at lr 0.02 on 7 images, every
+// stage training): the train summary states the report's finding (reports/health.h).
+TEST_F(RunDirectory, DivergingValidationLossIsAFindingInTheTrainSummary) {
+  const std::string recipe = "model:\n  arch: resnet18\n  num_classes: 2\ndata:\n  train: " + (root_ / "data/train").string() +
+                             "\n  val: " + (root_ / "data/val").string() +
+                             "\n  image_size: 32\ntrain:\n  epochs: 5\n  batch_size: 3\n  backend: reference\n"
+                             "  threads: 1\noptimizer:\n  name: sgd\n  lr: 0.02\n";
+  std::ofstream(root_ / "diverging.yaml") << recipe;
+  const Result r = run("train " + (root_ / "diverging.yaml").string() + " --out " + (root_ / "diverging").string() +
+                           " --no-report",
+                       root_ / "diverging.log");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("finding: validation loss diverged"), std::string::npos) << r.output;
+}
+
 TEST_F(RunDirectory, InPlaceResumeRemovesTheStaleEvaluation) {
   const fs::path dir = copy_run(finished_, root_ / "stale");
   ASSERT_TRUE(fs::exists(dir / "eval/metrics.json"));
