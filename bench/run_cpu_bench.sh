@@ -4,11 +4,15 @@
 #   bench/run_cpu_bench.sh [BUILD_DIR] [ARCH] [BATCH] [SIZE] [ROUNDS]     (defaults: build resnet50 32 224 2)
 #
 # Expected runtime of the default full run (ResNet-50, batch 32, 224 px, 2 rounds, 2 threads) on a
-# quiet 2-core Zen 3 without bf16: about 11 minutes (first torch.compile about 3 of them); where the
-# CPU has AVX512_BF16 or AMX the three bf16 rows run too: about 17 minutes. ROUNDS=1 about halves
-# it; a smoke run (`bench/run_cpu_bench.sh build resnet18 4 64 1`) takes about 3 minutes.
+# quiet 2-core Zen 3 without bf16: about 13 minutes (round 1 about 8, of which the cold
+# torch.compile is 3-4; round 2 about 5, the compile cache warm); where the CPU has AVX512_BF16 or
+# AMX the four bf16 rows run too: about 20 minutes, or ROUNDS=1 for about 11. These are estimates
+# from the per-step rates (about 3.5 s per training step for both programs); the script prints
+# the elapsed time. A smoke run (`bench/run_cpu_bench.sh build resnet18 4 64 1`) took 3 minutes on
+# a loaded machine. Needs BUILD_DIR's cxrtune and gemm_limit targets built
+# (`cmake --build build --target cxrtune gemm_limit`) and bench/setup_peer_venv.sh run once.
 #
-# ROUNDS interleaved rounds (the machine's speed drifts between time windows; odd rounds run the
+# ROUNDS interleaved rounds (the machine's speed drifts between time windows; even rounds run the
 # configurations in reverse order), one process per configuration, THREADS threads each:
 #   PyTorch current (bench/.venv, made by bench/setup_peer_venv.sh): eager f32, eager bf16
 #     autocast, torch.compile (inductor) f32 and bf16 autocast; the compile time is reported on its
