@@ -36,6 +36,7 @@ void print_table(const checks::PluginReport& report) {
                 r.precision.c_str(), status(r), worst, r.tolerance, note.c_str());
     for (const std::string& f : r.failures) std::printf("    %s\n", f.c_str());
   }
+  for (const std::string& n : report.notes) std::printf("note: %s\n", n.c_str());
 }
 
 nlohmann::json to_json(const checks::PluginReport& report) {
@@ -47,7 +48,8 @@ nlohmann::json to_json(const checks::PluginReport& report) {
                     {"worst_error", r.worst},   {"tolerance", r.tolerance},
                     {"worst_where", r.worst_where}, {"runs", r.runs},
                     {"skip_reason", r.skip_reason}, {"failures", r.failures}});
-  return {{"plugin", report.plugin}, {"ops", report.ops}, {"passed", report.passed()}, {"checks", rows}};
+  return {{"plugin", report.plugin}, {"ops", report.ops}, {"passed", report.passed()}, {"checks", rows},
+          {"notes", report.notes}};
 }
 
 }  // namespace

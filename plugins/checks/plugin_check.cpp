@@ -9,6 +9,23 @@
 
 namespace cxr::checks {
 
+namespace {
+
+void note_coverage(const LayerRegistry& registry, const std::string& op, std::vector<std::string>& notes) {
+  const OpInfo* info = registry.op_info(op);
+  if (!info) return;
+  bool batch1 = false, odd = false;
+  for (const OpCase& c : info->cases())
+    for (const Shape& s : c.inputs) {
+      if (!s.empty() && s[0] == 1) batch1 = true;
+      for (size_t d = 1; d < s.size(); ++d) odd = odd || (s[d] > 1 && s[d] % 2 == 1);
+    }
+  if (!batch1) notes.push_back(op + ": no test case has batch 1");
+  if (!odd) notes.push_back(op + ": no test case has an odd size past the batch dimension");
+}
+
+}  // namespace
+
 bool PluginReport::passed() const {
   if (rows.empty()) return false;
   for (const CheckRow& r : rows)
@@ -38,8 +55,10 @@ PluginReport check_plugin(const std::string& path, const std::string& only_op) {
   report.plugin = path;
   for (const std::string& op : ops)
     if (only_op.empty() || op == only_op) report.ops.push_back(op);
-  for (const std::string& op : report.ops)
+  for (const std::string& op : report.ops) {
     if (gradchecked.count(op)) report.rows.push_back(gradcheck_reference(registry, op));
+    note_coverage(registry, op, report.notes);
+  }
   for (const ParityTarget& t : parity_targets(registry, report.ops))
     if (registry.origin(t.op, t.backend) == path) report.rows.push_back(parity_check(registry, t));
   return report;

@@ -16,6 +16,9 @@ struct PluginReport {
   std::string plugin;
   std::vector<std::string> ops;  // the ops checked, sorted
   std::vector<CheckRow> rows;    // gradchecks first, then parity rows
+  // Coverage the op's own test cases lack (printed, not failures): no case with batch 1, or no
+  // odd size past the batch dimension (where blocked layouts and strides break first).
+  std::vector<std::string> notes;
   bool passed() const;           // every row passed or was skipped, and there is at least one
 };
 
