@@ -6,9 +6,9 @@
 #      torchvision ImageNet weights are where torchvision keeps them, those (never downloaded).
 #   3. fine-tune the pneumonia task with recipes/demo.yaml twice, same seed: from the pretrained
 #      weights (their head re-initialised) and from a fresh initialisation.
-#   4. eval both on the test split, the paired DeLong comparison, one report with both runs.
-# Eval scores checkpoints/last.safetensors: the run's val_predictions.json (where eval chooses
-# the operating point) is the last epoch's, so threshold and model belong together.
+#   4. train evaluates each run's best checkpoint on data.test (RUN/eval/metrics.json, the
+#      operating point chosen on that epoch's validation scores); then the paired DeLong
+#      comparison of the two on the same test images, and one report with both runs.
 set -euo pipefail
 build=${1:-build}
 bin="$build/cli/cxrtune"
@@ -40,9 +40,6 @@ if [ -z "$weights" ]; then
 fi
 "$bin" train recipes/demo.yaml --out "$run/pretrained" --set "model.weights=$weights" --no-report
 "$bin" train recipes/demo.yaml --out "$run/fresh" --no-report
-for r in pretrained fresh; do
-  "$bin" eval --checkpoint "$run/$r/checkpoints/last.safetensors" --data demo/data/test --out "$run/$r/eval/metrics.json"
-done
 # A = pretrained, B = fresh, on the same test images (their eval outputs, matched by path).
 "$bin" compare "$run/pretrained/eval/metrics.json" "$run/fresh/eval/metrics.json" -o "$run/pretrained/eval/compare.json"
 "$bin" report "$run/pretrained" "$run/fresh" -o "$run/report.html"
