@@ -116,6 +116,7 @@ long peak_rss_kib(const std::string& args, int& code) {
 
 TEST_F(PredictCli, ThousandInputsStreamInBoundedMemory) {
   const fs::path small = dir_ / "small", large = dir_ / "large";
+  fs::create_directories(small);
   for (int i = 0; i < 1000; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "%04d.png", i);
