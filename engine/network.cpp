@@ -103,7 +103,7 @@ void prepare_layers(Network::Impl& m, const Graph& graph) {
 FusionPlan plan_fusions(Network::Impl& m, const Graph& graph, bool training) {
   FusionOptions options;
   options.training = training;
-  options.absorb = !training || m.training_fusions;
+  options.absorb = training ? m.training_fusions : m.eval_fusions;
   options.producer_sums = m.training_fusions;
   auto try_absorb = [&](size_t a, size_t j, const std::vector<int>& others) {
     std::vector<TensorDesc> other_descs;

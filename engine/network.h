@@ -59,6 +59,10 @@ class Network {
   // producer as two summands when that layer adds them itself (backward_sums_dy: the residual
   // add) instead of being summed first. Takes effect at the next prepare(); tests compare both.
   void set_training_fusions(bool on);
+  // Eval fusions (on by default): a layer computes its only consumer's forward too
+  // (Layer::absorb: conv + BN folding, conv + residual add). Off: every node runs its own
+  // forward. Takes effect at the next prepare(); the outputs are the same within rounding.
+  void set_eval_fusions(bool on);
   // Probes (Grad-CAM, feature maps): the nodes named here keep their output intact after
   // forward() (own memory, never recomputed, never left unwritten by a fused neighbour), and a
   // gradient can be taken at them from the logits with backward_to(). Takes effect at the next

@@ -91,6 +91,12 @@ void Network::set_training_fusions(bool on) {
   impl_->prepared = false;
 }
 
+void Network::set_eval_fusions(bool on) {
+  if (impl_->eval_fusions == on) return;
+  impl_->eval_fusions = on;
+  impl_->prepared = false;
+}
+
 Network::ActivationMemory Network::activation_memory() const {
   // Views into the arena are counted once, through the arena.
   ActivationMemory m;

@@ -33,6 +33,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
   ProbePlan probes;
   bool recompute_outputs = true;
   bool training_fusions = true;
+  bool eval_fusions = true;
   std::vector<std::string> probe_names;
 
   Tensor input, block;                         // the arena's memory
