@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/errors.h"
 #include "engine/backend.h"
@@ -86,6 +88,10 @@ std::string LayerRegistry::op_origin(const std::string& op) const {
 }
 
 void load_plugin(const std::string& path, LayerRegistry& registry) {
+  std::error_code ec;
+  const std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
+  const std::string key = ec ? path : canonical;
+  if (std::find(registry.loaded_.begin(), registry.loaded_.end(), key) != registry.loaded_.end()) return;
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) throw UsageError("cannot load plugin " + path + ": " + dlerror());
   using RegisterFn = void (*)(LayerRegistry&);
@@ -101,6 +107,7 @@ void load_plugin(const std::string& path, LayerRegistry& registry) {
   } loading{registry.loading_};
   registry.loading_ = path;
   fn(registry);
+  registry.loaded_.push_back(key);
 }
 
 }  // namespace cxr

@@ -70,11 +70,14 @@ class LayerRegistry {
   std::map<std::string, std::string> op_origins_;
   std::map<std::pair<std::string, std::string>, Entry> factories_;
   std::string loading_;  // the plugin whose cxrtune_register_plugin is running, "" otherwise
+  std::vector<std::string> loaded_;  // canonical paths of the plugins loaded
 };
 
 // Loads a shared library exporting `extern "C" void cxrtune_register_plugin(cxr::LayerRegistry&)`
 // and calls it; what it registers is marked with `path` (origin()). The library stays loaded
-// for the process lifetime. UsageError naming the file when it cannot be opened or lacks the
+// for the process lifetime. The same file loaded again into the same registry (a recipe's
+// `plugins:` and `--plugin` naming it both) is a no-op; another library registering a name that
+// exists is the GraphError. UsageError naming the file when it cannot be opened or lacks the
 // symbol; GraphError (from add) when it registers a name that exists without replace().
 void load_plugin(const std::string& path, LayerRegistry& registry);
 

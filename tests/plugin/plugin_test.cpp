@@ -5,7 +5,10 @@
 // the parity naming the op, the backend and the output.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "core/errors.h"
 #include "engine/layer_registry.h"
@@ -44,8 +47,19 @@ TEST(Plugin, EntriesAreMarkedWithThePlugin) {
   EXPECT_EQ(registry.op_origin("gelu"), kGelu);
   EXPECT_EQ(registry.origin("gelu", "reference"), kGelu);
   EXPECT_EQ(registry.origin("relu", "reference"), "");
-  // Loading it twice registers every name again: an error, not a silent overwrite.
-  EXPECT_THROW(load_plugin(kGelu, registry), GraphError);
+  // The same file again (a recipe's plugins: and --plugin both) is a no-op...
+  EXPECT_NO_THROW(load_plugin(kGelu, registry));
+  // ...but another library registering the same names is an error, not a silent overwrite.
+  const auto copy = std::filesystem::temp_directory_path() / ("cxr_gelu_copy_" + std::to_string(::getpid()) + ".so");
+  std::filesystem::copy_file(kGelu, copy, std::filesystem::copy_options::overwrite_existing);
+  try {
+    load_plugin(copy.string(), registry);
+    ADD_FAILURE() << "a second library registering gelu must be a GraphError";
+  } catch (const GraphError& e) {
+    EXPECT_NE(std::string(e.what()).find("gelu"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(kGelu), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(copy);
 }
 
 TEST(Plugin, GeluPassesGradcheckAndParity) {
