@@ -68,7 +68,8 @@ nlohmann::json run_eval(const EvalOptions& o) {
   }
   const CheckpointEval ev = evaluate_checkpoint(o.job);
   const ClassificationMetrics& mt = ev.result.metrics;
-  nlohmann::json j = {{"checkpoint", std::filesystem::path(o.job.checkpoint).filename().string()},
+  const std::string checkpoint = checkpoint_of(o.job.checkpoint);  // a run directory: its best
+  nlohmann::json j = {{"checkpoint", std::filesystem::path(checkpoint).filename().string()},
                       {"count", mt.count},
                       {"loss", number_json(ev.result.loss)},
                       {"accuracy", number_json(mt.accuracy)},
@@ -77,7 +78,7 @@ nlohmann::json run_eval(const EvalOptions& o) {
                       {"confusion", mt.confusion},
                       {"classes", ev.set.classes}};
   if (ev.temperature) j["temperature"] = *ev.temperature;
-  std::optional<ScoredSet> val = read_run_val_predictions(o.job.checkpoint, ev.set.classes);
+  std::optional<ScoredSet> val = read_run_val_predictions(checkpoint, ev.set.classes);
   if (val) val->multi_label = ev.set.multi_label;
   // The run's validation scores were written uncalibrated: an operating point chosen on them must
   // be chosen on the same (calibrated) scale as the test scores.
