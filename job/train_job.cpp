@@ -290,7 +290,7 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   if (fs::exists(fs::path(ckpt_dir) / "best.safetensors")) outcome.best = (fs::path(ckpt_dir) / "best.safetensors").string();
   if (outcome.best) {  // the report's gallery: Grad-CAM of the best checkpoint's most confident validation calls
     CheckpointModel best = load_checkpoint_model({*outcome.best, recipe.train.backend, recipe.train.precision, o.plugins});
-    write_gallery(best, data.val->dataset(), run_dir);
+    write_gallery(best, data.val->dataset(), run_dir, {8, 256, recipe.report.images});
   }
   return outcome;
 }

@@ -83,6 +83,10 @@ struct LossRecipe {
   double label_smoothing = 0.0;
 };
 
+struct ReportRecipe {
+  bool images = true;  // false: no pixel data in the report (no gallery overlays are written)
+};
+
 struct Recipe {
   ModelRecipe model;
   DataRecipe data;
@@ -90,6 +94,7 @@ struct Recipe {
   OptimizerRecipe optimizer;
   ScheduleRecipe schedule;
   LossRecipe loss;
+  ReportRecipe report;
   std::vector<std::string> plugins;
 };
 

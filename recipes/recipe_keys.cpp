@@ -16,6 +16,7 @@ const std::vector<std::string>& recipe_keys() {
       "optimizer.stage_lr", "optimizer.decay_bn_and_bias",
       "schedule.name", "schedule.warmup_steps", "schedule.min_lr", "schedule.pct_start",
       "loss.name", "loss.class_weights", "loss.label_smoothing",
+      "report.images",
       "plugins",
   };
   return keys;

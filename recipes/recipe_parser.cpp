@@ -333,6 +333,11 @@ Recipe parse(YAML::Node root, Source& src) {
     l.label_smoothing = s.number("label_smoothing", l.label_smoothing, 0.0, 1.0);
     s.finish();
   }
+  {
+    Section s = top.sub("report");
+    r.report.images = s.boolean("images", r.report.images);
+    s.finish();
+  }
   r.plugins = top.str_list("plugins");
   top.finish();
   return r;

@@ -105,6 +105,8 @@ std::string recipe_to_yaml(const Recipe& r) {
     e << r.loss.class_weights;
   }
   e << YAML::Key << "label_smoothing" << YAML::Value << num(r.loss.label_smoothing) << YAML::EndMap;
+  e << YAML::Key << "report" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "images" << YAML::Value << r.report.images << YAML::EndMap;
   e << YAML::Key << "plugins" << YAML::Value << YAML::Flow << r.plugins;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";

@@ -133,5 +133,28 @@ TEST(Gallery, TrainingWritesItAndTheReportInlinesIt) {
   EXPECT_NE(off.find("report.images: false"), std::string::npos);
 }
 
+TEST(Gallery, RecipeReportImagesFalseWritesNoPixels) {
+  const fs::path dir = fresh_dir("gallery_off");
+  ASSERT_EQ(run_cxrtune("demo-data " + (dir / "data").string() + " --count 40 --size 72 --seed 4").code, 0);
+  std::ofstream(dir / "r.yaml") << "model: {arch: resnet18, num_classes: 2}\n"
+                                   "data: {train: " << (dir / "data/train").string() << ", val: " << (dir / "data/val").string()
+                                << ", image_size: 64}\n"
+                                   "train: {epochs: 1, max_steps: 2, batch_size: 4, backend: cpu, threads: 2}\n"
+                                   "report: {images: false}\n";
+  const fs::path run = dir / "run";
+  const CliResult t = run_cxrtune("train " + (dir / "r.yaml").string() + " --out " + run.string());
+  ASSERT_EQ(t.code, 0) << t.output;
+  const json g = json::parse(slurp(run / "gallery" / "gallery.json"));
+  EXPECT_FALSE(g["images"].get<bool>());
+  ASSERT_FALSE(g["items"].empty());
+  for (const auto& item : g["items"]) EXPECT_TRUE(item["image"].is_null());
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(run / "gallery")) files += e.path().extension() == ".png";
+  EXPECT_EQ(files, 0u);
+  const std::string page = slurp(run / "report.html");
+  EXPECT_EQ(page.find("data:image"), std::string::npos);
+  EXPECT_NE(page.find("Images not included"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cxr::test
