@@ -13,10 +13,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/checkpoint_eval.h"
+#include "job/checkpoint_eval.h"
 #include "cli/commands.h"
 #include "cli/eval_statistics.h"
-#include "cli/metrics_json.h"
+#include "job/metrics_json.h"
 #include "cli/predictions_file.h"
 #include "core/atomic_file.h"
 #include "engine/auroc_per_class.h"

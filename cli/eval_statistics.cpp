@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "cli/metrics_json.h"
+#include "job/metrics_json.h"
 #include "engine/auroc_per_class.h"
 #include "engine/bootstrap.h"
 #include "engine/calibration.h"

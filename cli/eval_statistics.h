@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "cli/checkpoint_eval.h"
+#include "job/checkpoint_eval.h"
 #include "engine/operating_point_selection.h"
 
 namespace cxr::cli {

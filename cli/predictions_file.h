@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "cli/checkpoint_eval.h"
+#include "job/checkpoint_eval.h"
 
 namespace cxr::cli {
 
