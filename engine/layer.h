@@ -43,7 +43,7 @@ struct Buffer {
   Tensor value;
 };
 
-// Typed op parameters. Each op defines a struct deriving from this in plugins/ops/<op>.h.
+// Typed op parameters. Each op defines a struct deriving from this in engine/ops/<op>.h.
 struct OpParams {
   virtual ~OpParams() = default;
   virtual std::string op() const = 0;  // registry key, e.g. "conv2d"

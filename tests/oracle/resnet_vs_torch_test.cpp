@@ -1,6 +1,6 @@
 // Whole network against PyTorch autograd (Debian's torch 1.13, float64 on the same weights):
 // torchvision resnet18/resnet50 with random weights, train mode, 64×64, batch 4. Logits within 1e-4 relative, loss and every
-// per-stage gradient norm within 1e-3 relative, BN running stats after 3 train-mode forward
+// per-stage gradient norm within 1e-3 relative (or 2x PyTorch float32's own error, at most 3e-3), BN running stats after 3 train-mode forward
 // passes equal to PyTorch's within float32 rounding (3e-4, see below). Skipped, saying why, when torch cannot be imported.
 #include <gtest/gtest.h>
 
@@ -162,6 +162,17 @@ TEST_P(ResnetVsTorch, TrainStepMatchesAutograd) {
     // times PyTorch's own float32 error, logits and BN statistics held to the f32 bounds.
     const Tolerances torch = torch_errors(expect, "f32", running);
     tol.grad_norm = std::min(3e-3, std::max(tol.grad_norm, 10 * torch.grad_norm));
+    std::printf("[%s] PyTorch float32 on this case: logits %.2e, stage grad norms %.2e, BN running %.2e\n",
+                c.arch.c_str(), torch.logits, torch.grad_norm, torch.running);
+  }
+  if (c.dtype == DType::F32 && c.conv_algorithm != "winograd") {
+    // f32 rounding on this ill-conditioned case depends on the CPU's kernels: PyTorch's own
+    // float32 stage gradient norms are 3.4e-4 off float64 on an AVX-512 Xeon but 1.05e-3 on an
+    // AVX2 Zen 3 (conv1's gradient norm is ~1700 after 50 layers of random init). So the bound is
+    // 1e-3 or twice what PyTorch's float32 loses on the same machine, never more than 3e-3: a
+    // real defect (a missing term, a wrong layout) is off by far more than that.
+    const Tolerances torch = torch_errors(expect, "f32", running);
+    tol.grad_norm = std::min(3e-3, std::max(tol.grad_norm, 2 * torch.grad_norm));
     std::printf("[%s] PyTorch float32 on this case: logits %.2e, stage grad norms %.2e, BN running %.2e\n",
                 c.arch.c_str(), torch.logits, torch.grad_norm, torch.running);
   }
