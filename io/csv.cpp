@@ -2,6 +2,15 @@
 
 namespace cxr {
 
+void skip_utf8_bom(std::istream& in) {
+  const std::streampos start = in.tellg();
+  char bom[3] = {};
+  if (!in.read(bom, 3) || bom[0] != '\xEF' || bom[1] != '\xBB' || bom[2] != '\xBF') {
+    in.clear();
+    in.seekg(start);
+  }
+}
+
 bool read_csv_record(std::istream& in, std::vector<std::string>& fields, int64_t& line) {
   fields.clear();
   std::string field;

@@ -11,6 +11,10 @@
 
 namespace cxr {
 
+// Skips a UTF-8 byte-order mark at the start of `in` (spreadsheet programs save "CSV UTF-8" with
+// one; it is not part of the header), and leaves any other input where it was.
+void skip_utf8_bom(std::istream& in);
+
 // Reads one record into `fields`; false at the end of the input. Quoted fields may hold
 // commas, doubled quotes and newlines; `line` counts the newlines read (for error messages).
 bool read_csv_record(std::istream& in, std::vector<std::string>& fields, int64_t& line);

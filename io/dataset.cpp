@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/errors.h"
-#include "io/image_sniff.h"
+#include "io/image_folder_scan.h"
 
 namespace cxr {
 
@@ -53,57 +53,6 @@ std::string Dataset::summary() const {
   return s;
 }
 
-namespace {
-
-// What a folder scan passed over, by kind ("DICOMDIR", "not an image", "hidden file", ...).
-using LeftOut = std::map<std::string, int64_t>;
-
-// The image files under one class folder, sorted, told by content (image_sniff.h), whatever their
-// names: PACS exports name DICOM files by UID with no extension. Hidden files and folders are
-// passed over unread. Directory symlinks are followed (data sets are
-// often assembled from links), so a link that leads back into a folder already read, a loop,
-// would recurse until the OS gives up with ELOOP: it is refused by name instead. Any error while
-// listing is a UsageError naming the folder, never a raw filesystem_error.
-std::vector<std::string> image_files(const fs::path& class_dir, LeftOut& left_out) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  std::set<fs::path> seen{fs::canonical(class_dir, ec)};
-  if (ec) throw UsageError("data: cannot read class folder " + class_dir.string() + ": " + ec.message());
-  fs::recursive_directory_iterator it(class_dir, fs::directory_options::follow_directory_symlink, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const fs::directory_entry& e = *it;
-    std::error_code type_ec;
-    const bool hidden = e.path().filename().string().starts_with(".");
-    if (e.is_directory(type_ec)) {
-      if (hidden) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      std::error_code real_ec;
-      const fs::path real = fs::canonical(e.path(), real_ec);
-      if (real_ec) throw UsageError("data: cannot read " + e.path().string() + ": " + real_ec.message());
-      if (!seen.insert(real).second)
-        throw UsageError("data: " + e.path().string() + " leads back to " + real.string() +
-                         ", a folder already read: a symbolic-link loop (or a second link to the same images); "
-                         "remove the link");
-      continue;
-    }
-    if (!e.is_regular_file(type_ec)) continue;
-    if (hidden) {
-      ++left_out["hidden file"];
-      continue;
-    }
-    const ImageKind kind = sniff_image_file(e.path().string());
-    if (is_image(kind)) files.push_back(e.path().string());
-    else ++left_out[image_kind_name(kind)];
-  }
-  if (ec) throw UsageError("data: cannot read class folder " + class_dir.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-}  // namespace
-
 Dataset scan_folder_dataset(const std::string& root) {
   if (!fs::is_directory(root)) throw UsageError("data: " + root + " is not a folder");
   Dataset d;
@@ -119,23 +68,14 @@ Dataset scan_folder_dataset(const std::string& root) {
   if (d.classes.empty()) throw UsageError("data: " + root + " has no class folders (expected ROOT/<class>/<images>)");
   LeftOut left_out;
   for (size_t k = 0; k < d.classes.size(); ++k) {
-    const std::vector<std::string> files = image_files(fs::path(root) / d.classes[k], left_out);
+    const std::vector<std::string> files = scan_image_files(fs::path(root) / d.classes[k], left_out, "data");
     if (files.empty())
       throw UsageError("data: class folder " + (fs::path(root) / d.classes[k]).string() +
                        " has no DICOM, PNG or JPEG files");
     for (const std::string& f : files)
       d.samples.push_back({f, fs::path(f).lexically_relative(root).string(), static_cast<int64_t>(k), {}, {}});
   }
-  if (!left_out.empty()) {
-    int64_t total = 0;
-    std::string kinds;
-    for (const auto& [kind, n] : left_out) {
-      total += n;
-      kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + kind;
-    }
-    std::fprintf(stderr, "cxrtune: data: left out %lld files under %s: %s\n", static_cast<long long>(total),
-                 root.c_str(), kinds.c_str());
-  }
+  print_left_out(left_out, root, "data");
   return d;
 }
 

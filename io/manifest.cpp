@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 ManifestSplits read_manifest(const std::string& csv_path, double val_fraction, uint64_t seed) {
   std::ifstream in(csv_path);
   if (!in || fs::is_directory(csv_path)) throw UsageError("cannot open manifest " + csv_path);
-  // Spreadsheet programs save "CSV UTF-8" with a byte-order mark; it is not part of the header.
-  char bom[3] = {};
-  if (!in.read(bom, 3) || bom[0] != '\xEF' || bom[1] != '\xBB' || bom[2] != '\xBF') {
-    in.clear();
-    in.seekg(0);
-  }
+  skip_utf8_bom(in);
   int64_t line = 1;
   std::vector<std::string> header, row;
   if (!read_csv_record(in, header, line)) throw UsageError(csv_path + ": empty manifest");

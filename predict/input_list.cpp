@@ -9,59 +9,20 @@
 
 #include "core/errors.h"
 #include "io/csv.h"
-#include "io/image_sniff.h"
+#include "io/image_folder_scan.h"
 
 namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The image files of one folder by content, as io/dataset.cpp scans class folders.
+// The image files of one folder by content, as the dataset folder scan reads class folders.
 std::vector<PredictInput> scan_folder(const std::string& root) {
-  std::map<std::string, int64_t> left_out;
+  LeftOut left_out;
   std::vector<PredictInput> out;
-  std::error_code ec;
-  std::set<fs::path> seen{fs::canonical(root, ec)};
-  if (ec) throw UsageError("predict: cannot read folder " + root + ": " + ec.message());
-  fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const fs::directory_entry& e = *it;
-    std::error_code type_ec;
-    const bool hidden = e.path().filename().string().starts_with(".");
-    if (e.is_directory(type_ec)) {
-      if (hidden) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      std::error_code real_ec;
-      const fs::path real = fs::canonical(e.path(), real_ec);
-      if (real_ec) throw UsageError("predict: cannot read " + e.path().string() + ": " + real_ec.message());
-      if (!seen.insert(real).second)
-        throw UsageError("predict: " + e.path().string() + " leads back to " + real.string() +
-                         ", a folder already read: a symbolic-link loop (or a second link to the same images); remove the link");
-      continue;
-    }
-    if (!e.is_regular_file(type_ec)) continue;
-    if (hidden) {
-      ++left_out["hidden file"];
-      continue;
-    }
-    const ImageKind kind = sniff_image_file(e.path().string());
-    if (is_image(kind)) out.push_back({e.path().string(), e.path().lexically_relative(root).string()});
-    else ++left_out[image_kind_name(kind)];
-  }
-  if (ec) throw UsageError("predict: cannot read folder " + root + ": " + ec.message());
-  std::sort(out.begin(), out.end(), [](const PredictInput& a, const PredictInput& b) { return a.relative < b.relative; });
-  if (!left_out.empty()) {
-    int64_t total = 0;
-    std::string kinds;
-    for (const auto& [kind, n] : left_out) {
-      total += n;
-      kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + kind;
-    }
-    std::fprintf(stderr, "cxrtune: predict: left out %lld files under %s: %s\n", static_cast<long long>(total),
-                 root.c_str(), kinds.c_str());
-  }
+  for (const std::string& f : scan_image_files(root, left_out, "predict"))
+    out.push_back({f, fs::path(f).lexically_relative(root).string()});
+  print_left_out(left_out, root, "predict");
   if (out.empty()) throw UsageError("predict: " + root + " holds no DICOM, PNG or JPEG file");
   return out;
 }
@@ -69,11 +30,7 @@ std::vector<PredictInput> scan_folder(const std::string& root) {
 std::vector<PredictInput> read_path_column(const std::string& csv_path) {
   std::ifstream in(csv_path, std::ios::binary);
   if (!in) throw UsageError("predict: cannot open manifest " + csv_path);
-  char bom[3] = {};
-  if (!in.read(bom, 3) || bom[0] != '\xEF' || bom[1] != '\xBB' || bom[2] != '\xBF') {
-    in.clear();
-    in.seekg(0);
-  }
+  skip_utf8_bom(in);
   int64_t line = 1;
   std::vector<std::string> header, row;
   if (!read_csv_record(in, header, line)) throw UsageError(csv_path + ": empty manifest");
