@@ -174,6 +174,17 @@ std::vector<bool> class_positives(const ScoredSet& s, size_t k) {
   return out;
 }
 
+ClassColumn unmasked_class(const ScoredSet& s, size_t k) {
+  ClassColumn c;
+  for (size_t i = 0; i < s.targets.size(); ++i) {
+    const double t = s.targets[i].at(k);
+    if (t < 0) continue;
+    c.scores.push_back(s.probs.at(i).at(k));
+    c.positives.push_back(t > 0.5);
+  }
+  return c;
+}
+
 std::vector<size_t> reported_classes(const ScoredSet& s) {
   if (!s.multi_label && s.classes.size() == 2) return {1};
   std::vector<size_t> all(s.classes.size());
@@ -232,13 +243,14 @@ void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSe
   } else {
     json op = {{"rule", to_string(o.operating_point.rule)},
                {"target", number_json(o.operating_point.target)},
-               {"chosen_on", "val_predictions.json (the run's last validation epoch, " +
+               {"chosen_on", "val_predictions.json (the run's best validation epoch, " +
                                  std::to_string(val->probs.size()) + " images)"},
                {"applied_to", "the evaluated data"},
                {"intervals", "Wilson score (sensitivity, specificity, PPV, NPV); F1: stratified percentile bootstrap"},
                {"per_class", json::object()}};
     for (size_t k : reported_classes(test)) {
-      ops[k] = validate_then_test(class_scores(*val, k), class_positives(*val, k), scores[k], pos[k],
+      const ClassColumn chosen_on = unmasked_class(*val, k), applied_to = unmasked_class(test, k);
+      ops[k] = validate_then_test(chosen_on.scores, chosen_on.positives, applied_to.scores, applied_to.positives,
                                   o.operating_point, o.seed, boot);
       json pj = operating_point_json(ops[k]);
       if (o.bootstrap == 0) pj["f1"]["ci95"] = interval_json(NAN, NAN), pj["f1"]["note"] = "bootstrap off (--bootstrap 0)";

@@ -34,9 +34,17 @@ ThresholdChoice parse_operating_point(const std::string& spec);
 void add_statistics(nlohmann::json& metrics, const ScoredSet& test, const std::optional<ScoredSet>& val,
                     const StatsOptions& options);
 
-// Scores of class k and its positives ("label is k").
+// Scores of class k and its positives ("label is k"), one per sample (index-aligned with the
+// set: a masked target, below 0, reads as a negative here).
 std::vector<double> class_scores(const ScoredSet& s, size_t k);
 std::vector<bool> class_positives(const ScoredSet& s, size_t k);
+// The same without the samples whose target of class k is masked (data.uncertain: ignore): what
+// a threshold is chosen on, so that an ignored label never counts as a negative there.
+struct ClassColumn {
+  std::vector<double> scores;
+  std::vector<bool> positives;
+};
+ClassColumn unmasked_class(const ScoredSet& s, size_t k);
 // The classes whose operating point is reported: the positive (second) class of a binary
 // single-label set, every class otherwise.
 std::vector<size_t> reported_classes(const ScoredSet& s);
