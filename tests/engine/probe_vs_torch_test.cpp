@@ -25,19 +25,14 @@
 #include "engine/network.h"
 #include "engine/resnet.h"
 #include "plugins/backends.h"
+#include "tests/support/float_file.h"
 
 namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<float> read_floats(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-  return out;
-}
+using cxr::test::read_floats;
 
 // max |a - b| / max |b|
 double rel_error(const std::vector<float>& a, const std::vector<double>& b) {

@@ -20,6 +20,7 @@
 #include "engine/resnet.h"
 #include "engine/train_step.h"
 #include "plugins/backends.h"
+#include "tests/support/float_file.h"
 #include "engine/ops/softmax_cross_entropy.h"
 
 namespace cxr {
@@ -27,13 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<float> read_floats(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-  return out;
-}
+using cxr::test::read_floats;
 
 bool torch_available(std::string* why) {
   const std::string cmd = std::string(CXRTUNE_PYTHON) + " -c 'import torch, torchvision' 2>/dev/null";
