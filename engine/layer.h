@@ -65,11 +65,20 @@ struct StepProfile {
   int64_t steps = 0;
 };
 
+// Told after each backward step which node's parameter gradients are now final, so that a
+// data-parallel reducer can start allreducing them while the rest of backward runs (issue #20).
+class BackwardObserver {
+ public:
+  virtual ~BackwardObserver() = default;
+  virtual void gradients_ready(size_t node) = 0;
+};
+
 struct Context {
   bool training = true;
   uint64_t seed = 0;  // for stochastic layers: combine with `step` and the layer name
   int64_t step = 0;
   StepProfile* profile = nullptr;
+  BackwardObserver* backward_observer = nullptr;  // null: nobody listens
 };
 
 class Layer;

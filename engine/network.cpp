@@ -199,6 +199,7 @@ void run_backward_steps(Network::Impl& m, const Graph& graph, const Tensor& dlog
       m.summers.at(target->desc().str())->forward(both, *target, ctx);
     }
     if (profile && !step.sums.empty()) m.backend->synchronize(), profile->gradient_sums_s += seconds_since(t0);
+    if (ctx.backward_observer) ctx.backward_observer->gradients_ready(i);
   }
 }
 

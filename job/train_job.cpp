@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "job/activation_checkpointing.h"
 #include "job/checkpoint_model.h"
 #include "job/image_header_check.h"
 #include "job/model_setup.h"
@@ -171,6 +172,12 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   Optimizer optimizer(oc, schedule, net.parameters(), backend, net.graph().stages);
   const bool multi_label = data.train->dataset().multi_label;
   const Shape targets = multi_label ? Shape{b, recipe.model.num_classes} : Shape{b};
+  // Refused rather than ignored until the trainer splits batches and reduces across ranks.
+  if (recipe.train.accumulate_steps != 1)
+    throw UsageError("train.accumulate_steps: " + std::to_string(recipe.train.accumulate_steps) +
+                     " is not available in this build; use 1");
+  if (recipe.train.sync_bn) throw UsageError("train.sync_bn: true is not available in this build; use false");
+  apply_activation_checkpointing(recipe.train, net, {b, recipe.model.in_channels, s, s}, observer);
   step.prepare({b, recipe.model.in_channels, s, s}, targets, true);
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();

@@ -54,6 +54,15 @@ struct TrainRecipe {
   int64_t early_stopping = 0;      // patience in epochs; 0 = off
   int64_t threads = 0;             // 0 = all cores
   int64_t log_every = 10;          // plain progress line every N steps when not on a terminal
+  // Each rank's share of a batch is split into this many micro-batches whose gradients are
+  // summed before one optimizer step (issue #20).
+  int64_t accumulate_steps = 1;
+  bool sync_bn = false;            // BN statistics over all ranks' micro-batches of a step
+  // none | auto | list: stages recomputed in backward from their kept input (issue #21);
+  // "list" names them in checkpoint_stages.
+  std::string activation_checkpointing = "none";
+  std::vector<std::string> checkpoint_stages;
+  std::optional<double> memory_limit_gib;  // auto's budget for the planner's peak estimate
 };
 
 struct OptimizerRecipe {

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "core/did_you_mean.h"
 #include "core/errors.h"
@@ -91,6 +92,14 @@ class Section {
     }
     return v;
   }
+  std::optional<double> opt_number(const std::string& key, double lo, double hi) {
+    const YAML::Node n = node_ ? node_[key] : YAML::Node();
+    if (!n || n.IsNull()) {
+      take(key);
+      return std::nullopt;
+    }
+    return number(key, 0, lo, hi);
+  }
   bool boolean(const std::string& key, bool def) {
     const YAML::Node n = take(key);
     if (!n || n.IsNull()) return def;
@@ -107,6 +116,13 @@ class Section {
     if (!n.IsSequence()) fail(n, full(key), "expected a list");
     for (const YAML::Node& e : n) out.push_back(scalar(e, key, "a string"));
     return out;
+  }
+  // A list of strings, or one of `words`, into (word, strings); the word is "list" for a list.
+  std::pair<std::string, std::vector<std::string>> word_or_strings(const std::string& key, const std::string& def,
+                                                                   const std::vector<std::string>& words) {
+    const YAML::Node n = node_ ? node_[key] : YAML::Node();
+    if (n && n.IsSequence()) return {"list", str_list(key)};
+    return {str(key, def, words), {}};
   }
   // A list of numbers, or one of `words`, into (word, values).
   std::pair<std::string, std::vector<double>> word_or_numbers(const std::string& key, const std::string& def,
@@ -295,6 +311,11 @@ Recipe parse(YAML::Node root, Source& src) {
     t.early_stopping = s.integer("early_stopping", t.early_stopping, 0, 100000);
     t.threads = s.integer("threads", t.threads, 0, 1024);
     t.log_every = s.integer("log_every", t.log_every, 1, 1000000);
+    t.accumulate_steps = s.integer("accumulate_steps", t.accumulate_steps, 1, 4096);
+    t.sync_bn = s.boolean("sync_bn", t.sync_bn);
+    std::tie(t.activation_checkpointing, t.checkpoint_stages) =
+        s.word_or_strings("activation_checkpointing", t.activation_checkpointing, {"none", "auto"});
+    t.memory_limit_gib = s.opt_number("memory_limit_gib", 0.01, 1e6);
     s.finish();
   }
   {

@@ -69,7 +69,20 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "grad_clip" << YAML::Value << num(t.grad_clip);
   e << YAML::Key << "early_stopping" << YAML::Value << t.early_stopping;
   e << YAML::Key << "threads" << YAML::Value << t.threads;
-  e << YAML::Key << "log_every" << YAML::Value << t.log_every << YAML::EndMap;
+  e << YAML::Key << "log_every" << YAML::Value << t.log_every;
+  e << YAML::Key << "accumulate_steps" << YAML::Value << t.accumulate_steps;
+  e << YAML::Key << "sync_bn" << YAML::Value << t.sync_bn;
+  e << YAML::Key << "activation_checkpointing" << YAML::Value;
+  if (t.activation_checkpointing == "list") {
+    e << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& stage : t.checkpoint_stages) e << stage;
+    e << YAML::EndSeq;
+  } else {
+    e << t.activation_checkpointing;
+  }
+  e << YAML::Key << "memory_limit_gib" << YAML::Value;
+  if (t.memory_limit_gib) e << num(*t.memory_limit_gib); else e << YAML::Null;
+  e << YAML::EndMap;
 
   const OptimizerRecipe& o = r.optimizer;
   e << YAML::Key << "optimizer" << YAML::Value << YAML::BeginMap;
