@@ -1,5 +1,6 @@
 #include "cli/eval_statistics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -33,16 +34,21 @@ json bootstrap_json(const BootstrapInterval& b) {
   return j;
 }
 
-// The samples at `idx` of one class's scores and labels.
+// The samples at `idx` of one class's scores and labels, leaving out those whose label of the
+// class is masked (`counted` false).
 struct Subset {
   std::vector<double> s;
   std::vector<bool> y;
 };
-Subset take(const std::vector<double>& s, const std::vector<bool>& y, std::span<const int64_t> idx) {
+Subset take_counted(const std::vector<double>& s, const std::vector<bool>& y, const std::vector<bool>& counted,
+                    std::span<const int64_t> idx) {
   Subset out;
   out.s.reserve(idx.size());
   out.y.reserve(idx.size());
-  for (int64_t i : idx) out.s.push_back(s[static_cast<size_t>(i)]), out.y.push_back(y[static_cast<size_t>(i)]);
+  for (int64_t i : idx) {
+    const auto n = static_cast<size_t>(i);
+    if (counted[n]) out.s.push_back(s[n]), out.y.push_back(y[n]);
+  }
   return out;
 }
 
@@ -75,7 +81,8 @@ CalibrationSummary calibration_of(const ScoredSet& s, std::string& of) {
   const size_t K = s.classes.size();
   if (!s.multi_label && K == 2) {
     of = "probability of " + s.classes[1] + " (the positive class)";
-    return calibration(class_scores(s, 1), class_positives(s, 1));
+    const ClassColumn positive_class = unmasked_class(s, 1);
+    return calibration(positive_class.scores, positive_class.positives);
   }
   if (!s.multi_label) {
     of = "top-label confidence against correctness (Guo et al. 2017)";
@@ -87,11 +94,12 @@ CalibrationSummary calibration_of(const ScoredSet& s, std::string& of) {
     }
     return calibration_top_label(flat, labels, static_cast<int64_t>(K));
   }
-  of = "every label's probability, pooled";
+  of = "every unmasked label's probability, pooled";
   std::vector<double> p;
   std::vector<bool> y;
   for (size_t i = 0; i < s.probs.size(); ++i)
-    for (size_t k = 0; k < K; ++k) p.push_back(s.probs[i][k]), y.push_back(s.targets[i][k] > 0.5);
+    for (size_t k = 0; k < K; ++k)
+      if (s.targets[i][k] >= 0) p.push_back(s.probs[i][k]), y.push_back(s.targets[i][k] > 0.5);
   return calibration(p, y);
 }
 
@@ -138,6 +146,12 @@ BootstrapInterval threshold_bootstrap(const std::vector<double>& s, const std::v
 }
 
 double ratio(double a, double b) { return b > 0 ? a / b : std::nan(""); }
+
+bool any_masked(const std::vector<std::vector<bool>>& counted) {
+  for (const auto& c : counted)
+    if (std::find(c.begin(), c.end(), false) != c.end()) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -195,17 +209,26 @@ std::vector<size_t> reported_classes(const ScoredSet& s) {
 void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSet>& val, const StatsOptions& o) {
   const size_t K = test.classes.size();
   const bool binary = !test.multi_label && K == 2;
+  // Index-aligned columns (every sample) for the macro figures, which need the same images for
+  // every class, with `counted` marking each class's unmasked samples; `unmasked` holds only those
+  // samples, which every per-class figure uses (a masked label is neither positive nor negative).
   std::vector<std::vector<double>> scores(K);
-  std::vector<std::vector<bool>> pos(K);
-  for (size_t k = 0; k < K; ++k) scores[k] = class_scores(test, k), pos[k] = class_positives(test, k);
+  std::vector<std::vector<bool>> pos(K), counted(K);
+  std::vector<ClassColumn> unmasked(K);
+  for (size_t k = 0; k < K; ++k) {
+    scores[k] = class_scores(test, k), pos[k] = class_positives(test, k);
+    for (const auto& t : test.targets) counted[k].push_back(t.at(k) >= 0);
+    unmasked[k] = unmasked_class(test, k);
+  }
 
   // DeLong: per class, and the macro with the classes' covariance (auroc_per_class.h).
-  const PerClassAuroc delong = auroc_per_class(scores, pos);
+  const PerClassAuroc delong = auroc_per_class(scores, pos, 0.95, counted);
   const AurocInterval& headline = binary ? delong.classes[1] : delong.macro;
   m["auroc_ci95"] = interval_json(headline.lower, headline.upper);
   m["auroc_se"] = number_json(headline.se);
   m["auroc_ci_method"] = binary ? headline.method + " (the positive class, " + test.classes[1] + ")"
-                                : headline.method + "; macro: covariance across classes (Hájek projection)";
+                                : headline.method + "; macro: covariance across classes (Hájek projection)" +
+                                      (any_masked(counted) ? "; each class on its unmasked samples" : "");
   if (!headline.defined()) m["auroc_ci95_note"] = headline.reason;
 
   for (size_t k = 0; k < K; ++k) {
@@ -214,11 +237,11 @@ void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSe
     c["auroc_ci95"] = interval_json(a.lower, a.upper);
     c["auroc_se"] = number_json(a.se);
     if (!a.defined()) c["auroc_ci95_note"] = a.reason;
-    const AveragePrecision ap = average_precision(scores[k], pos[k]);
+    const AveragePrecision ap = average_precision(unmasked[k].scores, unmasked[k].positives);
     c["average_precision"] = number_json(ap.value);
     c["prevalence"] = number_json(ap.prevalence);
     if (!ap.defined()) c["average_precision_note"] = ap.reason;
-    const PrCurve pr = pr_curve(scores[k], pos[k]);
+    const PrCurve pr = pr_curve(unmasked[k].scores, unmasked[k].positives);
     json th = json::array();
     for (double t : pr.thresholds) th.push_back(number_json(t));  // the first is +inf: null
     c["pr_curve"] = {{"recall", json::array()}, {"precision", json::array()}, {"thresholds", th}};
@@ -265,17 +288,20 @@ void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSe
     return;
   }
   json b = {{"resamples", o.bootstrap}, {"seed", o.seed}, {"level", 0.95},
-            {"method", "stratified percentile bootstrap (type-7 quantiles), strata: class"},
+            {"method", "stratified percentile bootstrap (type-7 quantiles), strata: class; per-class figures resample "
+                 "that class's unmasked samples, the macro AUROC resamples images and scores each class on the "
+                 "drawn images whose label is not masked"},
             {"per_class", json::object()}};
   for (size_t k = 0; k < K; ++k) {
-    json c = {{"auroc", bootstrap_json(bootstrap_interval(scores[k], pos[k], auroc, o.seed, boot))},
+    const ClassColumn& u = unmasked[k];
+    json c = {{"auroc", bootstrap_json(bootstrap_interval(u.scores, u.positives, auroc, o.seed, boot))},
               {"average_precision",
                bootstrap_json(bootstrap_interval(
-                   scores[k], pos[k], [](const auto& s, const auto& y) { return average_precision(s, y).value; },
+                   u.scores, u.positives, [](const auto& s, const auto& y) { return average_precision(s, y).value; },
                    o.seed, boot))}};
     if (ops.count(k)) {
       const double t = ops[k].chosen.threshold;
-      auto tb = [&](auto pick) { return bootstrap_json(threshold_bootstrap(scores[k], pos[k], t, o.seed, boot, pick)); };
+      auto tb = [&](auto pick) { return bootstrap_json(threshold_bootstrap(u.scores, u.positives, t, o.seed, boot, pick)); };
       c["operating_point"] = {
           {"sensitivity", tb([](double tp, double, double, double fn) { return ratio(tp, tp + fn); })},
           {"specificity", tb([](double, double fp, double tn, double) { return ratio(tn, tn + fp); })},
@@ -286,7 +312,9 @@ void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSe
     b["per_class"][test.classes[k]] = c;
   }
   if (!binary) {
-    // The macro AUROC over the classes defined on each resample, as metrics.h averages them.
+    // The macro AUROC over the classes defined on each resample, as metrics.h averages them:
+    // images are resampled (so classes keep their correlation), and each class is scored on the
+    // drawn images whose label of that class is not masked.
     const auto strata = strata_of(test);
     b["macro_auroc"] = bootstrap_json(bootstrap_interval(
         strata,
@@ -294,7 +322,7 @@ void add_statistics(json& m, const ScoredSet& test, const std::optional<ScoredSe
           double sum = 0;
           int n = 0;
           for (size_t k = 0; k < K; ++k) {
-            const Subset sub = take(scores[k], pos[k], idx);
+            const Subset sub = take_counted(scores[k], pos[k], counted[k], idx);
             const double a = auroc(sub.s, sub.y);
             if (std::isfinite(a)) sum += a, ++n;
           }

@@ -8,6 +8,11 @@
 // Binary single-label sets report the operating point and calibration of the positive class
 // (the second); multi-class calibration is top-label (Guo et al.); multi-label pools every label.
 // Every interval is 95 %. Undefined values are null, with a "*_note" saying why.
+// Masked labels (multi-label data.uncertain: ignore, a target below 0): every per-class figure
+// (DeLong interval, average precision, PR curve, bootstrap, operating point) and the calibration
+// use only the samples whose label of that class is not masked; the macro DeLong covariance sums
+// over the images unmasked in both classes (engine/auroc_per_class.h) and the macro bootstrap
+// resamples images, scoring each class on the drawn images that count for it.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -11,22 +11,35 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// ψ_k(i) of the header, one entry per image in image order.
-std::vector<double> influence(const DelongComponents& c, const std::vector<bool>& positive) {
+// ψ_k(i) of the header, one entry per image in image order; 0 for an image that `counted`
+// leaves out (its label is masked: AUC_k does not depend on it).
+std::vector<double> influence(const DelongComponents& c, const std::vector<bool>& positive,
+                              const std::vector<bool>& counted) {
   const auto m = static_cast<double>(c.n_pos), n = static_cast<double>(c.n_neg);
   const double pos_scale = 1.0 / std::sqrt(m * (m - 1)), neg_scale = 1.0 / std::sqrt(n * (n - 1));
-  std::vector<double> psi(positive.size());
+  std::vector<double> psi(positive.size(), 0.0);
   size_t i_pos = 0, i_neg = 0;
-  for (size_t i = 0; i < positive.size(); ++i)
+  for (size_t i = 0; i < positive.size(); ++i) {
+    if (!counted[i]) continue;
     psi[i] = positive[i] ? (c.v10[0][i_pos++] - c.auc[0]) * pos_scale
                          : (c.v01[0][i_neg++] - c.auc[0]) * neg_scale;
+  }
   return psi;
+}
+
+// The scores and labels of the images `counted` keeps, in image order.
+void keep_counted(const std::vector<double>& scores, const std::vector<bool>& positive,
+                  const std::vector<bool>& counted, std::vector<double>& kept_scores,
+                  std::vector<bool>& kept_positive) {
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (counted[i]) kept_scores.push_back(scores[i]), kept_positive.push_back(positive[i]);
 }
 
 }  // namespace
 
 PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
-                              const std::vector<std::vector<bool>>& positive, double level) {
+                              const std::vector<std::vector<bool>>& positive, double level,
+                              const std::vector<std::vector<bool>>& counted) {
   const size_t k = scores.size();
   if (k == 0 || positive.size() != k)
     throw UsageError("per-class AUROC: " + std::to_string(k) + " score columns for " +
@@ -36,15 +49,27 @@ PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
       throw UsageError("per-class AUROC: class " + std::to_string(c) + " has " +
                        std::to_string(scores[c].size()) + " scores, class 0 has " +
                        std::to_string(scores[0].size()));
+  if (!counted.empty() && counted.size() != k)
+    throw UsageError("per-class AUROC: " + std::to_string(counted.size()) + " mask columns for " +
+                     std::to_string(k) + " classes");
+  for (size_t c = 0; c < counted.size(); ++c)
+    if (counted[c].size() != scores[c].size())
+      throw UsageError("per-class AUROC: class " + std::to_string(c) + " has " +
+                       std::to_string(counted[c].size()) + " mask entries for " +
+                       std::to_string(scores[c].size()) + " scores");
   PerClassAuroc out;
   std::vector<std::vector<double>> psi(k);
   std::vector<bool> has_variance(k);
   for (size_t c = 0; c < k; ++c) {
-    out.classes.push_back(delong_auroc(scores[c], positive[c], level));
+    const std::vector<bool> every(scores[c].size(), true);
+    const std::vector<bool>& counts = counted.empty() ? every : counted[c];
+    std::vector<double> s;
+    std::vector<bool> y;
+    keep_counted(scores[c], positive[c], counts, s, y);
+    out.classes.push_back(delong_auroc(s, y, level));
     const AurocInterval& a = out.classes.back();
     has_variance[c] = a.defined();
-    if (has_variance[c])
-      psi[c] = influence(delong_components({scores[c]}, positive[c]), positive[c]);
+    if (has_variance[c]) psi[c] = influence(delong_components({s}, y), positive[c], counts);
     if (!std::isnan(a.auc)) out.macro_classes.push_back(static_cast<int64_t>(c));
   }
   out.covariance.assign(k * k, kNaN);
@@ -62,7 +87,8 @@ PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
   AurocInterval& macro = out.macro;
   macro.method =
       "mean of class AUROCs; variance 1/K^2 sum of their DeLong covariance "
-      "(per-image structural components), plain scale, clipped to [0, 1]";
+      "(per-image structural components; a masked label's image adds nothing to its class, so a "
+      "covariance sums over the images unmasked in both classes), plain scale, clipped to [0, 1]";
   macro.level = level;
   if (out.macro_classes.empty()) {
     macro.reason = "no class has a defined AUROC";
@@ -120,15 +146,16 @@ PerClassAuroc auroc_multi_label(const std::vector<double>& probs,
                      std::to_string(targets.size()) + " targets for " + std::to_string(n_labels) +
                      " labels");
   std::vector<std::vector<double>> scores;
-  std::vector<std::vector<bool>> positive;
+  std::vector<std::vector<bool>> positive, counted;
   for (int64_t c = 0; c < n_labels; ++c) {
     scores.push_back(column(probs, n_labels, c));
     const auto t = column(targets, n_labels, c);
-    std::vector<bool> pos(t.size());
-    for (size_t i = 0; i < t.size(); ++i) pos[i] = t[i] >= 0.5;
+    std::vector<bool> pos(t.size()), counts(t.size());
+    for (size_t i = 0; i < t.size(); ++i) pos[i] = t[i] >= 0.5, counts[i] = t[i] >= 0;
     positive.push_back(std::move(pos));
+    counted.push_back(std::move(counts));
   }
-  return auroc_per_class(scores, positive, level);
+  return auroc_per_class(scores, positive, level, counted);
 }
 
 }  // namespace cxr

@@ -16,6 +16,16 @@
 // metrics.h's macro_auroc does); `macro_classes` lists them. Its interval is NaN, with a reason,
 // when one of them has no variance (fewer than 2 positives or negatives). macro.n_pos/n_neg
 // stay 0: the counts are per class.
+//
+// Masked labels (multi-label data.uncertain: ignore, a target below 0): an image whose label k
+// is masked is neither a positive nor a negative of k. Class k's AUROC, variance and interval
+// are DeLong's on k's unmasked images alone (exactly what the subset would give on its own), and
+// ψ_k(i) = 0 for a masked image: AUC_k does not depend on it, so it adds nothing to the Hájek
+// projection of AUC_k. Cov(AUC_k, AUC_l) = Σ_i ψ_k(i) ψ_l(i) then sums over the images unmasked
+// in both k and l, each ψ scaled by its own class's m_k, n_k. This is the covariance of two
+// U-statistics on overlapping samples (images independent), not the covariance of AUROCs
+// recomputed on the common subset; the masked simulation in auroc_per_class_test checks the
+// macro variance it gives against the simulated spread.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -37,14 +47,17 @@ PerClassAuroc auroc_one_vs_rest(const std::vector<double>& probs,
                                 const std::vector<int64_t>& labels, int64_t n_classes,
                                 double level = 0.95);
 
-// Multi-label: `probs` and `targets` row-major [N, K]; a target >= 0.5 is a positive.
+// Multi-label: `probs` and `targets` row-major [N, K]; a target >= 0.5 is a positive, a target
+// below 0 is masked (counted for neither side of its label).
 PerClassAuroc auroc_multi_label(const std::vector<double>& probs,
                                 const std::vector<double>& targets, int64_t n_labels,
                                 double level = 0.95);
 
 // The general form both use: `positive[k]` are class k's labels, `scores[k]` its scores, each
-// with one entry per image.
+// with one entry per image. `counted[k][i]` false masks image i for class k; empty `counted`
+// counts every image for every class.
 PerClassAuroc auroc_per_class(const std::vector<std::vector<double>>& scores,
-                              const std::vector<std::vector<bool>>& positive, double level = 0.95);
+                              const std::vector<std::vector<bool>>& positive, double level = 0.95,
+                              const std::vector<std::vector<bool>>& counted = {});
 
 }  // namespace cxr

@@ -23,7 +23,7 @@ struct Scores {
 double ece_of(const Scores& s, bool multi_label, double temperature, std::string& of) {
   const std::vector<double> z = apply_temperature(s.logits, temperature);
   if (multi_label) {
-    of = "every label's probability, pooled";
+    of = "every unmasked label's probability, pooled";
     const std::vector<double> p = sigmoid_probabilities(z);
     std::vector<double> kept;
     std::vector<bool> y;
