@@ -26,6 +26,7 @@ void run_train(const TrainCommandOptions& o) {
     throw UsageError("train: give a RECIPE.yaml or --resume RUN_DIR");
   TrainPrinter printer;
   const TrainOutcome out = run_training(o.job, printer);
+  if (!out.primary) return;  // another rank of a data-parallel run: rank 0 evaluates and reports
   const std::filesystem::path dir(out.run_dir);
   if (out.recipe.data.test) {
     if (!out.best) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/communicator.h"
 #include "engine/grad_stats.h"
 #include "core/metrics.h"
 #include "engine/network.h"
@@ -105,6 +106,14 @@ struct TrainConfig {
   bool multi_label = false;
   std::vector<std::string> class_names;
   double temperature = 1.0;        // evaluate(): logits / T before probabilities and loss
+  // Micro-batches per optimizer step (train.accumulate_steps): the network is prepared for
+  // global batch / (ranks · K) samples, and each of the source's batches (this rank's share of
+  // a global batch) is run as K of them, their gradients summed (engine/gradient_reducer.h).
+  int64_t accumulate_steps = 1;
+  // The ranks of a data-parallel run; null: this process alone. Gradients, the loss and the
+  // stop flag are reduced over them each step, BN running statistics are rank 0's (as PyTorch
+  // DDP's broadcast_buffers), and evaluate() gathers every rank's shard.
+  Communicator* comm = nullptr;
 };
 
 class Trainer {
@@ -118,11 +127,17 @@ class Trainer {
                     const std::atomic<bool>& stop);
 
   // Eval-mode pass over a source: loss (the loss op's, over all samples), probabilities and
-  // metrics. RuntimeFailure on a non-finite output or loss.
+  // metrics. RuntimeFailure on a non-finite output or loss. With a communicator the source is
+  // this rank's shard (io/loader.h): every rank's rows are gathered back into the global order
+  // of the data set, so every rank returns the 1-process result.
   EvalResult evaluate(BatchSource& source);
 
+  // Rank 0's parameters and buffers on every rank (the start of a data-parallel run).
+  void broadcast_state(bool buffers_only);
+
  private:
-  void load_batch(const HostBatch& batch);
+  void load_rows(const float* images, const float* targets, int64_t n);
+  Communicator& comm() { return config_.comm ? *config_.comm : single_; }
 
   Network& net_;
   TrainStep& step_;
@@ -130,6 +145,7 @@ class Trainer {
   TrainConfig config_;
   Shape input_shape_;
   std::vector<float> pad_images_, pad_targets_;  // full-size batch buffers for short batches
+  SingleProcess single_;
 };
 
 }  // namespace cxr

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <stdexcept>
 
 #include "core/errors.h"
 #include "io/image_reader.h"
@@ -15,6 +16,8 @@ namespace cxr {
 
 Loader::Loader(Dataset dataset, LoaderConfig config) : dataset_(std::move(dataset)), c_(std::move(config)) {
   if (c_.batch_size < 1) throw UsageError("loader: batch size must be >= 1");
+  if (c_.ranks < 1 || c_.rank < 0 || c_.rank >= c_.ranks)
+    throw std::logic_error("loader: rank " + std::to_string(c_.rank) + " of " + std::to_string(c_.ranks));
   c_.workers = std::max(1, c_.workers);
   c_.prefetch = std::max(1, c_.prefetch);
   if (!c_.disk_cache_dir.empty()) disk_cache_ = std::make_unique<DiskCache>(c_.disk_cache_dir, working_size(c_.transform));
@@ -42,9 +45,10 @@ Loader::Loader(Dataset dataset, LoaderConfig config) : dataset_(std::move(datase
   if (dataset_.samples.empty()) throw UsageError("data: no usable images under " + dataset_.root);
   const int64_t per_image = c_.transform.channels * c_.transform.size * c_.transform.size;
   slots_.resize(static_cast<size_t>(c_.prefetch + 1));
+  const int64_t slice = (c_.batch_size + c_.ranks - 1) / c_.ranks;  // the largest rank's share
   for (Slot& s : slots_) {
-    s.images = host_tensor({c_.batch_size * per_image});
-    s.targets = host_tensor({c_.batch_size * (dataset_.multi_label ? static_cast<int64_t>(dataset_.classes.size()) : 1)});
+    s.images = host_tensor({slice * per_image});
+    s.targets = host_tensor({slice * (dataset_.multi_label ? static_cast<int64_t>(dataset_.classes.size()) : 1)});
   }
 }
 
@@ -101,10 +105,15 @@ Image Loader::load(size_t sample) {
   return img;
 }
 
+std::pair<int64_t, int64_t> Loader::rows_of(int64_t batch) const {
+  const int64_t begin = batch * c_.batch_size;
+  const int64_t n = std::min<int64_t>(begin + c_.batch_size, static_cast<int64_t>(order_.size())) - begin;
+  return {begin + c_.rank * n / c_.ranks, begin + (c_.rank + 1) * n / c_.ranks};
+}
+
 void Loader::fill(Slot& slot, int64_t batch) {
   const int64_t per_image = c_.transform.channels * c_.transform.size * c_.transform.size;
-  const int64_t begin = batch * c_.batch_size;
-  const int64_t end = std::min<int64_t>(begin + c_.batch_size, static_cast<int64_t>(order_.size()));
+  const auto [begin, end] = rows_of(batch);
   for (int64_t i = begin; i < end; ++i) {
     const size_t sample = order_[static_cast<size_t>(i)];
     const Image img = load(sample);
@@ -182,7 +191,7 @@ bool Loader::next(HostBatch& out) {
   out.targets = found->targets.data_as<const float>();
   out.n = found->n;
   out.ids.clear();
-  const int64_t begin = found->batch * c_.batch_size;
+  const int64_t begin = rows_of(found->batch).first;
   for (int64_t i = 0; i < found->n; ++i) out.ids.push_back(dataset_.samples[order_[static_cast<size_t>(begin + i)]].relative);
   out.wait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return true;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -43,6 +44,13 @@ struct LoaderConfig {
   std::string disk_cache_dir;      // non-empty: on disk, here
   bool skip_bad_files = false;
   InputLimits limits;              // what one image file may declare (data.max_image_pixels)
+  // Data-parallel runs (issue #20): every rank has the same order and the same batches (of
+  // batch_size, the global batch), and rank r decodes and returns only the r-th of `ranks`
+  // slices of each, rows [r·n/ranks, (r+1)·n/ranks) of a batch of n. So which sample lands in
+  // which step does not depend on the number of ranks, and a short evaluation batch is split
+  // without a sample counted twice or lost (a slice may be empty).
+  int rank = 0;
+  int ranks = 1;
 };
 
 class Loader final : public BatchSource {
@@ -66,6 +74,8 @@ class Loader final : public BatchSource {
   void stop_workers();
   void work();
   void fill(Slot& slot, int64_t batch);
+  // This rank's rows [first, second) of the epoch order for `batch`.
+  std::pair<int64_t, int64_t> rows_of(int64_t batch) const;
   Image load(size_t sample);
 
   Dataset dataset_;

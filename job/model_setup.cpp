@@ -99,22 +99,25 @@ InputLimits input_limits(const Recipe& r) {
   return l;
 }
 
-JobData make_data(const Recipe& r) {
+JobData make_data(const Recipe& r, int rank, int ranks) {
   // Every layout (folder, manifest, NIH, CheXpert, MIMIC-CXR-JPG, RSNA) through the one resolver
   // that `cxrtune dataset` prints, so a dry run shows exactly what training uses.
   ResolvedData resolved = resolve_dataset(layout_request(r));
-  std::fprintf(stderr, "%s", resolved.summary.text().c_str());
+  if (rank == 0) std::fprintf(stderr, "%s", resolved.summary.text().c_str());
   Dataset train = std::move(resolved.splits.train), val = std::move(resolved.splits.val);
   if (static_cast<int64_t>(train.classes.size()) != r.model.num_classes)
     throw UsageError("model.num_classes is " + std::to_string(r.model.num_classes) + " but " + r.data.train + " has " +
                      std::to_string(train.classes.size()) + (train.multi_label ? " labels" : " classes") + " (" +
                      train.summary() + ")");
   JobData d;
-  d.train = std::make_unique<Loader>(std::move(train), loader_config(r, true));
-  d.val = std::make_unique<Loader>(std::move(val), loader_config(r, false));
+  LoaderConfig train_config = loader_config(r, true), val_config = loader_config(r, false);
+  train_config.rank = val_config.rank = rank;
+  train_config.ranks = val_config.ranks = ranks;
+  d.train = std::make_unique<Loader>(std::move(train), train_config);
+  d.val = std::make_unique<Loader>(std::move(val), val_config);
   // After the loaders: with data.on_bad_file: skip they have left out what they could not read.
   const int64_t skipped = d.train->skipped_files() + d.val->skipped_files();
-  std::fprintf(stderr, "data: train %s; val %s%s\n", d.train->dataset().summary().c_str(),
+  if (rank == 0) std::fprintf(stderr, "data: train %s; val %s%s\n", d.train->dataset().summary().c_str(),
                d.val->dataset().summary().c_str(),
                skipped ? ("; " + std::to_string(skipped) + " unreadable files left out").c_str() : "");
   if (d.train->batches_per_epoch() < 1)

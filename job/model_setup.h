@@ -29,7 +29,8 @@ std::unique_ptr<OpParams> make_loss(const Recipe& recipe, const Dataset& train);
 struct JobData {
   std::unique_ptr<Loader> train, val;
 };
-JobData make_data(const Recipe& recipe);
+// rank/ranks: this process's shard of every batch in a data-parallel run (io/loader.h).
+JobData make_data(const Recipe& recipe, int rank = 0, int ranks = 1);
 LoaderConfig loader_config(const Recipe& recipe, bool training);
 // How much the recipe lets one file make cxrtune allocate (data.max_image_pixels,
 // model.max_tensor_mib): what every reader of the run's images and weights is given.

@@ -26,6 +26,7 @@
 #include "io/weights/checkpoint.h"
 #include "io/weights/safetensors.h"
 #include "io/weights/checkpoint_fields.h"
+#include "plugins/mpi/world.h"
 #include "predict/gallery.h"
 #include "recipes/recipe_parser.h"
 #include "reports/health.h"
@@ -103,9 +104,75 @@ TrainPosition position_of(const std::string& file, const std::map<std::string, s
   return p;
 }
 
+// The sink of ranks other than 0 in a data-parallel run: they run the same loop, rank 0 alone
+// writes the run directory.
+class SilentSink final : public RunSink {
+ public:
+  void on_step(const StepRecord&) override {}
+  void on_epoch(const EpochRecord&) override {}
+  void save_checkpoint(const std::string&, const TrainPosition&) override {}
+};
+
+class SilentObserver final : public JobObserver {};
+
+// Rank 0's resume position and optimizer state on every rank (other ranks read no file).
+void share_resume_state(Communicator& world, TrainPosition& p, Optimizer& optimizer, Backend& backend) {
+  if (world.size() == 1) return;
+  std::string text;
+  if (world.rank() == 0)
+    text = json{{"epoch", p.epoch}, {"batch", p.batch}, {"step", p.step}, {"best_auroc", p.best_auroc},
+                {"epochs_without_improvement", p.epochs_without_improvement}, {"epoch_loss_sum", p.epoch_loss_sum},
+                {"epoch_grad_sum", p.epoch_grad_sum}, {"epoch_grad_last", p.epoch_grad_last},
+                {"optimizer_steps", optimizer.steps_done()}}
+               .dump();
+  broadcast_string(world, text, 0);
+  const json j = json::parse(text);
+  p.epoch = j["epoch"], p.batch = j["batch"], p.step = j["step"], p.best_auroc = j["best_auroc"];
+  p.epochs_without_improvement = j["epochs_without_improvement"], p.epoch_loss_sum = j["epoch_loss_sum"];
+  p.epoch_grad_sum = j["epoch_grad_sum"].get<std::map<std::string, double>>();
+  p.epoch_grad_last = j["epoch_grad_last"].get<std::map<std::string, double>>();
+  optimizer.set_steps_done(j["optimizer_steps"].get<int64_t>());
+  std::vector<float> host;
+  for (const auto& [name, t] : optimizer.state()) {
+    host.resize(static_cast<size_t>(t->numel()));
+    backend.read_plain(*t, host.data());
+    world.broadcast(host.data(), static_cast<int64_t>(host.size() * sizeof(float)), 0);
+    backend.write_plain(*t, host.data());
+  }
+}
+
+TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Communicator& world);
+
 }  // namespace
 
 TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
+  Communicator& world = world_communicator();
+  if (world.size() == 1) return train_on(o, observer, world);
+  try {
+    return train_on(o, observer, world);
+  } catch (const Interrupted&) {
+    throw;  // every rank stops at the same step (the trainer agrees on it): a normal exit
+  } catch (const Error& e) {
+    // One rank failing alone leaves the others waiting in a collective: end them all, with
+    // this failure's exit code (mpirun returns it).
+    std::fprintf(stderr, "cxrtune: error (rank %d of %d): %s\n", world.rank(), world.size(), e.what());
+    std::fflush(stderr);
+    world.abort(e.exit_code());
+    throw;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cxrtune: internal error (rank %d of %d): %s\n", world.rank(), world.size(), e.what());
+    std::fflush(stderr);
+    world.abort(3);
+    throw;
+  }
+}
+
+namespace {
+
+TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Communicator& world) {
+  const bool primary = world.rank() == 0;  // writes the run directory and talks to the user
+  SilentObserver silent;
+  JobObserver& observer = primary ? primary_observer : silent;
   // Read once, here: the checkpoint writer's fault points for the crash-consistency tests.
   FileOps file_ops(FaultPlan::parse(std::getenv("CXRTUNE_TEST_FAULT")));
   Recipe recipe;
@@ -113,7 +180,12 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   const bool resuming = !o.resume_dir.empty();
   std::optional<RunLock> lock;
   bool resumed_in_place = false;
-  if (resuming) {
+  if (!primary) {
+    // Rank 0 reads the recipe (and the run directory on --resume); the others get its result.
+    std::string yaml;
+    broadcast_string(world, yaml, 0);
+    recipe = parse_recipe_text(yaml, "rank 0's recipe");
+  } else if (resuming) {
     const fs::path own = fs::path(o.resume_dir);
     if (!fs::exists(own / "recipe.yaml") || !fs::exists(own / "checkpoints" / "init.safetensors"))
       throw UsageError("--resume " + o.resume_dir + ": not a cxrtune run directory (no recipe.yaml and checkpoints/init.safetensors)");
@@ -134,7 +206,18 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
     if (run_dir.empty()) run_dir = default_run_dir(o.recipe_path);
     check_new_run_dir(run_dir, o.force);
   }
+  if (primary && world.size() > 1) {
+    std::string yaml = recipe_to_yaml(recipe);
+    broadcast_string(world, yaml, 0);
+  }
   if (!o.backend.empty()) recipe.train.backend = o.backend;
+  const int64_t per_step = world.size() * recipe.train.accumulate_steps;  // micro-batches per step
+  if (recipe.train.batch_size % per_step != 0)
+    throw UsageError("train.batch_size: " + std::to_string(recipe.train.batch_size) + " is not divisible by " +
+                     std::to_string(per_step) + " (" + std::to_string(world.size()) + " process" +
+                     (world.size() == 1 ? "" : "es") + " x train.accumulate_steps " +
+                     std::to_string(recipe.train.accumulate_steps) +
+                     "): every micro-batch of a step must have the same size");
   if (recipe.data.val_split > 0 && recipe.data.val && fs::exists(*recipe.data.val))
     throw UsageError("data.val (" + *recipe.data.val + ") and data.val_split (" + std::to_string(recipe.data.val_split) +
                      ") both give a validation set: set data.val: null to split train, or data.val_split: 0");
@@ -146,12 +229,13 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   JobModel model = make_model(recipe, o.plugins);
   Network& net = *model.network;
   Backend& backend = *model.backend;
-  JobData data = make_data(recipe);
-  if (recipe.data.on_bad_file == "fail")
+  JobData data = make_data(recipe, world.rank(), world.size());
+  if (primary && recipe.data.on_bad_file == "fail")
     check_image_headers({{"train", &data.train->dataset()}, {"val", &data.val->dataset()}}, observer);
   const auto loss = make_loss(recipe, data.train->dataset());
   TrainStep step(net, model.registry, *loss);
   const int64_t b = recipe.train.batch_size, s = recipe.data.image_size;
+  const int64_t micro = b / per_step;  // what the network is prepared for
 
   const int64_t batches = data.train->batches_per_epoch();
   ScheduleConfig schedule;
@@ -171,18 +255,16 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   // a frozen stage would not use.
   Optimizer optimizer(oc, schedule, net.parameters(), backend, net.graph().stages);
   const bool multi_label = data.train->dataset().multi_label;
-  const Shape targets = multi_label ? Shape{b, recipe.model.num_classes} : Shape{b};
-  // Refused rather than ignored until the trainer splits batches and reduces across ranks.
-  if (recipe.train.accumulate_steps != 1)
-    throw UsageError("train.accumulate_steps: " + std::to_string(recipe.train.accumulate_steps) +
-                     " is not available in this build; use 1");
+  const Shape targets = multi_label ? Shape{micro, recipe.model.num_classes} : Shape{micro};
   if (recipe.train.sync_bn) throw UsageError("train.sync_bn: true is not available in this build; use false");
-  apply_activation_checkpointing(recipe.train, net, {b, recipe.model.in_channels, s, s}, observer);
-  step.prepare({b, recipe.model.in_channels, s, s}, targets, true);
+  apply_activation_checkpointing(recipe.train, net, {micro, recipe.model.in_channels, s, s}, observer);
+  step.prepare({micro, recipe.model.in_channels, s, s}, targets, true);
 
   const std::string ckpt_dir = (fs::path(run_dir) / "checkpoints").string();
   const std::string init_path = ckpt_dir + "/init.safetensors";
-  if (!resuming) {
+  if (!primary) {
+    initialise_weights(model, recipe);  // replaced by rank 0's weights when training starts
+  } else if (!resuming) {
     initialise_weights(model, recipe);
     observer.note("weights: " + model.weights_note);
     // Everything that can be checked has been: only now does the run directory appear.
@@ -196,16 +278,17 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   } else {
     write_file_atomic((fs::path(run_dir) / "recipe.yaml").string(), recipe_to_yaml(recipe));
   }
-  CheckpointStore store(ckpt_dir, file_ops);
+  std::optional<CheckpointStore> store;
+  if (primary) store.emplace(ckpt_dir, file_ops);
   TrainPosition start;
   std::optional<Checkpoint> resumed;
-  if (resuming) {
-    store.remove_debris();
+  if (primary && resuming) {
+    store->remove_debris();
     std::vector<std::string> notes;
-    resumed = store.load_for_resume(recipe.model.arch, notes);
+    resumed = store->load_for_resume(recipe.model.arch, notes);
     for (const std::string& n : notes) observer.note("resume: " + n);
   }
-  if (resuming && !resumed) {
+  if (primary && resuming && !resumed) {
     // Nothing complete to continue from: the run's own initial weights are its step 0.
     apply_state_dict(net, read_safetensors(init_path), {false, init_path});
     truncate_metrics((fs::path(run_dir) / "metrics.jsonl").string(), start);
@@ -220,15 +303,17 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
     observer.note("resuming " + run_dir + " at epoch " + std::to_string(start.epoch) + ", step " +
                   std::to_string(start.step));
   }
-  {
+  share_resume_state(world, start, optimizer, backend);  // the weights follow in Trainer::run
+  if (primary) {
     // The environment for the report: versions, backend, threads, data counts (no file names).
     json info = {{"cxrtune_version", CXRTUNE_VERSION}, {"backend", backend.describe()}, {"precision", to_string(backend.compute_dtype())}, {"threads", backend.threads()},
                  {"arch", recipe.model.arch}, {"weights", model.weights_note}, {"classes", data.train->dataset().classes},
-                 {"train_counts", data.train->dataset().class_counts()}, {"val_counts", data.val->dataset().class_counts()}};
+                 {"train_counts", data.train->dataset().class_counts()}, {"val_counts", data.val->dataset().class_counts()},
+                 {"processes", world.size()}, {"accumulate_steps", recipe.train.accumulate_steps}, {"communicator", world.describe()}};
     write_file_atomic((fs::path(run_dir) / "run_info.json").string(), info.dump(2));
   }
   WeightChange change(net);
-  {
+  if (primary) {
     std::map<std::string, std::vector<float>> init;
     for (const NamedTensor& t : read_safetensors(init_path).tensors) init[t.name] = t.to_f32();
     change.set_initial(std::move(init));
@@ -253,9 +338,12 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
                   {"epoch_grad_last", json(pos.epoch_grad_last).dump(-1, ' ', false)},
                   {"seed", std::to_string(recipe.train.seed)}};
     for (const auto& [k, v] : extra) c.metadata[k] = v;
-    store.save(name, std::move(c));
+    store->save(name, std::move(c));
   };
-  RunWriter writer(run_dir, net.graph().stages, b, save, [&store] { return store.describe_last(); }, observer);
+  std::optional<RunWriter> writer;
+  SilentSink silent_sink;
+  if (primary) writer.emplace(run_dir, net.graph().stages, b, save, [&store] { return store->describe_last(); }, observer);
+  RunSink& sink = primary ? static_cast<RunSink&>(*writer) : silent_sink;
   TrainConfig tc;
   tc.epochs = recipe.train.epochs;
   tc.max_steps = recipe.train.max_steps.value_or(-1);
@@ -264,6 +352,8 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   tc.early_stopping = recipe.train.early_stopping;
   tc.class_names = data.train->dataset().classes;
   tc.multi_label = multi_label;
+  tc.accumulate_steps = recipe.train.accumulate_steps;
+  tc.comm = &world;
   Trainer trainer(net, step, optimizer, tc);
 
   if (resumed_in_place) {
@@ -283,17 +373,24 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   observer.note("training " + recipe.model.arch + " on " + backend.describe() + ": " + std::to_string(batches) +
-                " steps per epoch, run directory " + run_dir);
-  trainer.run(*data.train, data.val.get(), writer, start, g_stop);
+                " steps per epoch, run directory " + run_dir +
+                (world.size() > 1 ? "; " + world.describe() + ", " + std::to_string(b / world.size()) + " samples per rank"
+                                  : std::string()) +
+                (recipe.train.accumulate_steps > 1 ? "; " + std::to_string(recipe.train.accumulate_steps) +
+                                                         " micro-batches of " + std::to_string(micro) + " per step"
+                                                   : std::string()));
+  trainer.run(*data.train, data.val.get(), sink, start, g_stop);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  writer.write_weight_change(change.relative_change(net));
   TrainOutcome outcome;
   outcome.run_dir = run_dir;
+  outcome.recipe = recipe;
+  outcome.primary = primary;
+  if (!primary) return outcome;
+  writer->write_weight_change(change.relative_change(net));
   // The report's own rules (reports/health.h: a diverging or non-finite validation loss, accuracy
   // back at chance), read from what was just written: the summary and the page say the same.
   for (const report::Finding& f : report::validation_health(report::read_run(run_dir))) outcome.findings.push_back(f.message);
-  outcome.recipe = recipe;
   if (fs::exists(fs::path(ckpt_dir) / "best.safetensors")) outcome.best = (fs::path(ckpt_dir) / "best.safetensors").string();
   if (outcome.best) {  // the report's gallery: Grad-CAM of the best checkpoint's most confident validation calls
     CheckpointModel best = load_checkpoint_model({*outcome.best, recipe.train.backend, recipe.train.precision, o.plugins});
@@ -302,4 +399,5 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   return outcome;
 }
 
+}  // namespace
 }  // namespace cxr

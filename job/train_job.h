@@ -32,8 +32,13 @@ struct TrainOutcome {
   Recipe recipe;                       // as run (after --resume/--set/--backend)
   std::optional<std::string> best;     // RUN/checkpoints/best.safetensors when one was saved
   std::vector<std::string> findings;   // validation health (reports/health.h), for the summary
+  // False on the ranks other than 0 of a data-parallel run: they wrote nothing, and the caller
+  // neither evaluates data.test nor reports (rank 0 does).
+  bool primary = true;
 };
 
+// Under mpirun/srun every rank calls it (plugins/mpi/world.h); a rank failing alone ends them all
+// with its exit code.
 TrainOutcome run_training(const TrainOptions& options, JobObserver& observer);
 
 }  // namespace cxr
