@@ -1,5 +1,5 @@
 // `cxrtune eval --checkpoint CKPT --data DATA [--out metrics.json] [--operating-point RULE]
-// [--bootstrap N] [--seed S] [--format table|json] [--backend ...]`: scores a checkpoint on a
+// [--bootstrap N] [--seed S] [--format table|json] [--subgroups KEYS] [--backend ...]`: scores a checkpoint on a
 // folder-per-class data set, or on the `split: test` rows of a CSV manifest. Writes metrics.json
 // (the names of metrics.jsonl's epoch records, and the statistics of eval_statistics.h) and
 // predictions.csv beside it (RFC 4180, every field quoted: paths relative to the data root, the
@@ -84,7 +84,11 @@ nlohmann::json run_eval(const EvalOptions& o) {
   // be chosen on the same (calibrated) scale as the test scores.
   if (val && ev.temperature) apply_temperature_to_scores(*val, *ev.temperature);
   add_statistics(j, ev.set, val, stats);
-  if (!o.subgroups.empty()) j["subgroups"] = subgroups_json(ev.set, o.job.data, o.subgroups, o.subgroup_min_size);
+  // The command line's keys, else the recipe's (already checked when the recipe was parsed).
+  const std::vector<std::string>& subgroup_keys = o.subgroups.empty() ? ev.eval.subgroups : o.subgroups;
+  if (!subgroup_keys.empty())
+    j["subgroups"] = subgroups_json(ev.set, o.job.data, subgroup_keys,
+                                    o.subgroup_min_size.value_or(ev.eval.subgroup_min_size));
 
   const auto out_dir = std::filesystem::path(o.out).parent_path();
   std::error_code ec;
@@ -117,10 +121,11 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--format", o->format, "stdout: table | json (the whole metrics.json)")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->add_option("--subgroups", o->subgroups, "metrics per group: sex,age,view,manufacturer or manifest columns")
+  cmd->add_option("--subgroups", o->subgroups,
+                  "metrics per group: sex,age,view,manufacturer or manifest columns (default: the recipe's eval.subgroups)")
       ->delimiter(',');
-  cmd->add_option("--subgroup-min-size", o->subgroup_min_size, "smaller subgroups are listed, not scored")
-      ->capture_default_str();
+  cmd->add_option("--subgroup-min-size", o->subgroup_min_size,
+                  "smaller subgroups are listed, not scored (default: the recipe's eval.subgroup_min_size, 30)");
   cmd->add_flag("--calibrate", o->calibrate,
                "first fit a temperature on the checkpoint recipe's validation split and store it in the checkpoint");
   cmd->add_option("--backend", o->job.backend, "cpu | cuda | auto");

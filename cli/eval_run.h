@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,12 @@ struct EvalOptions {
   int64_t bootstrap = 2000;
   uint64_t seed = 0;
   bool calibrate = false;  // --calibrate: fit a temperature on the recipe's validation split first
-  std::vector<std::string> subgroups;  // --subgroups: keys of cli/eval_subgroups.h (empty: none)
-  int64_t subgroup_min_size = 30;      // --subgroup-min-size: smaller groups are listed, not scored
+  // --subgroups: keys of cli/eval_subgroups.h; empty: the checkpoint recipe's eval.subgroups
+  // (train's evaluation of data.test leaves it empty, so the run's recipe decides there too).
+  std::vector<std::string> subgroups;
+  // --subgroup-min-size: smaller groups are listed, not scored; unset: the recipe's
+  // eval.subgroup_min_size (default 30).
+  std::optional<int64_t> subgroup_min_size;
 };
 
 // Writes o.out and predictions.csv beside it; returns the metrics.json written.

@@ -9,9 +9,10 @@
 //                 AP/PA; NIH's Patient Gender, Patient Age, View Position); a column whose name
 //                 is an age is banded like `age`
 // An image without the attribute (a PNG, an empty tag, no such row) has the value "unknown".
-// Identifying attributes are refused as keys, with the reason (UsageError, exit 2): the names
-// of DICOM PS3.15's Basic Application Level Confidentiality Profile that identify a person or
-// an examination (patient name, ID, other IDs, birth date and time, address, telephone,
+// Keys are parsed by engine/subgroup_keys.h (text alone, so the recipe parser checks
+// eval.subgroups when it reads a recipe). Identifying attributes are refused as keys, with the
+// reason (UsageError, exit 2): the names of DICOM PS3.15's Basic Application Level
+// Confidentiality Profile that identify a person or an examination (patient name, ID, other IDs, birth date and time, address, telephone,
 // accession number, UIDs, dates and times, physicians', operators' and institution names, ...),
 // in DICOM keyword, tag or CSV-column spelling. A key with more than kMaxSubgroupValues distinct
 // values is refused too: that many values name individuals, not groups. Only the named
@@ -21,23 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/subgroup_keys.h"
+
 namespace cxr {
 
 constexpr int64_t kMaxSubgroupValues = 24;
-
-struct SubgroupKey {
-  std::string name;         // as the user wrote it
-  std::string source;       // "DICOM (0010,0040) Patient's Sex" or "column Sex of MANIFEST"
-  bool dicom = false;
-  uint16_t group = 0, element = 0;  // the DICOM tag when `dicom`
-  bool age = false;                 // values are banded ages
-};
-
-// "sex,age,view,manufacturer,Sex": the keys in order, blanks trimmed, duplicates refused. A tag
-// is written (gggg,eeee); cut at its comma by a comma-separated list, its halves are rejoined.
-// UsageError naming the key and the reason for an identifying, empty or tag-form key that is
-// not one of the four above.
-std::vector<SubgroupKey> parse_subgroup_keys(const std::vector<std::string>& keys);
 
 // The value of `key` for each image: `paths` are the files (for DICOM keys), `relative` the
 // manifest's path column values (for column keys; `manifest` is the CSV, empty for a folder

@@ -45,6 +45,7 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   out.result = trainer.evaluate(loader);
   out.set = {cm.classes, out.result.ids, data.multi_label, out.result.probs, out.result.targets};
   out.temperature = cm.temperature;
+  out.eval = r.eval;
   return out;
 }
 

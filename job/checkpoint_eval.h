@@ -34,6 +34,7 @@ struct CheckpointEval {
   EvalResult result;  // loss, point metrics, per-sample probs/targets/ids
   ScoredSet set;      // the same samples with the class names
   std::optional<double> temperature;  // the checkpoint's, applied to the scores above
+  EvalRecipe eval;                    // the checkpoint's recipe's eval section (eval.subgroups)
 };
 
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o);

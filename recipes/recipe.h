@@ -96,6 +96,12 @@ struct ReportRecipe {
   bool images = true;  // false: no pixel data in the report (no gallery overlays are written)
 };
 
+// How `cxrtune eval` (and train's evaluation of data.test) scores the run's checkpoints.
+struct EvalRecipe {
+  std::vector<std::string> subgroups;  // keys of engine/subgroup_keys.h; checked when parsed
+  int64_t subgroup_min_size = 30;      // smaller subgroups are listed as too small, not scored
+};
+
 struct Recipe {
   ModelRecipe model;
   DataRecipe data;
@@ -104,6 +110,7 @@ struct Recipe {
   ScheduleRecipe schedule;
   LossRecipe loss;
   ReportRecipe report;
+  EvalRecipe eval;
   std::vector<std::string> plugins;
 };
 

@@ -18,6 +18,7 @@ const std::vector<std::string>& recipe_keys() {
       "schedule.name", "schedule.warmup_steps", "schedule.min_lr", "schedule.pct_start",
       "loss.name", "loss.class_weights", "loss.label_smoothing",
       "report.images",
+      "eval.subgroups", "eval.subgroup_min_size",
       "plugins",
   };
   return keys;

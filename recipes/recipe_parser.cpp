@@ -12,6 +12,7 @@
 
 #include "core/did_you_mean.h"
 #include "core/errors.h"
+#include "engine/subgroup_keys.h"
 #include "recipes/recipe_keys.h"
 
 namespace cxr {
@@ -357,6 +358,14 @@ Recipe parse(YAML::Node root, Source& src) {
   {
     Section s = top.sub("report");
     r.report.images = s.boolean("images", r.report.images);
+    s.finish();
+  }
+  {
+    Section s = top.sub("eval");
+    r.eval.subgroups = s.str_list("subgroups");
+    // Refused (identifying) keys fail here, when the recipe is read, not after training.
+    parse_subgroup_keys(r.eval.subgroups, src.file + ": eval.subgroups");
+    r.eval.subgroup_min_size = s.integer("subgroup_min_size", r.eval.subgroup_min_size, 1, int64_t{1} << 40);
     s.finish();
   }
   r.plugins = top.str_list("plugins");

@@ -120,6 +120,9 @@ std::string recipe_to_yaml(const Recipe& r) {
   e << YAML::Key << "label_smoothing" << YAML::Value << num(r.loss.label_smoothing) << YAML::EndMap;
   e << YAML::Key << "report" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "images" << YAML::Value << r.report.images << YAML::EndMap;
+  e << YAML::Key << "eval" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "subgroups" << YAML::Value << YAML::Flow << r.eval.subgroups;
+  e << YAML::Key << "subgroup_min_size" << YAML::Value << r.eval.subgroup_min_size << YAML::EndMap;
   e << YAML::Key << "plugins" << YAML::Value << YAML::Flow << r.plugins;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";

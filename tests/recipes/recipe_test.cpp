@@ -1,6 +1,7 @@
 // Recipes: every example parses; defaults are the contract's; errors name the key path and
 // line:column (or the --set that caused them) and suggest the key a typo meant; --set
-// overrides; the resolved recipe round-trips through YAML.
+// overrides; the resolved recipe round-trips through YAML; eval.subgroups refuses identifying
+// keys when read.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -121,6 +122,28 @@ TEST(Recipe, ResolvedRecipeRoundTrips) {
   EXPECT_EQ(b.optimizer.stage_lr.at("fc"), 2.0);
   EXPECT_EQ(b.loss.class_weight_values, (std::vector<double>{1.0, 3.5}));
   EXPECT_EQ(b.data.train, a.data.train);
+}
+
+TEST(Recipe, EvalSubgroupsAreCheckedWhenTheRecipeIsRead) {
+  const Recipe d = parse_recipe_text("", "r.yaml");
+  EXPECT_TRUE(d.eval.subgroups.empty());
+  EXPECT_EQ(d.eval.subgroup_min_size, 30);
+  const Recipe r = parse_recipe_text("eval:\n  subgroups: [sex, age, View Position]\n  subgroup_min_size: 50\n",
+                                     "r.yaml");
+  EXPECT_EQ(r.eval.subgroups, (std::vector<std::string>{"sex", "age", "View Position"}));
+  EXPECT_EQ(r.eval.subgroup_min_size, 50);
+  const Recipe b = parse_recipe_text(recipe_to_yaml(r), "resolved.yaml");
+  EXPECT_EQ(b.eval.subgroups, r.eval.subgroups);
+  EXPECT_EQ(b.eval.subgroup_min_size, 50);
+  // An identifying key fails when the recipe is read (before any training), with the reason.
+  const std::string id = error_of("eval:\n  subgroups: [sex, PatientID]\n");
+  EXPECT_NE(id.find("r.yaml: eval.subgroups PatientID: refused: a patient identifier identifies a person"),
+            std::string::npos)
+      << id;
+  EXPECT_NE(error_of("", {"eval.subgroups=[(0010,0030)]"}).find("refused"), std::string::npos);
+  EXPECT_NE(error_of("eval:\n  subgroups: sex\n").find("eval.subgroups: expected a list"), std::string::npos);
+  EXPECT_NE(error_of("eval:\n  subgroup_min_size: 0\n").find("eval.subgroup_min_size: must be in"),
+            std::string::npos);
 }
 
 }  // namespace
