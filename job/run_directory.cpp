@@ -63,6 +63,9 @@ Recipe resumed_recipe(const std::string& run_dir, const std::string& recipe_path
   Recipe same = given;
   same.train.epochs = own.train.epochs;
   same.train.max_steps = own.train.max_steps;
+  // Micro-batches per step may change with the number of processes (docs/distributed.md): the
+  // global batch, and so the step, stays the same.
+  same.train.accumulate_steps = own.train.accumulate_steps;
   const std::string diff = first_difference(recipe_to_yaml(own), recipe_to_yaml(same));
   if (!diff.empty())
     throw UsageError("--resume " + run_dir + ": a resumed run continues its own recipe (" + own_path +
@@ -72,6 +75,10 @@ Recipe resumed_recipe(const std::string& run_dir, const std::string& recipe_path
   Recipe out = own;
   out.train.epochs = given.train.epochs;
   out.train.max_steps = given.train.max_steps;
+  out.train.accumulate_steps = given.train.accumulate_steps;
+  if (out.train.accumulate_steps != own.train.accumulate_steps)
+    notes.push_back("train.accumulate_steps " + std::to_string(own.train.accumulate_steps) + " -> " +
+                    std::to_string(out.train.accumulate_steps));
   if (out.train.epochs != own.train.epochs)
     notes.push_back("train.epochs " + std::to_string(own.train.epochs) + " -> " + std::to_string(out.train.epochs));
   if (out.train.max_steps != own.train.max_steps)

@@ -1,0 +1,72 @@
+// A Communicator over threads of one process (tests only): N "ranks" run in N threads and meet
+// at a barrier for every collective. The sums add the ranks' values in rank order, so every rank
+// gets the same bits, as MPI's allreduce gives them. Lets the data-parallel tests run the real
+// Trainer on several ranks without mpirun, and read every rank's weights.
+#pragma once
+#include <barrier>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/communicator.h"
+
+namespace cxr::test {
+
+class ThreadGroup {
+ public:
+  explicit ThreadGroup(int size) : size_(size), barrier_(size), slots_(static_cast<size_t>(size)), strings_(static_cast<size_t>(size)) {}
+  int size() const { return size_; }
+
+  template <typename T>
+  void allreduce(int rank, T* data, int64_t n) {
+    slots_[static_cast<size_t>(rank)] = data;
+    barrier_.arrive_and_wait();
+    std::vector<T> sum(static_cast<size_t>(n), T(0));
+    for (int r = 0; r < size_; ++r) {
+      const T* src = static_cast<const T*>(slots_[static_cast<size_t>(r)]);
+      for (int64_t i = 0; i < n; ++i) sum[static_cast<size_t>(i)] += src[i];
+    }
+    barrier_.arrive_and_wait();  // everyone has read every slot before anyone overwrites its own
+    std::memcpy(data, sum.data(), sizeof(T) * static_cast<size_t>(n));
+  }
+  void broadcast(int rank, void* data, int64_t bytes, int root) {
+    if (rank == root) slots_[static_cast<size_t>(root)] = data;
+    barrier_.arrive_and_wait();
+    if (rank != root) std::memcpy(data, slots_[static_cast<size_t>(root)], static_cast<size_t>(bytes));
+    barrier_.arrive_and_wait();
+  }
+  std::vector<std::string> allgather(int rank, const std::string& mine) {
+    strings_[static_cast<size_t>(rank)] = mine;
+    barrier_.arrive_and_wait();
+    std::vector<std::string> out = strings_;
+    barrier_.arrive_and_wait();
+    return out;
+  }
+  void barrier() { barrier_.arrive_and_wait(); }
+
+ private:
+  int size_;
+  std::barrier<> barrier_;
+  std::vector<void*> slots_;
+  std::vector<std::string> strings_;
+};
+
+class ThreadCommunicator final : public Communicator {
+ public:
+  ThreadCommunicator(ThreadGroup& group, int rank) : group_(group), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return group_.size(); }
+  std::string describe() const override { return "threads"; }
+  void allreduce_sum(float* data, int64_t n) override { group_.allreduce(rank_, data, n); }
+  void allreduce_sum(double* data, int64_t n) override { group_.allreduce(rank_, data, n); }
+  void broadcast(void* data, int64_t bytes, int root) override { group_.broadcast(rank_, data, bytes, root); }
+  std::vector<std::string> allgather(const std::string& mine) override { return group_.allgather(rank_, mine); }
+  void barrier() override { group_.barrier(); }
+
+ private:
+  ThreadGroup& group_;
+  int rank_;
+};
+
+}  // namespace cxr::test
