@@ -79,6 +79,10 @@ struct Context {
   int64_t step = 0;
   StepProfile* profile = nullptr;
   BackwardObserver* backward_observer = nullptr;  // null: nobody listens
+  // Activation checkpointing: this training forward() is a replay in backward of one already run
+  // on the same inputs (Layer::can_replay_forward). It must write the same output bits and leave
+  // every buffer as the first run left it (BN: no second running-statistics update).
+  bool replaying = false;
 };
 
 class Layer;
@@ -149,6 +153,15 @@ class Layer {
   virtual bool can_recompute_output() const { return false; }
   // Writes into y what the last training forward wrote, from the same x; changes no state.
   virtual void recompute(std::span<const Tensor* const> /*x*/, Tensor& /*y*/, Context& /*ctx*/) {}
+
+  // Training: may the network run forward() again with Context::replaying set, after this
+  // layer's consumers' backward and before its own, and get the same output bits (activation
+  // checkpointing: whole stages are recomputed from their kept input)? The replay sees the same
+  // inputs, parameters and Context::step; whatever forward saves for backward is overwritten with
+  // the same values. Default: true exactly when the layer has no buffers (forward then changes
+  // no state the network saves); a layer with buffers (BN's running statistics) overrides it
+  // once it leaves them alone when replaying.
+  virtual bool can_replay_forward() const { return buffers_.empty(); }
 
   // Inference only: may this layer take over `next.layer`, the only consumer of its output, and
   // compute next(this(x), others...) itself (conv + BN folding, reading next.batchnorm; conv +

@@ -94,6 +94,7 @@ void prepare_layers(Network::Impl& m, const Graph& graph) {
     node.backward_reads_output = layer.backward_reads_output();
     for (size_t k = 0; k < spec.inputs.size(); ++k) node.backward_reads_input.push_back(layer.backward_reads_input(k));
     node.can_recompute = layer.can_recompute_output();
+    node.can_replay = layer.can_replay_forward();
     node.input_grads_equal = layer.backward_input_grads_equal();
     node.sums_dy = layer.backward_sums_dy();
   }
@@ -124,7 +125,7 @@ void bind_plan(Network::Impl& m) {
   const size_t n = m.nodes.size();
   const int64_t bytes = m.memory.arena.bytes();
   m.block = bytes > 0 ? m.backend->allocate(plain_desc({bytes / 4}, DType::F32)) : Tensor();
-  for (auto* v : {&m.acts, &m.grads, &m.recomputed}) v->clear(), v->resize(n);
+  for (auto* v : {&m.acts, &m.grads, &m.recomputed, &m.replayed}) v->clear(), v->resize(n);
   m.partials.clear();
   m.steps.clear();
   for (size_t i = 0; i < n; ++i) {
@@ -133,6 +134,7 @@ void bind_plan(Network::Impl& m) {
     else m.acts[i] = m.view(m.memory.act_buffer[i], m.descs[i]);
     if (m.memory.grad_buffer[i] >= 0) m.grads[i] = m.view(m.memory.grad_buffer[i], m.descs[i]);
     if (m.memory.recompute_buffer[i] >= 0) m.recomputed[i] = m.view(m.memory.recompute_buffer[i], m.descs[i]);
+    if (m.memory.replay_buffer[i] >= 0) m.replayed[i] = m.view(m.memory.replay_buffer[i], m.descs[i]);
   }
   auto target = [&](const GradTarget& t) -> Tensor* {
     if (t.node < 0) return nullptr;
@@ -157,6 +159,7 @@ void bind_plan(Network::Impl& m) {
       summer_for(m, m.descs[static_cast<size_t>(t.node)]);
       run.sums.emplace_back(&m.grads[static_cast<size_t>(t.node)], partial);
     }
+    run.replay = s.replay;
     run.recompute = s.recompute;
     m.steps.push_back(std::move(run));
   }
@@ -169,15 +172,37 @@ void run_backward_steps(Network::Impl& m, const Graph& graph, const Tensor& dlog
   std::vector<const Tensor*> xs;
   StepProfile* profile = ctx.profile;
   if (profile) profile->backward_s.resize(graph.nodes.size());
-  auto inputs_of = [&](size_t node) {
-    xs.clear();
-    for (int in : graph.nodes[node].inputs) {
+  // Where backward finds a node's output: recomputed (or replayed), or as forward left it.
+  auto output_of = [&](size_t j) -> Tensor& { return m.memory.recomputed[j] ? m.recomputed[j] : m.acts[j]; };
+  auto add_inputs = [&](const std::vector<int>& inputs) {
+    for (int in : inputs) xs.push_back(in == NodeSpec::kInput ? &m.input : &output_of(static_cast<size_t>(in)));
+  };
+  // A replay reads what it wrote itself, and kept outputs.
+  auto add_replay_inputs = [&](const std::vector<int>& inputs) {
+    for (int in : inputs) {
       const auto j = static_cast<size_t>(in);
-      xs.push_back(in == NodeSpec::kInput ? &m.input : m.memory.recomputed[j] ? &m.recomputed[j] : &m.acts[j]);
+      xs.push_back(in == NodeSpec::kInput ? &m.input : m.memory.replay_buffer[j] >= 0 ? &m.replayed[j] : &m.acts[j]);
     }
   };
+  auto inputs_of = [&](size_t node) {
+    xs.clear();
+    add_inputs(graph.nodes[node].inputs);
+  };
+  Context replay = ctx;
+  replay.training = replay.replaying = true;
   for (const Network::Impl::StepRun& step : m.steps) {
     const size_t i = step.node;
+    // A checkpointed segment's forward again, even before a step that `only` skips: a later
+    // step may read what it writes.
+    for (int r : step.replay) {
+      const auto j = static_cast<size_t>(r);
+      const auto t0 = profile ? clock::now() : clock::time_point{};
+      xs.clear();
+      add_replay_inputs(graph.nodes[j].inputs);
+      add_replay_inputs(m.fusion.extra_inputs[j]);
+      m.layers[j]->forward(xs, m.replayed[j], replay);
+      if (profile) m.backend->synchronize(), profile->backward_s[j] += seconds_since(t0);
+    }
     if (only && !(*only)[i]) continue;
     for (int r : step.recompute) {
       const auto j = static_cast<size_t>(r);
@@ -190,9 +215,9 @@ void run_backward_steps(Network::Impl& m, const Graph& graph, const Tensor& dlog
     auto t0 = profile ? clock::now() : clock::time_point{};
     const Tensor& dy = step.dy ? *step.dy : dlogits;
     if (step.dy_partial)
-      m.layers[i]->backward_summed(xs, m.acts[i], dy, *step.dy_partial, step.dx, ctx);
+      m.layers[i]->backward_summed(xs, output_of(i), dy, *step.dy_partial, step.dx, ctx);
     else
-      m.layers[i]->backward(xs, m.acts[i], dy, step.dx, ctx);
+      m.layers[i]->backward(xs, output_of(i), dy, step.dx, ctx);
     if (profile) m.backend->synchronize(), profile->backward_s[i] += seconds_since(t0), t0 = clock::now();
     for (const auto& [target, partial] : step.sums) {
       const Tensor* both[2] = {target, partial};
@@ -209,23 +234,85 @@ void check_dlogits(const Network::Impl& m, const Graph& graph, const Tensor& dlo
                      " does not match the logits " + m.descs.back().str());
 }
 
-void Network::prepare(const Shape& input_shape, bool training) {
-  Impl& m = *impl_;
-  if (m.prepared && m.prepared_shape == input_shape && m.prepared_training == training) return;
+namespace {
+
+// The first two passes for a new input shape, with the layers prepared; the bound plan is freed
+// first (its memory is not held twice).
+void plan_layers(Network::Impl& m, const Graph& graph, const Shape& input_shape, bool training) {
   m.prepared = false;
   m.forwarded = false;
   m.gradient_at = -1;
-  m.input = backend_.allocate(plain_desc(input_shape));
+  for (auto* v : {&m.acts, &m.grads, &m.recomputed, &m.replayed}) v->clear();
+  m.partials.clear();
+  m.steps.clear();
+  m.block = Tensor();
+  m.input = Tensor();
+  m.input = m.backend->allocate(plain_desc(input_shape));
   std::vector<bool> same_in_training;
   for (const auto& layer : m.layers) same_in_training.push_back(layer->forward_same_in_training());
-  m.probes = plan_probes(graph_, m.probe_names, same_in_training, training);
-  prepare_layers(m, graph_);
+  m.probes = plan_probes(graph, m.probe_names, same_in_training, training);
+  prepare_layers(m, graph);
   m.liveness = plan_liveness(m.nodes);
-  m.fusion = plan_fusions(m, graph_, training);
+  m.fusion = plan_fusions(m, graph, training);
+}
+
+// What the memory pass is asked for: recompute, shared gradients and, in training, one
+// checkpointed segment per stage named in `stages`.
+MemoryOptions memory_options(const Network::Impl& m, const Graph& graph, bool training,
+                             const std::vector<std::string>& stages) {
   MemoryOptions options;
   if (training && m.recompute_outputs) options.recompute.assign(m.nodes.size(), true);
   for (const TensorDesc& d : m.descs) options.desc_key.push_back(d.str());
-  m.memory = plan_memory(m.nodes, m.liveness, m.fusion, options);
+  if (training && !stages.empty()) {
+    options.segment.assign(m.nodes.size(), -1);
+    for (size_t i = 0; i < graph.nodes.size(); ++i)
+      for (size_t s = 0; s < stages.size(); ++s)
+        if (graph.nodes[i].stage == stages[s]) options.segment[i] = static_cast<int>(s);
+  }
+  return options;
+}
+
+void check_stages(const Graph& graph, const std::vector<std::string>& stages) {
+  for (const std::string& s : stages) {
+    bool known = false;
+    for (const NodeSpec& node : graph.nodes) known = known || node.stage == s;
+    if (!known) throw GraphError("network '" + graph.arch + "' has no stage '" + s + "' to checkpoint");
+  }
+}
+
+}  // namespace
+
+void Network::set_checkpointed_stages(const std::vector<std::string>& stages) {
+  check_stages(graph_, stages);
+  impl_->checkpointed_stages = stages;
+  impl_->prepared = false;
+}
+
+const std::vector<std::string>& Network::checkpointed_stages() const { return impl_->checkpointed_stages; }
+
+Network::ActivationMemory Network::planned_activation_memory(const Shape& input_shape,
+                                                             const std::vector<std::string>& stages) {
+  Impl& m = *impl_;
+  check_stages(graph_, stages);
+  if (m.prepared || m.input.shape() != input_shape || !m.prepared_training || m.nodes.empty()) {
+    plan_layers(m, graph_, input_shape, true);
+    m.prepared_shape = input_shape;
+    m.prepared_training = true;
+  }
+  const MemoryPlan plan = plan_memory(m.nodes, m.liveness, m.fusion, memory_options(m, graph_, true, stages));
+  ActivationMemory a;
+  a.input = m.input.bytes();
+  a.arena = plan.arena.bytes();
+  for (size_t i = 0; i < m.nodes.size(); ++i)
+    if (plan.kept[i] && m.fusion.absorbed_by[i] < 0) a.kept += m.descs[i].bytes();
+  return a;
+}
+
+void Network::prepare(const Shape& input_shape, bool training) {
+  Impl& m = *impl_;
+  if (m.prepared && m.prepared_shape == input_shape && m.prepared_training == training) return;
+  plan_layers(m, graph_, input_shape, training);
+  m.memory = plan_memory(m.nodes, m.liveness, m.fusion, memory_options(m, graph_, training, m.checkpointed_stages));
   bind_plan(m);
   m.prepared_shape = input_shape;
   m.prepared_training = training;

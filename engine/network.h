@@ -59,6 +59,14 @@ class Network {
   // producer as two summands when that layer adds them itself (backward_sums_dy: the residual
   // add) instead of being summed first. Takes effect at the next prepare(); tests compare both.
   void set_training_fusions(bool on);
+  // Activation checkpointing (training): each stage named here keeps after forward only what it
+  // reads from outside (the previous stage's output, or the network input); the outputs its
+  // backward needs are made again by running its forward once more (Context::replaying) just
+  // before the stage's first backward step, so gradients and BN running statistics are the same
+  // bits, for one more forward of those stages per step (plan_memory.h has the rules). Takes
+  // effect at the next prepare(); a stage the graph does not have is a GraphError. Default: none.
+  void set_checkpointed_stages(const std::vector<std::string>& stages);
+  const std::vector<std::string>& checkpointed_stages() const;
   // Eval fusions (on by default): a layer computes its only consumer's forward too
   // (Layer::absorb: conv + BN folding, conv + residual add). Off: every node runs its own
   // forward. Takes effect at the next prepare(); the outputs are the same within rounding.
@@ -103,6 +111,10 @@ class Network {
     int64_t input = 0, kept = 0, arena = 0;
   };
   ActivationMemory activation_memory() const;
+  // The same figures for a training plan for `input_shape` with `stages` checkpointed, planned
+  // without allocating activations: for choosing stages under a memory budget. Prepares the
+  // layers for that shape and frees the bound plan; the next prepare() plans and binds again.
+  ActivationMemory planned_activation_memory(const Shape& input_shape, const std::vector<std::string>& stages);
 
   struct Impl;  // implementation detail (network.cpp)
 

@@ -21,6 +21,7 @@ struct Network::Impl {  // NOLINT: declared in network.h
     const Tensor* dy_partial = nullptr;  // a second summand the layer adds itself
     std::vector<Tensor*> dx;             // per input; null = not wanted
     std::vector<std::pair<Tensor*, const Tensor*>> sums;  // target += partial, after the step
+    std::vector<int> replay;  // checkpointed nodes whose forward runs again first
     std::vector<int> recompute;
   };
 
@@ -35,9 +36,11 @@ struct Network::Impl {  // NOLINT: declared in network.h
   bool training_fusions = true;
   bool eval_fusions = true;
   std::vector<std::string> probe_names;
+  std::vector<std::string> checkpointed_stages;
 
   Tensor input, block;                         // the arena's memory
   std::vector<Tensor> acts, grads, recomputed;  // per node (views into the block, or own memory)
+  std::vector<Tensor> replayed;                 // per node: where a checkpointed segment's replay writes it
   std::deque<Tensor> partials;
   std::vector<StepRun> steps;
   std::map<std::string, std::unique_ptr<Layer>> summers;  // add layers per gradient desc

@@ -20,6 +20,7 @@ struct PlanNode {
   bool backward_reads_output = true;       // Layer::backward_reads_output
   std::vector<bool> backward_reads_input;  // Layer::backward_reads_input, per input
   bool can_recompute = false;              // Layer::can_recompute_output
+  bool can_replay = false;                 // Layer::can_replay_forward
   bool input_grads_equal = false;          // Layer::backward_input_grads_equal
   bool sums_dy = false;                    // Layer::backward_sums_dy
 };

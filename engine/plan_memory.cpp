@@ -1,18 +1,28 @@
 #include "engine/plan_memory.h"
 
+#include "engine/plan_segments.h"
+
 namespace cxr {
 namespace {
 
 // Outputs kept until backward, by storage; recomputed ones dropped (the rules in the header).
-void plan_kept(const std::vector<PlanNode>& nodes, const Liveness& l, const FusionPlan& f, const MemoryOptions& o,
-               MemoryPlan& m) {
+// Checkpointed segments first (plan_segments), then recompute outside them.
+SegmentPlan plan_kept(const std::vector<PlanNode>& nodes, const Liveness& l, const FusionPlan& f,
+                      const MemoryOptions& o, MemoryPlan& m) {
   const size_t n = nodes.size();
   m.kept.assign(n, false);
   for (size_t i = 0; i < n; ++i)
     if (l.read_in_backward[i]) m.kept[f.storage_of(i)] = true;
+  SegmentPlan segments = plan_segments(nodes, l, f, o.segment, o.recompute, m.kept);
   m.recomputed.assign(n, false);
+  m.replayed.assign(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (segments.kept_from_replay[f.storage_of(i)]) m.recomputed[i] = m.replayed[i] = true;
+    if (segments.recompute[i]) m.recomputed[i] = true;
+  }
   for (size_t i = 0; i + 1 < n; ++i) {
     if (i >= o.recompute.size() || !o.recompute[i]) continue;
+    if (segments.pinned[i] || (i < o.segment.size() && o.segment[i] >= 0)) continue;
     if (!m.kept[i] || !nodes[i].trains || !nodes[i].can_recompute || nodes[i].backward_reads_output) continue;
     if (f.absorbed_by[i] >= 0 || f.absorbs[i] || nodes[i].probe) continue;  // its storage holds another output
     bool inputs_kept = true;
@@ -22,6 +32,7 @@ void plan_kept(const std::vector<PlanNode>& nodes, const Liveness& l, const Fusi
     m.recomputed[i] = true;
     m.kept[i] = false;
   }
+  return segments;
 }
 
 // Forward: the arena buffers of outputs nobody keeps, from their producer to their last reader.
@@ -45,8 +56,27 @@ void plan_forward(const std::vector<PlanNode>& nodes, const FusionPlan& f, Memor
 }
 
 struct BackwardState {
-  std::vector<int> slot, recompute_slot, deferred_slot;
+  std::vector<int> slot, recompute_slot, deferred_slot, replay_slot;
+  const SegmentPlan* segments = nullptr;
 };
+
+// A segment's forward again, into arena buffers: each replayed output from here to its last
+// backward reader, one only the replay reads until that reader has run.
+void plan_replay(size_t k, const std::vector<PlanNode>& nodes, const FusionPlan& f, MemoryPlan& m, BackwardState& s,
+                 StepPlan& step) {
+  for (int r : s.segments->replay_before[k]) {
+    const auto i = static_cast<size_t>(r);
+    s.replay_slot[i] = m.replay_buffer[i] = m.arena.acquire(nodes[i].bytes);
+    if (s.segments->kept_from_replay[i]) m.recompute_buffer[i] = s.replay_slot[i];
+    step.replay.push_back(r);
+    for (int in : forward_inputs(nodes, f, i)) {
+      if (in == PlanNode::kInput) continue;
+      const size_t j = f.storage_of(static_cast<size_t>(in));
+      if (s.segments->transient_until[j] == r && s.replay_slot[j] >= 0)
+        m.arena.release(s.replay_slot[j]), s.replay_slot[j] = -1;
+    }
+  }
+}
 
 // Two gradients may share node k's buffer while both must equal k's dx: backward runs in reverse
 // node order, a gradient is last read by its producer's backward, and every other consumer of one
@@ -67,12 +97,15 @@ StepPlan plan_step(size_t k, const std::vector<PlanNode>& nodes, const Liveness&
   step.node = static_cast<int>(k);
   step.dy_buffer = k == n - 1 ? -1 : s.slot[k];
   step.dy_partial_buffer = s.deferred_slot[k];
+  plan_replay(k, nodes, f, m, s, step);
   // A recomputed input comes back before its first reader in backward (the largest index).
   const auto& inputs = nodes[k].inputs;
   for (int in : inputs) {
     if (in == PlanNode::kInput) continue;
     const auto j = static_cast<size_t>(in);
-    if (!m.recomputed[j] || l.first_backward_reader[j] != static_cast<int>(k) || s.recompute_slot[j] >= 0) continue;
+    if (!m.recomputed[j] || m.replayed[j] || l.first_backward_reader[j] != static_cast<int>(k) ||
+        s.recompute_slot[j] >= 0)
+      continue;
     s.recompute_slot[j] = m.recompute_buffer[j] = m.arena.acquire(nodes[j].bytes);
     step.recompute.push_back(in);
   }
@@ -111,10 +144,12 @@ StepPlan plan_step(size_t k, const std::vector<PlanNode>& nodes, const Liveness&
   for (int p : partial_slots) m.arena.release(p);
   for (int in : inputs)
     if (in != PlanNode::kInput && l.last_backward_reader[static_cast<size_t>(in)] == static_cast<int>(k) &&
-        s.recompute_slot[static_cast<size_t>(in)] >= 0) {
+        !m.replayed[static_cast<size_t>(in)] && s.recompute_slot[static_cast<size_t>(in)] >= 0) {
       m.arena.release(s.recompute_slot[static_cast<size_t>(in)]);
       s.recompute_slot[static_cast<size_t>(in)] = -1;
     }
+  for (int r : s.segments->release_after[k])  // replayed outputs: after their last backward reader
+    m.arena.release(s.replay_slot[static_cast<size_t>(r)]), s.replay_slot[static_cast<size_t>(r)] = -1;
   if (k != n - 1) m.arena.release(s.slot[k]);
   if (s.deferred_slot[k] >= 0) m.arena.release(s.deferred_slot[k]);
   return step;
@@ -126,13 +161,20 @@ MemoryPlan plan_memory(const std::vector<PlanNode>& nodes, const Liveness& liven
                        const MemoryOptions& options) {
   const size_t n = nodes.size();
   MemoryPlan m;
-  plan_kept(nodes, liveness, fusion, options, m);
+  const SegmentPlan segments = plan_kept(nodes, liveness, fusion, options, m);
   plan_forward(nodes, fusion, m);
   m.recompute_buffer.assign(n, -1);
+  m.replay_buffer.assign(n, -1);
   m.grad_buffer.assign(n, -1);
-  BackwardState s{std::vector<int>(n, -1), std::vector<int>(n, -1), std::vector<int>(n, -1)};
+  const std::vector<int> none(n, -1);
+  BackwardState s{none, none, none, none, &segments};
   for (size_t k = n; k-- > 0;)
     if (liveness.has_step[k]) m.steps.push_back(plan_step(k, nodes, liveness, fusion, options, m, s));
+  for (size_t i = 0; i < n; ++i) {  // an absorbed node's replayed output is its absorber's
+    if (fusion.absorbed_by[i] < 0) continue;
+    m.replay_buffer[i] = m.replay_buffer[fusion.storage_of(i)];
+    if (m.replayed[i]) m.recompute_buffer[i] = m.recompute_buffer[fusion.storage_of(i)];
+  }
   m.arena.place();
   return m;
 }

@@ -11,6 +11,17 @@
 //   recompute (and whose own backward does not read it), whose inputs are kept, which is neither
 //   an absorber nor absorbed nor a probe, and which MemoryOptions::recompute asks for, is dropped
 //   after forward and recomputed into the arena before its first reader in backward.
+// - Activation checkpointing (MemoryOptions::segment): in a segment, every output that some
+//   backward reads, that no node outside the segment reads in backward and that is neither the
+//   logits nor a probe is dropped after forward, when its layer can replay its forward
+//   (can_replay) from inputs that are kept or replayed too. Before the first backward step that
+//   reads a dropped output, the segment's forward runs again (StepPlan::replay) into arena
+//   buffers: the dropped outputs live until their last backward reader, the other outputs the
+//   replay needs only until its last reader in the replay. What a segment's nodes read from
+//   outside it (the previous stage's output, or the network input) is kept and never
+//   recomputed. Inside a segment, an output that recompute (above) asks for and whose inputs are
+//   still there at its first backward reader is freed after the replay's last read of it and
+//   recomputed there (so BN+ReLU outputs are not held through the whole segment's backward).
 // - Gradients: a node's output gradient lives from its first writer (the last consumer in
 //   forward order) until its producer's step has read it; a second writer writes a partial that
 //   is added to it after that step (a sum), or handed to the producer as a second summand when
@@ -36,6 +47,9 @@ struct MemoryOptions {
   // Per node: a key of its output descriptor (layout, dtype, shape); equal keys may share a
   // gradient buffer (input_grads_equal). Empty: never shared.
   std::vector<std::string> desc_key;
+  // Per node: the checkpointed segment it belongs to (activation checkpointing: the rules above),
+  // or -1. Empty: none. The network passes one segment per checkpointed stage.
+  std::vector<int> segment;
 };
 
 // The gradient of one input written by a backward step: `node`'s gradient (its own buffer) or a
@@ -51,15 +65,20 @@ struct StepPlan {
   int dy_buffer = -1;                // the output gradient's buffer; -1: the caller's dlogits
   int dy_partial_buffer = -1;        // a second summand the layer adds itself, or -1
   std::vector<GradTarget> dx;        // per input
-  std::vector<int> recompute;        // nodes whose outputs are recomputed before the step
+  std::vector<int> replay;           // first: nodes whose forward runs again (a segment), in order
+  std::vector<int> recompute;        // then: nodes whose outputs are recomputed before the step
   std::vector<GradTarget> sums;      // after the step: grad(node) += the partial in buffer
 };
 
 struct MemoryPlan {
   std::vector<bool> kept;             // per node: own memory until backward (storage nodes only)
   std::vector<int> act_buffer;        // per node: its arena buffer, or -1 (kept, or absorbed)
-  std::vector<bool> recomputed;       // per node
+  // Per node: backward finds its output in recompute_buffer, recomputed by its layer or replayed
+  // with its segment (absorbed nodes: their absorber's buffer).
+  std::vector<bool> recomputed;
+  std::vector<bool> replayed;         // per node: written by its segment's replay
   std::vector<int> recompute_buffer;  // per node: where backward finds it recomputed, or -1
+  std::vector<int> replay_buffer;     // per node: where its segment's replay writes it, or -1
   std::vector<int> grad_buffer;       // per node: its output gradient's buffer, or -1
   std::vector<StepPlan> steps;        // backward, in execution order
   ArenaPlan arena;                    // placed

@@ -50,7 +50,11 @@ class BatchNorm2dCudnn final : public Layer {
     const float* beta = parameters_[1].value.data_as<const float>();
     float* running_mean = buffers_[0].value.data_as<float>();
     float* running_var = buffers_[1].value.data_as<float>();
-    if (ctx.training) {
+    if (ctx.training && ctx.replaying) {
+      // Activation checkpointing: the first run's output again from its saved statistics (what
+      // the training forward stores, bit for bit); the running statistics moved then.
+      apply(*x[0], y);
+    } else if (ctx.training) {
       CXR_CHECK(cudnnBatchNormalizationForwardTraining(
                     be_.cudnn(), CUDNN_BATCHNORM_SPATIAL, &one, &zero, x_.get(), x[0]->data(),
                     x_.get(), y.data(), stats_.get(), gamma, beta, p_.momentum, running_mean,
@@ -99,6 +103,7 @@ class BatchNorm2dCudnn final : public Layer {
 
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }
+  bool can_replay_forward() const override { return training_; }
   std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const override {  // for a producer folding it
     return batchnorm_state(parameters_, buffers_, p_.eps, p_.fuse_relu, p_.channels);
   }

@@ -126,7 +126,9 @@ class BatchNorm2dOnednn final : public Layer {
       fwd_.bind(DNNL_ARG_SCRATCHPAD, be_.scratchpad());
       fwd_.run(be_.stream(), p_.str());
     }
-    if (!training_) return;
+    // A replay (activation checkpointing) ran the same kernel on the same input: the batch
+    // statistics and output are the first run's bits, and the running statistics moved then.
+    if (!training_ || ctx.replaying) return;
     // PyTorch: running = (1 − m)·running + m·batch, with the unbiased batch variance.
     const double m = p_.momentum;
     const double unbias = count_ > 1 ? static_cast<double>(count_) / static_cast<double>(count_ - 1) : 1.0;
@@ -160,6 +162,7 @@ class BatchNorm2dOnednn final : public Layer {
 
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
+  bool can_replay_forward() const override { return training_; }
 
   // Training, f32 nChw16c or nChw8c, no ReLU of its own: computes the residual add (+ReLU) after it.
   bool absorb_in_training(const AbsorbCandidate& next) override {

@@ -24,7 +24,12 @@ class BatchNorm2dReference final : public Layer {
       var_.assign(static_cast<size_t>(d.c), 0.0);
       batchnorm_forward_train(xv.data(), d, g.data(), b.data(), p_.eps, p_.fuse_relu, yv.data(),
                               mean_.data(), var_.data());
-      // PyTorch: running stats move by `momentum` toward the batch mean and the *unbiased* variance.
+      // PyTorch: running stats move by `momentum` toward the batch mean and the *unbiased* variance
+      // (once per batch: a replay recomputes the same batch statistics and output only).
+      if (ctx.replaying) {
+        store(yv, y);
+        return;
+      }
       auto rm = to_double(buffers_[0].value), rv = to_double(buffers_[1].value);
       const double m = static_cast<double>(d.n * d.h * d.w);
       for (size_t c = 0; c < rm.size(); ++c) {
@@ -58,6 +63,7 @@ class BatchNorm2dReference final : public Layer {
   }
   bool backward_reads_output() const override { return false; }
   bool can_recompute_output() const override { return training_; }
+  bool can_replay_forward() const override { return training_; }
   std::optional<AbsorbedBatchNorm> absorbable_batchnorm() const override {  // for a producer folding it
     return batchnorm_state(parameters_, buffers_, p_.eps, p_.fuse_relu, p_.channels);
   }
