@@ -5,6 +5,8 @@
 // to a unique string, go through the dataset dry run, train (and its report), eval
 // --subgroups sex,age,view,manufacturer and report; the string appears in no file written and in
 // no stdout/stderr. A group's AUROC is recomputed here from predictions.csv by counting pairs.
+// The recipe's eval.subgroups and subgroup_min_size drive train's test evaluation and eval without
+// --subgroups; an identifying key there stops train before its first step.
 #include <gtest/gtest.h>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -166,7 +168,8 @@ TEST_F(SubgroupFiles, CanaryIdentifiersReachNoOutput) {
   std::ofstream(root_ / "recipe.yaml") << "model:\n  arch: resnet18\n  num_classes: 2\ndata:\n  train: " << (data / "train").string()
                                        << "\n  val: " << (data / "val").string() << "\n  test: " << (data / "test").string()
                                        << "\n  image_size: 32\ntrain:\n  epochs: 1\n  batch_size: 8\n  threads: 2\n"
-                                          "optimizer:\n  name: adam\n  lr: 1.0e-3\n";
+                                          "optimizer:\n  name: adam\n  lr: 1.0e-3\n"
+                                          "eval:\n  subgroups: [sex, view]\n  subgroup_min_size: 35\n";
   const fs::path run = root_ / "run";
   std::string console;
   auto step = [&](const std::string& args, int expected) {
@@ -176,9 +179,31 @@ TEST_F(SubgroupFiles, CanaryIdentifiersReachNoOutput) {
     return r;
   };
   step("dataset " + (root_ / "recipe.yaml").string(), 0);
+  // An identifying key in the recipe's eval.subgroups stops train before any step, with the reason.
+  const test::Result refused = step("train " + (root_ / "recipe.yaml").string() + " --out " + (root_ / "refused").string() +
+                                        " --set 'eval.subgroups=[sex, PatientName]'",
+                                    2);
+  EXPECT_NE(refused.output.find("eval.subgroups PatientName: refused"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(root_ / "refused" / "metrics.jsonl"));
   step("train " + (root_ / "recipe.yaml").string() + " --out " + run.string(), 0);
+  {
+    // train's evaluation of data.test took the recipe's eval.subgroups and subgroup_min_size.
+    const json t = json::parse(test::slurp(run / "eval/metrics.json"));
+    ASSERT_TRUE(t.contains("subgroups")) << t.dump();
+    EXPECT_EQ(t["subgroups"]["min_size"], 35);
+    EXPECT_TRUE(t["subgroups"]["keys"].contains("sex"));
+    EXPECT_TRUE(t["subgroups"]["keys"].contains("view"));
+    EXPECT_FALSE(t["subgroups"]["keys"].contains("age"));
+    for (const json& g : t["subgroups"]["keys"]["sex"]["groups"])
+      if (g["value"] == "M") EXPECT_EQ(g["status"], "too small");  // 30 images < 35
+  }
+  // eval on the run's checkpoint, without --subgroups: the recipe's keys again.
+  step("eval --checkpoint " + (run / "checkpoints/last.safetensors").string() + " --data " + (data / "test").string() +
+           " --bootstrap 0 --out " + (root_ / "r/metrics.json").string(),
+       0);
+  EXPECT_EQ(json::parse(test::slurp(root_ / "r/metrics.json"))["subgroups"]["keys"].size(), 2u);
   const std::string eval = "eval --checkpoint " + (run / "checkpoints/last.safetensors").string() + " --data " +
-                           (data / "test").string() + " --bootstrap 20";
+                           (data / "test").string() + " --bootstrap 20 --subgroup-min-size 30";
   const std::string out = " --out " + (run / "eval/metrics.json").string();
   const test::Result table = step(eval + out + " --subgroups sex,age,view,manufacturer", 0);
   EXPECT_NE(table.output.find("too small"), std::string::npos) << table.output;
