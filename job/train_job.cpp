@@ -151,7 +151,10 @@ TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   try {
     return train_on(o, observer, world);
   } catch (const Interrupted&) {
-    throw;  // every rank stops at the same step (the trainer agrees on it): a normal exit
+    // Every rank stops at the same step (the trainer agrees on it): a normal exit; rank 0 says
+    // where the checkpoint is.
+    if (world.rank() == 0) throw;
+    throw Interrupted("rank " + std::to_string(world.rank()) + " stopped with rank 0");
   } catch (const Error& e) {
     // One rank failing alone leaves the others waiting in a collective: end them all, with
     // this failure's exit code (mpirun returns it).
@@ -372,6 +375,10 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   g_stop = false;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // mpirun forwards SIGUSR1 to every rank, while on SIGINT/SIGTERM it kills them one second
+  // after a SIGTERM (Open MPI 4.1, odls_base_sigkill_timeout): USR1 is how a data-parallel run
+  // is stopped with a checkpoint (docs/distributed.md).
+  std::signal(SIGUSR1, on_signal);
   observer.note("training " + recipe.model.arch + " on " + backend.describe() + ": " + std::to_string(batches) +
                 " steps per epoch, run directory " + run_dir +
                 (world.size() > 1 ? "; " + world.describe() + ", " + std::to_string(b / world.size()) + " samples per rank"
@@ -382,6 +389,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   trainer.run(*data.train, data.val.get(), sink, start, g_stop);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGUSR1, SIG_DFL);
   TrainOutcome outcome;
   outcome.run_dir = run_dir;
   outcome.recipe = recipe;
