@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/did_you_mean.h"
 #include "core/errors.h"
 #include "engine/init.h"
 #include "engine/resnet.h"
@@ -73,6 +74,37 @@ class BenchAdam {
   int64_t t_ = 0;
 };
 
+// BenchConfig::checkpointing as stages of `net` (UsageError naming the option).
+std::vector<std::string> checkpointed_stages(const BenchConfig& c, Network& net, const Shape& shape) {
+  const std::vector<std::string>& known = net.graph().stages;
+  if (c.checkpointing == "none") return {};
+  if (c.checkpointing == "all") return known;
+  const auto limit = static_cast<int64_t>(c.memory_limit_gib * 1024.0 * 1024.0 * 1024.0);
+  if (c.checkpointing == "auto") {
+    if (c.memory_limit_gib <= 0) throw UsageError("bench: --activation-checkpointing auto needs --memory-limit-gib");
+    const CheckpointChoice choice = choose_checkpointed_stages(net, shape, limit, 0);
+    if (!choice.fits)
+      throw UsageError("bench: --memory-limit-gib " + format_gib(limit) + " is too small: every stage checkpointed "
+                       "is estimated at " + format_gib(choice.estimate.total()));
+    return choice.stages;
+  }
+  std::vector<std::string> stages;
+  size_t start = 0;
+  while (start <= c.checkpointing.size()) {
+    const size_t end = std::min(c.checkpointing.find(',', start), c.checkpointing.size());
+    const std::string s = c.checkpointing.substr(start, end - start);
+    if (std::find(known.begin(), known.end(), s) == known.end()) {
+      const std::string near = closest_name(s, known);
+      throw UsageError("bench: --activation-checkpointing: '" + s + "' is not a stage" +
+                       (near.empty() ? "" : " (did you mean '" + near + "'?)") + "; none, all, auto or stages of " +
+                       c.arch);
+    }
+    stages.push_back(s);
+    start = end + 1;
+  }
+  return stages;
+}
+
 }  // namespace
 
 BenchResult run_bench(const BenchConfig& c,
@@ -110,9 +142,12 @@ BenchResult run_bench(const BenchConfig& c,
   r.size = c.size;
 
   using clock = std::chrono::steady_clock;
+  BenchAdam adam(net);  // before the estimate, which counts its moments
+  r.checkpointed = checkpointed_stages(c, net, input_shape);
+  r.estimate = estimate_training_peak(net, input_shape, r.checkpointed, 0);
+  net.set_checkpointed_stages(r.checkpointed);
   step.prepare(input_shape, {c.batch}, /*training=*/true);
   r.forward_gflop_per_image = forward_flops(net) / static_cast<double>(c.batch) / 1e9;
-  BenchAdam adam(net);
   Context ctx;
   ctx.training = true;
   std::vector<double> times;

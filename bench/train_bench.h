@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bench/layer_profile.h"
+#include "engine/plan_budget.h"
 
 namespace cxr {
 
@@ -24,6 +26,9 @@ struct BenchConfig {
   bool profile = false;   // time every layer during the measured steps
   std::string conv_algorithm = "direct";  // direct | winograd (train.conv_algorithm)
   bool training_fusions = true;  // Network::set_training_fusions (off: to measure what they buy)
+  // Activation checkpointing: none | all | auto (needs memory_limit_gib) | stage names, comma-separated.
+  std::string checkpointing = "none";
+  double memory_limit_gib = 0;  // 0: none
 };
 
 // Where the training step's host memory goes, in MiB (CPU backends; zero elsewhere).
@@ -44,6 +49,8 @@ struct BenchResult {
   double peak_rss_mib = 0;
   double forward_gflop_per_image = 0;  // forward_flops of the network over the batch, per image
   MemoryBreakdown memory;
+  std::vector<std::string> checkpointed;  // the stages recomputed in backward
+  PeakEstimate estimate;                  // the planner's peak estimate for them (engine/plan_budget.h)
   double first_loss = 0, last_loss = 0;
   LayerProfile train_profile, infer_profile;  // filled with BenchConfig::profile
 };

@@ -10,6 +10,10 @@
 
 namespace cxr::cli {
 
+namespace {
+constexpr double kMiB = 1024.0 * 1024.0;
+}  // namespace
+
 void add_bench_command(CLI::App& app) {
   auto config = std::make_shared<BenchConfig>();
   auto json = std::make_shared<bool>(false);
@@ -31,6 +35,12 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("!--no-training-fusions", config->training_fusions,
                 "train without the BN+add kernel and the fused gradient sums (to measure what they buy)");
+  cmd->add_option("--activation-checkpointing", config->checkpointing,
+                  "none | all | auto | stages, comma-separated: recompute them in backward (train.activation_checkpointing)")
+      ->capture_default_str();
+  cmd->add_option("--memory-limit-gib", config->memory_limit_gib,
+                  "auto's budget for the planner's peak-memory estimate (train.memory_limit_gib)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--profile", config->profile, "time every layer: a table of ms, GFLOP/s and share of the step");
   cmd->callback([config, json] {
     std::unique_ptr<ProgressBar> bar;
@@ -67,6 +77,14 @@ void add_bench_command(CLI::App& app) {
                          {"shared_scratch", r.memory.shared_scratch},
                          {"layer_buffers", r.memory.layer_buffers},
                          {"host_tensors", r.memory.host_tensors}}},
+                       {"activation_checkpointing", r.checkpointed},
+                       {"estimate_mib",
+                        {{"total", static_cast<double>(r.estimate.total()) / kMiB},
+                         {"input", static_cast<double>(r.estimate.input) / kMiB},
+                         {"kept", static_cast<double>(r.estimate.kept) / kMiB},
+                         {"arena", static_cast<double>(r.estimate.arena) / kMiB},
+                         {"tensors", static_cast<double>(r.estimate.tensors) / kMiB},
+                         {"process", static_cast<double>(r.estimate.baseline) / kMiB}}},
                        {"first_loss", r.first_loss},
                        {"last_loss", r.last_loss},
                        {"isa", r.isa}};
@@ -81,6 +99,16 @@ void add_bench_command(CLI::App& app) {
                   r.infer_step_s);
       std::printf("  peak RSS %.0f MiB   loss %.4f -> %.4f\n", r.peak_rss_mib, r.first_loss,
                   r.last_loss);
+      std::string stages;
+      for (const std::string& st : r.checkpointed) stages += (stages.empty() ? "" : ",") + st;
+      const PeakEstimate& e = r.estimate;
+      std::printf("  activation checkpointing %s: estimated peak %.0f MiB (%+.1f %% of the RSS): input %.0f, kept "
+                  "%.0f, arena %.0f, other tensors %.0f, process %.0f\n",
+                  stages.empty() ? "none" : stages.c_str(), static_cast<double>(e.total()) / kMiB,
+                  100.0 * (static_cast<double>(e.total()) / kMiB / r.peak_rss_mib - 1.0),
+                  static_cast<double>(e.input) / kMiB, static_cast<double>(e.kept) / kMiB,
+                  static_cast<double>(e.arena) / kMiB, static_cast<double>(e.tensors) / kMiB,
+                  static_cast<double>(e.baseline) / kMiB);
       const MemoryBreakdown& m = r.memory;
       if (m.host_tensors > 0)
         std::printf("  memory MiB: parameters+grads %.0f, optimizer %.0f, input %.0f, kept activations %.0f, "
