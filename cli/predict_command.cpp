@@ -48,7 +48,16 @@ void add_predict_command(CLI::App& app) {
     std::printf("predictions: %s (%lld images, %.1f img/s%s)\n", o->out.c_str(), static_cast<long long>(s.scored),
                 s.seconds > 0 ? static_cast<double>(s.scored) / s.seconds : 0.0,
                 s.skipped ? (", " + std::to_string(s.skipped) + " unreadable files skipped").c_str() : "");
-    if (!o->cam_dir.empty()) std::printf("grad-cam: %s (%.1f s of the run)\n", o->cam_dir.c_str(), s.cam_seconds);
+    if (!o->cam_dir.empty())
+      std::printf("grad-cam: %s (%.2f s of the run: %.2f s backward to layer4 and maps, %.2f s files)\n",
+                  o->cam_dir.c_str(), s.cam_seconds, s.cam_compute_seconds, s.cam_seconds - s.cam_compute_seconds);
+    // Where the time went: a run far below `cxrtune bench`'s inference figure says why here.
+    const double steady = s.network_seconds - s.first_batch_network_seconds;
+    const int64_t later = s.scored - std::min<int64_t>(s.scored, batch);
+    std::printf("time: %.2f s setup (loader, primitives), %.2f s waiting for decoded images, %.2f s network "
+                "(first batch %.2f s; later batches %.1f img/s)\n",
+                s.setup_seconds, s.wait_seconds, s.network_seconds, s.first_batch_network_seconds,
+                steady > 0 ? static_cast<double>(later) / steady : 0.0);
   });
 }
 

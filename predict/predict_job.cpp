@@ -66,6 +66,8 @@ PredictSummary run_predict(CheckpointModel& m, const PredictOptions& o) {
 
   const auto t0 = Clock::now();
   Loader loader(std::move(data), lc);
+  // The workers start decoding the first batches now, while net.prepare builds the primitives.
+  loader.start_epoch(0, 0);
   Network& net = *m.model.network;
   std::unique_ptr<GradCam> cam;
   if (!o.cam_dir.empty()) cam = std::make_unique<GradCam>(net);
@@ -74,13 +76,15 @@ PredictSummary run_predict(CheckpointModel& m, const PredictOptions& o) {
   PredictionsCsv csv(o.out, m.classes);
   PredictSummary summary;
   summary.skipped = loader.skipped_files();
+  summary.setup_seconds = since(t0);
   const int64_t total = listed - summary.skipped, per_image = channels * size * size;
   Context ctx;
   ctx.training = false;
   std::vector<float> padded(static_cast<size_t>(batch * per_image), 0.0f), logits(static_cast<size_t>(batch * k));
   HostBatch b;
-  loader.start_epoch(0, 0);
-  while (loader.next(b)) {
+  for (auto tw = Clock::now(); loader.next(b); tw = Clock::now()) {
+    summary.wait_seconds += since(tw);
+    const auto tn = Clock::now();
     // A short last batch is padded with zeros: eval-mode layers treat samples independently.
     const float* images = b.images;
     if (b.n < batch) {
@@ -90,6 +94,9 @@ PredictSummary run_predict(CheckpointModel& m, const PredictOptions& o) {
     }
     net.backend().write_plain(net.input(), images);
     net.backend().read_plain(net.forward(ctx), logits.data());
+    const double forward = since(tn);
+    summary.network_seconds += forward;
+    if (summary.scored == 0) summary.first_batch_network_seconds = forward;
     std::vector<int64_t> explain;
     for (int64_t i = 0; i < b.n; ++i) {
       const float* z = logits.data() + i * k;
@@ -102,6 +109,7 @@ PredictSummary run_predict(CheckpointModel& m, const PredictOptions& o) {
     if (cam) {
       const auto tc = Clock::now();
       const std::vector<float> maps = cam->compute(explain, ctx);
+      summary.cam_compute_seconds += since(tc);
       const int64_t hw = cam->height() * cam->width();
       for (int64_t i = 0; i < b.n; ++i)
         write_cam_files(o.cam_dir, b.ids[static_cast<size_t>(i)], maps.data() + i * hw, cam->height(), cam->width(),

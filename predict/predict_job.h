@@ -33,10 +33,17 @@ struct PredictOptions {
   std::function<void(int64_t done, int64_t total)> on_progress;
 };
 
+// Where the time went, so that a slow run says why (cxrtune predict prints it; the benchmark
+// bench/predict_bench.sh compares `network_seconds` with cxrtune bench's inference figure).
 struct PredictSummary {
   int64_t scored = 0, skipped = 0;
-  double seconds = 0;      // from the first batch requested to the CSV renamed
-  double cam_seconds = 0;  // of which Grad-CAM (backward to the stage) and its files
+  double seconds = 0;          // from the loader's construction to the CSV renamed
+  double setup_seconds = 0;    // of which the loader's construction and net.prepare (primitives)
+  double wait_seconds = 0;     // waiting for the loader's next batch (decode not yet overlapped)
+  double network_seconds = 0;  // the forward passes, input written and logits read back
+  double first_batch_network_seconds = 0;  // of which the first batch's (first-touch, JIT caches)
+  double cam_seconds = 0;        // Grad-CAM in all: its compute and its files
+  double cam_compute_seconds = 0;  // of which the backward to the stage and the maps
 };
 
 PredictSummary run_predict(CheckpointModel& model, const PredictOptions& options);

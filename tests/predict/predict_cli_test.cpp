@@ -1,7 +1,7 @@
 // `cxrtune predict` through its command line: rows in input order with paths relative to each
 // INPUT, folders read by content, CSV manifests, bad files exit 2 naming the file (and leave no
 // CSV), --on-bad-file skip, colliding names refused, and 1,000 inputs streamed in the memory of
-// 100 (peak RSS of the process, from wait4).
+// 100 (peak RSS of the process, from wait4); the time summary adds up.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <functional>
+#include <regex>
 
 #include "predict_fixtures.h"
 
@@ -54,6 +55,35 @@ TEST_F(PredictCli, RowsFollowTheInputOrder) {
   const CliResult clash = run_cxrtune("predict " + ckpt() + " " + (d / "sub").string() + " " + (d / "sub2").string() + " --out " + out);
   EXPECT_EQ(clash.code, 2) << clash.output;
   EXPECT_NE(clash.output.find("both named 'z.png'"), std::string::npos) << clash.output;
+}
+
+// The summary says where the time went (setup, waiting for decoded images, network, Grad-CAM's
+// compute and files), and its parts add up to no more than the whole run.
+TEST_F(PredictCli, TheTimeLineAccountsForTheRun) {
+  const fs::path d = dir_ / "timing";
+  for (int i = 0; i < 6; ++i) write_test_png(d / ("t" + std::to_string(i) + ".png"), 32, 100 + static_cast<uint64_t>(i));
+  const CliResult r = run_cxrtune("predict " + ckpt() + " " + d.string() + " --out " + (d / "p.csv").string() +
+                                  " --batch 2 --cam " + (d / "cams").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(\((\d+) images, ([0-9.]+) img/s)"))) << r.output;
+  ASSERT_EQ(m[1].str(), "6");
+  const double total = 6 / std::stod(m[2].str());
+  ASSERT_TRUE(std::regex_search(r.output, m,
+                                std::regex(R"(time: ([0-9.]+) s setup .*, ([0-9.]+) s waiting .*, ([0-9.]+) s network )"
+                                           R"(\(first batch ([0-9.]+) s; later batches ([0-9.]+) img/s\))")))
+      << r.output;
+  const double setup = std::stod(m[1].str()), wait = std::stod(m[2].str()), network = std::stod(m[3].str());
+  const double first = std::stod(m[4].str());
+  EXPECT_GT(network, 0);
+  EXPECT_LE(first, network + 0.005);
+  EXPECT_GT(std::stod(m[5].str()), 0);  // two later batches
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(grad-cam: .* \(([0-9.]+) s of the run: ([0-9.]+) s backward)")))
+      << r.output;
+  const double cam = std::stod(m[1].str()), cam_compute = std::stod(m[2].str());
+  EXPECT_LE(cam_compute, cam + 0.005);
+  // Printed rounded (img/s to 0.1, seconds to 0.01): allow for it.
+  EXPECT_LE(setup + wait + network + cam, total * 1.05 + 0.03) << r.output;
 }
 
 TEST_F(PredictCli, FoldersAreReadByContent) {
