@@ -7,8 +7,8 @@
 # train_step_s gives a full training step for scale), predict (decode, preprocessing, forward,
 # CSV) and predict --cam (plus the backward to layer4 and two files per image). predict's "time:"
 # line splits its run into setup (loader, primitives), waiting for decoded images and the
-# network, and gives the network's rate after the first batch ("steady"), the figure that is
-# like bench's (bench, too, leaves out its warm-up steps). Ratios are per round (bench of the
+# network, and gives the network's rate on its median full batch, the statistic bench reports
+# (bench's median step after its warm-up); on a loaded machine a mean is slower than a median. Ratios are per round (bench of the
 # same round), then their median and range, because the machine may be loaded.
 # Usage: bench/predict_bench.sh [BUILD_DIR] [ARCH] [SIZE] [BATCH] [COUNT] [ROUNDS] [BENCH_STEPS]
 set -euo pipefail
@@ -49,7 +49,7 @@ sed -i "s/batch_size: $batch/batch_size: 16/" recipe.yaml  # 16 training images:
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
 rate() { sed -n 's/.*images, \([0-9.]*\) img\/s.*/\1/p'; }
-steady() { sed -n 's/.*later batches \([0-9.]*\) img\/s.*/\1/p'; }
+steady() { sed -n 's/.*median batch \([0-9.]*\) img\/s.*/\1/p'; }
 : > rounds.txt
 for r in $(seq "$rounds"); do
   "$bin" bench --arch "$arch" --size "$size" --batch "$batch" --backend cpu --steps "$bench_steps" --warmup 2 --json \
@@ -60,7 +60,7 @@ for r in $(seq "$rounds"); do
   rm -rf cams
   "$bin" predict --checkpoint run images --batch "$batch" --out p.csv --cam cams 2> /dev/null > cam.out
   cam_total=$(sed -n 's/^grad-cam: .* (\([0-9.]*\) s of the run: \([0-9.]*\) s backward.*/\1 \2/p' cam.out)
-  # round: bench img/s, train step s, predict img/s, predict steady img/s, --cam img/s, cam total s, cam compute s
+  # round: bench img/s, train step s, predict img/s, predict median-batch img/s, --cam img/s, cam total s, cam compute s
   echo "$b $t $(rate < plain.out) $(steady < plain.out) $(rate < cam.out) $cam_total" >> rounds.txt
   echo "round $r predict: $(tail -1 plain.out)" >&2
   echo "round $r --cam: $(tail -2 cam.out | tr "\n" " ")" >&2
@@ -74,7 +74,7 @@ echo "| measure | img/s (median) | ratio to bench, median (range over rounds) |"
 echo "| --- | --- | --- |"
 echo "| cxrtune bench (inference) | $(col 1 | median) | 1.00x |"
 echo "| cxrtune predict, whole run | $(col 3 | median) | $(ratio 3 1 | median)x ($(ratio 3 1 | range)) |"
-echo "| cxrtune predict, after the first batch | $(col 4 | median) | $(ratio 4 1 | median)x ($(ratio 4 1 | range)) |"
+echo "| cxrtune predict, its median batch (bench's statistic) | $(col 4 | median) | $(ratio 4 1 | median)x ($(ratio 4 1 | range)) |"
 echo "| cxrtune predict --cam, whole run | $(col 5 | median) | $(ratio 5 1 | median)x ($(ratio 5 1 | range)) |"
 # Grad-CAM per image: its compute (probe read-back, backward from the logits to layer4, the maps)
 # and its files, against a forward pass (bench) and a full training step (bench, for scale).
@@ -85,5 +85,5 @@ awk -v n="$count" -v batch="$batch" '{
 awk '{f += $1; s += $2; c += $3; w += $4; r += $5; q += $6} END {
   printf "\nGrad-CAM per image (means over rounds): compute %.1f ms (backward to layer4, read-back, maps: %.0f %% of a forward pass of %.1f ms, %.0f %% of the backward half of a training step, %.1f ms), files %.1f ms\n", c / NR, 100 * r / NR, f / NR, 100 * q / NR, (s - f) / NR, w / NR
 }' cam.txt
-echo "per round (bench img/s, train step s, predict img/s, steady img/s, --cam img/s, cam s, cam compute s):"
+echo "per round (bench img/s, train step s, predict img/s, median-batch img/s, --cam img/s, cam s, cam compute s):"
 cat rounds.txt

@@ -55,9 +55,10 @@ void add_predict_command(CLI::App& app) {
     const double steady = s.network_seconds - s.first_batch_network_seconds;
     const int64_t later = s.scored - std::min<int64_t>(s.scored, batch);
     std::printf("time: %.2f s setup (loader, primitives), %.2f s waiting for decoded images, %.2f s network "
-                "(first batch %.2f s; later batches %.1f img/s)\n",
+                "(first batch %.2f s; later batches %.1f img/s; median batch %.1f img/s)\n",
                 s.setup_seconds, s.wait_seconds, s.network_seconds, s.first_batch_network_seconds,
-                steady > 0 ? static_cast<double>(later) / steady : 0.0);
+                steady > 0 ? static_cast<double>(later) / steady : 0.0,
+                s.median_batch_network_seconds > 0 ? static_cast<double>(batch) / s.median_batch_network_seconds : 0.0);
   });
 }
 

@@ -42,6 +42,7 @@ struct PredictSummary {
   double wait_seconds = 0;     // waiting for the loader's next batch (decode not yet overlapped)
   double network_seconds = 0;  // the forward passes, input written and logits read back
   double first_batch_network_seconds = 0;  // of which the first batch's (first-touch, JIT caches)
+  double median_batch_network_seconds = 0;  // the median over full batches: bench's statistic
   double cam_seconds = 0;        // Grad-CAM in all: its compute and its files
   double cam_compute_seconds = 0;  // of which the backward to the stage and the maps
 };

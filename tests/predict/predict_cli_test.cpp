@@ -71,13 +71,14 @@ TEST_F(PredictCli, TheTimeLineAccountsForTheRun) {
   const double total = 6 / std::stod(m[2].str());
   ASSERT_TRUE(std::regex_search(r.output, m,
                                 std::regex(R"(time: ([0-9.]+) s setup .*, ([0-9.]+) s waiting .*, ([0-9.]+) s network )"
-                                           R"(\(first batch ([0-9.]+) s; later batches ([0-9.]+) img/s\))")))
+                                           R"(\(first batch ([0-9.]+) s; later batches ([0-9.]+) img/s; median batch ([0-9.]+) img/s\))")))
       << r.output;
   const double setup = std::stod(m[1].str()), wait = std::stod(m[2].str()), network = std::stod(m[3].str());
   const double first = std::stod(m[4].str());
   EXPECT_GT(network, 0);
   EXPECT_LE(first, network + 0.005);
   EXPECT_GT(std::stod(m[5].str()), 0);  // two later batches
+  EXPECT_GT(std::stod(m[6].str()), 0);  // three full batches
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(grad-cam: .* \(([0-9.]+) s of the run: ([0-9.]+) s backward)")))
       << r.output;
   const double cam = std::stod(m[1].str()), cam_compute = std::stod(m[2].str());
