@@ -41,6 +41,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--memory-limit-gib", config->memory_limit_gib,
                   "auto's budget for the planner's peak-memory estimate (train.memory_limit_gib)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("!--no-inference", config->inference, "time the training step only");
   cmd->add_flag("--profile", config->profile, "time every layer: a table of ms, GFLOP/s and share of the step");
   cmd->callback([config, json] {
     std::unique_ptr<ProgressBar> bar;

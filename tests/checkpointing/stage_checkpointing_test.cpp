@@ -157,10 +157,10 @@ std::vector<std::vector<std::string>> each_stage_then_all() {
 }
 
 TEST(StageCheckpointing, ResNet18OnOnednnIsBitIdentical) {
-  expect_same_training({"onednn", "resnet18", 64, 4}, each_stage_then_all());
+  expect_same_training({"onednn", "resnet18", 32, 4}, each_stage_then_all());
 }
 TEST(StageCheckpointing, ResNet50OnOnednnIsBitIdentical) {
-  expect_same_training({"onednn", "resnet50", 64, 2}, each_stage_then_all());
+  expect_same_training({"onednn", "resnet50", 48, 2}, each_stage_then_all());
 }
 TEST(StageCheckpointing, ResNet18OnReferenceIsBitIdentical) {
   expect_same_training({"reference", "resnet18", 32, 2}, each_stage_then_all());
