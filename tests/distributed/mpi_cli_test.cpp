@@ -8,7 +8,8 @@
 // - a rank killed with SIGKILL: mpirun ends the job within 60 s naming the lost rank, the last
 //   checkpoint is intact and --resume continues;
 // - SIGUSR1 to mpirun (which forwards it): every rank stops after the same step, one checkpoint,
-//   exit 130.
+//   exit 130;
+// - (without mpirun) one process whose batch does not divide into its micro-batches exits 2.
 // Skipped, saying why, when cxrtune was built without MPI or mpirun is not on PATH.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -228,6 +229,25 @@ TEST_F(MpiCli, Usr1ToMpirunStopsEveryRankAfterTheSameStepWithACheckpoint) {
   ASSERT_FALSE(steps.empty());
   const auto ckpt = cxr::read_safetensors((root_ / "stopped/checkpoints/last.safetensors").string());
   EXPECT_EQ(ckpt.metadata.at("step"), std::to_string(steps.back()["step"].get<int64_t>() + 1));
+}
+
+// Without mpirun: one process, the same rule (batch_size divisible by accumulate_steps), checked
+// before any data is read and before the run directory exists.
+TEST(AccumulationCli, OneProcessBatchNotDivisibleByMicroBatchesExitsTwo) {
+  const fs::path dir = fs::temp_directory_path() / ("cxr_accum_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "recipe.yaml")
+      << "model: {arch: resnet18, weights: null, num_classes: 2, in_channels: 3}\n"
+      << "data: {train: " << (dir / "absent").string() << ", image_size: 32}\n"
+      << "train: {epochs: 1, batch_size: 10, accumulate_steps: 4, backend: cpu, threads: 1}\n";
+  const Result r = cxr::test::run_cxrtune("train " + (dir / "recipe.yaml").string() + " --out " + (dir / "run").string(),
+                                          dir / "log");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("train.batch_size: 10 is not divisible by 4 (1 process x train.accumulate_steps 4)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir / "run"));
+  fs::remove_all(dir);
 }
 
 }  // namespace
