@@ -194,11 +194,17 @@ struct Simulator {
   void read_act(int in, bool backward) {  // node in's output, as forward left it
     if (in == kIn) return;
     const size_t s = f.storage_of(static_cast<size_t>(in));
-    if (backward && m.recomputed[static_cast<size_t>(in)]) return read(m.recompute_buffer[static_cast<size_t>(in)], "r" + std::to_string(in));
+    if (backward && m.recomputed[static_cast<size_t>(in)]) return read(m.recompute_buffer[static_cast<size_t>(in)], "r" + std::to_string(s));
     if (backward) ASSERT_TRUE(m.kept[s]) << where << ": node " << in << " read in backward, neither kept nor recomputed";
     if (!m.kept[s]) read(m.act_buffer[s], "a" + std::to_string(s));
   }
   static std::string grad(int buffer) { return "g" + std::to_string(buffer); }
+  void read_for_replay(int in) {  // a checkpointed segment's forward again reads the replay or kept outputs
+    if (in == kIn) return;
+    const size_t s = f.storage_of(static_cast<size_t>(in));
+    if (m.replay_buffer[s] >= 0) return read(m.replay_buffer[s], "r" + std::to_string(s));
+    ASSERT_TRUE(m.kept[s]) << where << ": replay reads node " << in << ", neither kept nor replayed";
+  }
 
   void run() {
     chunk.assign(static_cast<size_t>(m.arena.bytes() / 64 + 1), "");
@@ -212,6 +218,11 @@ struct Simulator {
     for (const StepPlan& s : m.steps) {
       const auto k = static_cast<size_t>(s.node);
       where = "backward " + std::to_string(k);
+      for (int r : s.replay) {
+        for (int in : g[static_cast<size_t>(r)].inputs) read_for_replay(in);
+        for (int in : f.extra_inputs[static_cast<size_t>(r)]) read_for_replay(in);
+        write(m.replay_buffer[static_cast<size_t>(r)], "r" + std::to_string(r));
+      }
       for (int r : s.recompute) {
         for (int in : g[static_cast<size_t>(r)].inputs) read_act(in, true);
         write(m.recompute_buffer[static_cast<size_t>(r)], "r" + std::to_string(r));
@@ -232,6 +243,36 @@ struct Simulator {
   }
 };
 
+TEST(PlanMemory, CheckpointedSegmentReplaysBeforeItsFirstBackwardReader) {
+  // 0 conv(in) → 1 bn → 2 conv → 3 bn → 4 conv (the logits); nodes 0–3 are one segment.
+  std::vector<PlanNode> g{conv(kIn), bn(0), conv(1), bn(2), conv(3)};
+  for (PlanNode& n : g) n.can_replay = true;
+  const Liveness l = plan_liveness(g);
+  const FusionPlan f = plan_fusion(g, l, FusionOptions{}, [](size_t, size_t, const std::vector<int>&) { return false; });
+  MemoryOptions o = all_recompute(g.size());
+  o.segment = {0, 0, 0, 0, -1};
+  const MemoryPlan m = plan_memory(g, l, f, o);
+  // 3 is read by conv 4's backward, outside the segment: kept. 0 and 2 (read by the BNs'
+  // backward) are replayed and read there; 1 is replayed for conv 2's replay only, then
+  // recomputed by its layer before conv 2's backward.
+  EXPECT_EQ(m.kept, (std::vector<bool>{false, false, false, true, true}));
+  EXPECT_EQ(m.replayed, (std::vector<bool>{true, false, true, false, false}));
+  EXPECT_EQ(m.recomputed, (std::vector<bool>{true, true, true, false, false}));
+  ASSERT_EQ(m.steps.size(), 5u);
+  EXPECT_EQ(m.steps[0].replay, std::vector<int>{});
+  EXPECT_EQ(m.steps[1].node, 3);  // the segment's first backward step reads node 2
+  EXPECT_EQ(m.steps[1].replay, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(m.steps[2].recompute, std::vector<int>{1});
+  EXPECT_EQ(m.recompute_buffer[2], m.replay_buffer[2]);
+  EXPECT_NE(m.recompute_buffer[1], m.replay_buffer[1]);
+  // Without the segment, 0 and 2 are kept through forward (the BNs' outputs recomputed from
+  // them); with it, only what conv 4 reads.
+  const MemoryPlan plain = plan_memory(g, l, f, all_recompute(g.size()));
+  EXPECT_EQ(plain.kept, (std::vector<bool>{true, false, true, false, true}));
+  Simulator sim{g, f, m, {}, {}};
+  sim.run();
+}
+
 // Random DAGs of conv-, BN- and add-like nodes with random facts, each chain ending in the logits.
 std::vector<PlanNode> random_graph(std::mt19937& rng) {
   std::vector<PlanNode> g;
@@ -248,6 +289,7 @@ std::vector<PlanNode> random_graph(std::mt19937& rng) {
     }
     node.backward_reads_output = rng() % 3 == 0;
     node.probe = rng() % 10 == 0;
+    node.can_replay = rng() % 6 != 0;
     if (i < 2 && rng() % 3 == 0) node.requires_grad = false;
     g.push_back(node);
   }
@@ -255,6 +297,7 @@ std::vector<PlanNode> random_graph(std::mt19937& rng) {
 }
 
 TEST(PlanMemory, RandomPlansNeverOverwriteALiveTensor) {
+  int replays = 0;  // plans that replay a checkpointed segment: the sweep must reach them
   for (unsigned seed = 0; seed < 300; ++seed) {
     std::mt19937 rng(seed);
     const std::vector<PlanNode> g = random_graph(rng);
@@ -266,15 +309,24 @@ TEST(PlanMemory, RandomPlansNeverOverwriteALiveTensor) {
     const FusionPlan f = plan_fusion(g, l, fo, maybe);
     MemoryOptions mo = all_recompute(g.size());
     if (rng() % 2) mo.recompute.clear();
+    if (fo.training && rng() % 2) {  // checkpointed segments: runs of consecutive nodes
+      mo.segment.assign(g.size(), -1);
+      for (size_t i = 0, id = 0; i < g.size(); ++i) {
+        if (rng() % 4 == 0) ++id;
+        mo.segment[i] = rng() % 3 == 0 ? -1 : static_cast<int>(id);
+      }
+    }
     const MemoryPlan m = plan_memory(g, l, f, mo);
     Simulator sim{g, f, m, {}, {}};
     sim.run();
     if (::testing::Test::HasFatalFailure()) FAIL() << "seed " << seed;
+    for (const StepPlan& st : m.steps) replays += st.replay.empty() ? 0 : 1;
     for (const ArenaBuffer& a : m.arena.buffers())
       for (const ArenaBuffer& b : m.arena.buffers())
         if (&a != &b && a.opened < b.closed && b.opened < a.closed)
           ASSERT_TRUE(a.offset + a.bytes <= b.offset || b.offset + b.bytes <= a.offset) << "seed " << seed;
   }
+  EXPECT_GT(replays, 20);
 }
 
 }  // namespace
