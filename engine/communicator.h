@@ -17,6 +17,8 @@ class Communicator {
   virtual int size() const = 0;
   // Rank among the processes of this node (the GPU a rank takes).
   virtual int local_rank() const { return rank(); }
+  // Ranks on this node (they share its cores).
+  virtual int local_size() const { return 1; }
   virtual std::string describe() const = 0;  // "mpi 2 ranks (Open MPI 4.1.4)", for logs
 
   // In place: data[i] = sum over ranks of data[i]. Every rank receives the same values.

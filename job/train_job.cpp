@@ -1,5 +1,6 @@
 #include "job/train_job.h"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "job/activation_checkpointing.h"
 #include "job/checkpoint_model.h"
@@ -229,7 +231,11 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
                      " with loss cross_entropy: a softmax over one class has loss 0 and learns nothing; "
                      "give two classes (e.g. NORMAL and the finding) or use loss.name: bce");
 
-  JobModel model = make_model(recipe, o.plugins);
+  Recipe compute = recipe;  // what this process computes with; the run's recipe stays as given
+  if (compute.train.threads == 0 && world.local_size() > 1)
+    // "All cores" shared by the ranks of this node: each takes its part, not all of them.
+    compute.train.threads = std::max<int64_t>(1, std::thread::hardware_concurrency() / world.local_size());
+  JobModel model = make_model(compute, o.plugins);
   Network& net = *model.network;
   Backend& backend = *model.backend;
   JobData data = make_data(recipe, world.rank(), world.size());
