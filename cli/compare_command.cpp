@@ -5,7 +5,8 @@
 // Per class and for the macro (binary: the positive class) AUROC, the paired DeLong test of
 // Δ = AUROC_A − AUROC_B: Δ, its 95 % CI (clipped to [−1, 1]), z and the two-sided p-value.
 // The macro's variance uses the covariance of all 2K AUROCs (auroc_per_class.h: A's and B's
-// classes as 2K "classes" sharing labels, where it reduces to DeLong's paired covariance).
+// classes as 2K "classes" sharing labels, where it reduces to DeLong's paired covariance). A
+// masked multi-label target counts for neither side of its label (docs/statistics.md).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -59,9 +60,14 @@ AurocDifference macro_difference(const ScoredSet& a, const ScoredSet& b) {
   const size_t K = a.classes.size();
   std::vector<std::vector<double>> scores;
   std::vector<std::vector<bool>> pos;
+  std::vector<std::vector<bool>> counted;  // a masked label counts for neither model (same labels)
   for (const ScoredSet* s : {&a, &b})
-    for (size_t k = 0; k < K; ++k) scores.push_back(class_scores(*s, k)), pos.push_back(class_positives(*s, k));
-  const PerClassAuroc all = auroc_per_class(scores, pos);
+    for (size_t k = 0; k < K; ++k) {
+      scores.push_back(class_scores(*s, k)), pos.push_back(class_positives(*s, k));
+      counted.emplace_back();
+      for (const auto& t : a.targets) counted.back().push_back(t.at(k) >= 0);
+    }
+  const PerClassAuroc all = auroc_per_class(scores, pos, 0.95, counted);
   AurocDifference d;
   d.method = "paired DeLong over the macro average (covariance of all class AUROCs of both models)";
   std::vector<size_t> used;
@@ -124,7 +130,9 @@ void run_compare(const CompareOptions& o) {
                 "z", "p");
   table += head;
   for (size_t k = 0; k < a.classes.size(); ++k) {
-    const json d = difference_json(delong_paired_test(class_scores(a, k), class_scores(b, k), class_positives(a, k)));
+    // Each class on its unmasked samples; b holds a's samples in a's order with a's labels.
+    const ClassColumn ua = unmasked_class(a, k), ub = unmasked_class(b, k);
+    const json d = difference_json(delong_paired_test(ua.scores, ub.scores, ua.positives));
     j["per_class"][a.classes[k]] = d;
     table += row(a.classes[k], d);
   }

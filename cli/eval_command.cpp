@@ -3,7 +3,8 @@
 // folder-per-class data set, or on the `split: test` rows of a CSV manifest. Writes metrics.json
 // (the names of metrics.jsonl's epoch records, and the statistics of eval_statistics.h) and
 // predictions.csv beside it (RFC 4180, every field quoted: paths relative to the data root, the
-// true class or, multi-label, the true labels joined by ';', the class probabilities to 17
+// true class or, multi-label, the true labels joined by ';' (and, when some label is masked, an
+// `ignored` column with the masked labels joined by ';'), the class probabilities to 17
 // significant digits so that `compare` reads back what eval scored; nothing identifying).
 // stdout: the table of eval_table.h, or with --format json the whole metrics.json.
 #include <cstdio>
@@ -27,16 +28,25 @@ namespace cxr::cli {
 namespace {
 
 std::string predictions_csv(const ScoredSet& s) {
+  // Masked (ignored) labels get their own column, so that compare reads back which samples count
+  // for each label; a set without masks keeps the plain layout.
+  bool masked = false;
+  for (const auto& t : s.targets)
+    for (double v : t) masked = masked || v < 0;
   std::vector<std::string> header{"path", s.multi_label ? "labels" : "label"};
+  if (masked) header.push_back("ignored");
   for (const auto& name : s.classes) header.push_back("p_" + name);
   std::string csv = csv_row(header);
   for (size_t i = 0; i < s.probs.size(); ++i) {
     std::vector<std::string> row{i < s.ids.size() ? s.ids[i] : "", ""};
-    for (size_t k = 0; k < s.targets[i].size() && k < s.classes.size(); ++k)
+    if (masked) row.emplace_back();
+    for (size_t k = 0; k < s.targets[i].size() && k < s.classes.size(); ++k) {
+      if (s.targets[i][k] < 0) row[2] += (row[2].empty() ? "" : ";") + s.classes[k];
       if (s.targets[i][k] > 0.5) {
         if (s.multi_label) row[1] += (row[1].empty() ? "" : ";") + s.classes[k];
         else row[1] = s.classes[k];
       }
+    }
     for (double p : s.probs[i]) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", p);

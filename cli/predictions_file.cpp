@@ -21,13 +21,16 @@ ScoredSet read_predictions_file(const std::string& file) {
     throw UsageError(csv.string() + ": not an eval predictions.csv (expected the header path, label, p_<class>...)");
   ScoredSet s;
   s.multi_label = f[1] == "labels";
-  for (size_t k = 2; k < f.size(); ++k) s.classes.push_back(f[k].rfind("p_", 0) == 0 ? f[k].substr(2) : f[k]);
+  const bool has_ignored = f[2] == "ignored";  // masked labels, written when some label is masked
+  const size_t first_p = has_ignored ? 3 : 2;
+  for (size_t k = first_p; k < f.size(); ++k) s.classes.push_back(f[k].rfind("p_", 0) == 0 ? f[k].substr(2) : f[k]);
   std::map<std::string, size_t> index;
   for (size_t k = 0; k < s.classes.size(); ++k) index[s.classes[k]] = k;
   std::map<std::string, int64_t> seen;
   while (read_csv_record(in, f, line)) {
     const std::string at = csv.string() + ":" + std::to_string(line) + ": ";
-    if (f.size() != s.classes.size() + 2) throw UsageError(at + "expected " + std::to_string(s.classes.size() + 2) + " fields");
+    if (f.size() != s.classes.size() + first_p)
+      throw UsageError(at + "expected " + std::to_string(s.classes.size() + first_p) + " fields");
     if (seen.count(f[0])) throw UsageError(at + "path " + f[0] + " repeats line " + std::to_string(seen[f[0]]));
     seen[f[0]] = line;
     std::vector<double> t(s.classes.size(), 0.0), p;
@@ -36,7 +39,15 @@ ScoredSet read_predictions_file(const std::string& file) {
       if (!index.count(name)) throw UsageError(at + "label '" + name + "' is not one of the classes");
       t[index[name]] = 1.0;
     }
-    for (size_t k = 2; k < f.size(); ++k) try {
+    if (has_ignored) {
+      std::stringstream ignored(f[2]);
+      for (std::string name; std::getline(ignored, name, ';');) {
+        if (!index.count(name)) throw UsageError(at + "ignored label '" + name + "' is not one of the classes");
+        if (t[index[name]] > 0) throw UsageError(at + "label '" + name + "' is both true and ignored");
+        t[index[name]] = -1.0;  // masked, as ScoredSet holds it
+      }
+    }
+    for (size_t k = first_p; k < f.size(); ++k) try {
         size_t used = 0;
         p.push_back(std::stod(f[k], &used));
         if (used != f[k].size()) throw std::invalid_argument("trailing");

@@ -1,5 +1,7 @@
 // Reading back the predictions.csv that `cxrtune eval` writes (header "path", "label" or
-// "labels", then "p_<class>" per class; multi-label labels joined by ';'), for `cxrtune compare`.
+// "labels", then "p_<class>" per class; multi-label labels joined by ';'; when some label is
+// masked, an "ignored" column after the labels names them, read back as targets of -1), for
+// `cxrtune compare`.
 // FILE may be the predictions.csv or the metrics.json beside it. A row whose label is not a
 // class, a probability that is not a number, or a repeated path → UsageError naming FILE:LINE.
 #pragma once
