@@ -63,7 +63,7 @@ CalibrationOutcome calibrate_checkpoint(const CheckpointModelOptions& o) {
     throw UsageError("eval --calibrate: the recipe's validation split has classes " + data.val->dataset().summary() +
                      "; the checkpoint was trained on other classes");
   const auto loss = make_loss(r, data.train->dataset());
-  TrainStep step(*cm.model.network, cm.model.registry, *loss);
+  TrainStep step(*cm.model.network, *cm.model.registry, *loss);
   const int64_t b = r.train.batch_size, s = r.data.image_size;
   step.prepare({b, r.model.in_channels, s, s}, cm.multi_label ? Shape{b, r.model.num_classes} : Shape{b}, false);
   TrainConfig tc;

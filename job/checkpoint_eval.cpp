@@ -30,7 +30,7 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
                      nlohmann::json(cm.classes).dump());
   Loader loader(data, cm.preprocessing);
   const auto loss = make_loss(r, data);
-  TrainStep step(*cm.model.network, cm.model.registry, *loss);
+  TrainStep step(*cm.model.network, *cm.model.registry, *loss);
   const int64_t b = r.train.batch_size, s = r.data.image_size;
   step.prepare({b, r.model.in_channels, s, s}, data.multi_label ? Shape{b, r.model.num_classes} : Shape{b}, false);
   TrainConfig tc;

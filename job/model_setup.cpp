@@ -20,9 +20,9 @@ namespace cxr {
 
 JobModel make_model(const Recipe& r, const std::vector<std::string>& plugins) {
   JobModel m;
-  register_all_layers(m.registry);
-  for (const std::string& p : r.plugins) load_plugin(p, m.registry);
-  for (const std::string& p : plugins) load_plugin(p, m.registry);
+  register_all_layers(*m.registry);
+  for (const std::string& p : r.plugins) load_plugin(p, *m.registry);
+  for (const std::string& p : plugins) load_plugin(p, *m.registry);
   const int threads = r.train.threads > 0 ? static_cast<int>(r.train.threads)
                                           : static_cast<int>(std::thread::hardware_concurrency());
   m.backend = make_backend(r.train.backend, threads, precision_dtype(r.train.precision), r.train.conv_algorithm);
@@ -30,7 +30,7 @@ JobModel make_model(const Recipe& r, const std::vector<std::string>& plugins) {
   rc.arch = r.model.arch;
   rc.num_classes = r.model.num_classes;
   rc.in_channels = r.model.in_channels;
-  m.network = std::make_unique<Network>(build_resnet(rc), m.registry, *m.backend);
+  m.network = std::make_unique<Network>(build_resnet(rc), *m.registry, *m.backend);
   return m;
 }
 

@@ -12,8 +12,10 @@
 
 namespace cxr {
 
+// The network holds references to the registry and the backend: both live on the heap, so a
+// JobModel can be moved (returned, stored in a CheckpointModel) without leaving them dangling.
 struct JobModel {
-  LayerRegistry registry;
+  std::unique_ptr<LayerRegistry> registry = std::make_unique<LayerRegistry>();
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Network> network;
   std::string weights_note;  // how the weights were obtained, for the log

@@ -206,7 +206,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   if (primary && recipe.data.on_bad_file == "fail")
     check_image_headers({{"train", &data.train->dataset()}, {"val", &data.val->dataset()}}, observer);
   const auto loss = make_loss(recipe, data.train->dataset());
-  TrainStep step(net, model.registry, *loss);
+  TrainStep step(net, *model.registry, *loss);
   const int64_t b = recipe.train.batch_size, s = recipe.data.image_size;
   const int64_t micro = b / per_step;  // what the network is prepared for
 
