@@ -219,17 +219,12 @@ TEST(DataParallel, TwoRanksEqualOneProcessAccumulatingTwoMicroBatches) {
   Batches all = data;
   const RunResult one = train(single, all, 2, nullptr);
 
-  test::ThreadGroup group(2);
   std::vector<RunResult> ranks(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      Model m(kBatch / 2);
-      Batches shard = data.shard(r, 2);
-      test::ThreadCommunicator comm(group, r);
-      ranks[static_cast<size_t>(r)] = train(m, shard, 1, &comm);
-    });
-  for (auto& t : threads) t.join();
+  test::run_on_ranks(2, [&](int r, Communicator& comm) {
+    Model m(kBatch / 2);
+    Batches shard = data.shard(r, 2);
+    ranks[static_cast<size_t>(r)] = train(m, shard, 1, &comm);
+  });
 
   ASSERT_EQ(one.steps.size(), 3u);
   for (const RunResult& rank : ranks) {
@@ -256,19 +251,14 @@ TEST(DataParallel, GatheredEvaluationOverThreeRanksEqualsOneProcess) {
   const EvalResult one = Trainer(*single.net, *single.step, *single.optimizer, tc).evaluate(all);
   ASSERT_EQ(one.ids.size(), 21u);
 
-  test::ThreadGroup group(3);
   std::vector<EvalResult> ranks(3);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 3; ++r)
-    threads.emplace_back([&, r] {
-      Model m(kBatch / 2);
-      Batches shard = val.shard(r, 3);
-      test::ThreadCommunicator comm(group, r);
-      TrainConfig c = tc;
-      c.comm = &comm;
-      ranks[static_cast<size_t>(r)] = Trainer(*m.net, *m.step, *m.optimizer, c).evaluate(shard);
-    });
-  for (auto& t : threads) t.join();
+  test::run_on_ranks(3, [&](int r, Communicator& comm) {
+    Model m(kBatch / 2);
+    Batches shard = val.shard(r, 3);
+    TrainConfig c = tc;
+    c.comm = &comm;
+    ranks[static_cast<size_t>(r)] = Trainer(*m.net, *m.step, *m.optimizer, c).evaluate(shard);
+  });
   for (const EvalResult& e : ranks) {
     EXPECT_EQ(e.ids, one.ids);  // every sample once, in the data set's order
     ASSERT_EQ(e.probs.size(), one.probs.size());

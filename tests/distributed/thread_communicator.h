@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/communicator.h"
@@ -68,5 +69,18 @@ class ThreadCommunicator final : public Communicator {
   ThreadGroup& group_;
   int rank_;
 };
+
+// Runs body(rank, communicator) on `ranks` threads, one ThreadCommunicator each, and waits for all.
+template <typename Body>
+void run_on_ranks(int ranks, Body body) {
+  ThreadGroup group(ranks);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r)
+    threads.emplace_back([&group, &body, r] {
+      ThreadCommunicator comm(group, r);
+      body(r, comm);
+    });
+  for (std::thread& t : threads) t.join();
+}
 
 }  // namespace cxr::test
