@@ -187,6 +187,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
                      (world.size() == 1 ? "" : "es") + " x train.accumulate_steps " +
                      std::to_string(recipe.train.accumulate_steps) +
                      "): every micro-batch of a step must have the same size");
+  if (recipe.train.sync_bn) throw UsageError("train.sync_bn: true is not available in this build; use false");
   if (recipe.data.val_split > 0 && recipe.data.val && fs::exists(*recipe.data.val))
     throw UsageError("data.val (" + *recipe.data.val + ") and data.val_split (" + std::to_string(recipe.data.val_split) +
                      ") both give a validation set: set data.val: null to split train, or data.val_split: 0");
@@ -229,7 +230,6 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   Optimizer optimizer(oc, schedule, net.parameters(), backend, net.graph().stages);
   const bool multi_label = data.train->dataset().multi_label;
   const Shape targets = multi_label ? Shape{micro, recipe.model.num_classes} : Shape{micro};
-  if (recipe.train.sync_bn) throw UsageError("train.sync_bn: true is not available in this build; use false");
   apply_activation_checkpointing(recipe.train, net, {micro, recipe.model.in_channels, s, s}, observer);
   step.prepare({micro, recipe.model.in_channels, s, s}, targets, true);
 

@@ -250,4 +250,21 @@ TEST(AccumulationCli, OneProcessBatchNotDivisibleByMicroBatchesExitsTwo) {
   fs::remove_all(dir);
 }
 
+// SyncBatchNorm is not built: asking for it is refused with the key's name before any data is
+// read (the train folder here does not exist), never ignored.
+TEST(AccumulationCli, SyncBatchNormIsRefusedBeforeAnyDataIsRead) {
+  const fs::path dir = fs::temp_directory_path() / ("cxr_syncbn_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "recipe.yaml")
+      << "model: {arch: resnet18, weights: null, num_classes: 2, in_channels: 3}\n"
+      << "data: {train: " << (dir / "absent").string() << ", image_size: 32}\n"
+      << "train: {epochs: 1, batch_size: 8, sync_bn: true, backend: cpu, threads: 1}\n";
+  const Result r = cxr::test::run_cxrtune("train " + (dir / "recipe.yaml").string() + " --out " + (dir / "run").string(),
+                                          dir / "log");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("train.sync_bn: true is not available in this build"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "run"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
