@@ -15,13 +15,6 @@ int64_t resident_bytes() {
   return resident * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
 }
 
-std::vector<std::string> graph_stages(const Network& net) {
-  std::vector<std::string> stages;
-  for (const NodeSpec& node : net.graph().nodes)
-    if (stages.empty() || stages.back() != node.stage) stages.push_back(node.stage);
-  return stages;
-}
-
 }  // namespace
 
 PeakEstimate estimate_training_peak(Network& net, const Shape& input_shape, const std::vector<std::string>& stages,
@@ -41,7 +34,7 @@ PeakEstimate estimate_training_peak(Network& net, const Shape& input_shape, cons
 
 CheckpointChoice choose_checkpointed_stages(Network& net, const Shape& input_shape, int64_t limit_bytes,
                                             int64_t extra_bytes) {
-  const std::vector<std::string> all = graph_stages(net);
+  const std::vector<std::string>& all = net.graph().stages;  // input side first
   const size_t n = all.size();
   // One measurement of what does not depend on the choice; then only the plan changes.
   const PeakEstimate base = estimate_training_peak(net, input_shape, {}, extra_bytes);
