@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "io/dicom_messages.h"
 #include "io/image_reader.h"
+#include "io/jpeg_dc_scan.h"
 
 namespace cxr {
 namespace {
@@ -213,6 +214,72 @@ bool dc_is_enough(jpeg_decompress_struct& c) {
   return true;
 }
 
+// The decoded samples (grey or RGB rows, c.output_components each) as the display image, with
+// the facts `inspect` prints; `how` completes the DCT-scaling note (which scans, which decoder).
+Image display_image(const std::vector<unsigned char>& data, const jpeg_decompress_struct& c, int reduction,
+                    const char* decoder, const std::string& how) {
+  const auto width = static_cast<int64_t>(c.output_width), height = static_cast<int64_t>(c.output_height);
+  const bool grey = c.num_components == 1;
+  const unsigned char* base = data.data();
+  Image img;
+  img.width = width;
+  img.height = height;
+  img.facts.format = "jpeg";
+  img.facts.decoder = decoder;
+  img.facts.bits_stored = c.data_precision;
+  img.facts.photometric = colour_name(c.jpeg_color_space);
+  img.facts.transfer_syntax = std::string("JPEG ") + (c.progressive_mode ? "progressive" : "sequential") +
+                              (c.arith_code ? ", arithmetic" : ", Huffman");
+  img.facts.voi = std::string("none (jpeg") + (grey ? "" : "; RGB to ITU-R 601 luma") +
+                  (reduction > 1 ? "; DCT-scaled 1/" + std::to_string(reduction) + " from " + std::to_string(c.image_width) +
+                                       "x" + std::to_string(c.image_height) + how
+                                 : "") +
+                  ")";
+  const size_t n = static_cast<size_t>(width * height);
+  img.pixels.resize(n);
+  if (grey) {
+    float level[256];
+    for (int v = 0; v < 256; ++v) level[v] = static_cast<float>(v / 255.0);
+    for (size_t p = 0; p < n; ++p) img.pixels[p] = level[data[p]];
+  } else {
+    // The PNG reader's conversion (png_io.cpp), term for term, so both formats agree.
+    for (size_t p = 0; p < n; ++p) {
+      const unsigned char* rgb = base + 3 * p;
+      const double v = 0.299 * static_cast<double>(rgb[0]) + 0.587 * static_cast<double>(rgb[1]) +
+                       0.114 * static_cast<double>(rgb[2]);
+      img.pixels[p] = static_cast<float>(std::min(1.0, v / 255.0));
+    }
+  }
+  return img;
+}
+
+// A one-component sequential Huffman scan of 8-bit samples read at 1/8 (the 1×1 IDCT): what
+// io/jpeg_dc_scan.h decodes without libjpeg's block machinery. Call after jpeg_read_header, which
+// stops at the first SOS with its tables read; false for anything else.
+bool fill_dc_scan(jpeg_decompress_struct& c, DcScan& scan) {
+  if (c.progressive_mode || c.arith_code || c.num_components != 1 || c.comps_in_scan != 1 || c.data_precision != 8 ||
+      c.scale_denom != 8 || c.Ss != 0 || c.Se != DCTSIZE2 - 1 || c.Ah != 0 || c.Al != 0)
+    return false;
+  jpeg_calc_output_dimensions(&c);
+  const jpeg_component_info& comp = *c.cur_comp_info[0];
+  if (comp.DCT_scaled_size != 1 || comp.quant_tbl_no < 0 || comp.quant_tbl_no >= NUM_QUANT_TBLS) return false;
+  const JQUANT_TBL* quant = c.quant_tbl_ptrs[comp.quant_tbl_no];
+  const JHUFF_TBL* dc = c.dc_huff_tbl_ptrs[comp.dc_tbl_no];
+  const JHUFF_TBL* ac = c.ac_huff_tbl_ptrs[comp.ac_tbl_no];
+  if (!quant || !dc || !ac) return false;  // Motion-JPEG's implied tables: libjpeg supplies them
+  scan.width = c.image_width;
+  scan.height = c.image_height;
+  scan.restart_interval = c.restart_interval;
+  scan.dc_quantizer = quant->quantval[0];
+  scan.dc_counts = dc->bits;
+  scan.dc_symbols = dc->huffval;
+  scan.ac_counts = ac->bits;
+  scan.ac_symbols = ac->huffval;
+  scan.data = c.src->next_input_byte;
+  scan.size = c.src->bytes_in_buffer;
+  return true;
+}
+
 Image decode(const std::string& path, const InputLimits& limits, const DecodeHints& hints) {
   // The whole file in one read: libjpeg's stdio source would read it 4 KiB at a time.
   const std::string bytes = read_file(path, limits);
@@ -231,6 +298,12 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
   const int reduction = jpeg_reduction(c.image_width, c.image_height, hints.smallest_side);
   c.scale_num = 1;
   c.scale_denom = static_cast<unsigned>(reduction);
+  DcScan scan;
+  std::vector<unsigned char> dc_pixels;
+  bool dc_scan = false;
+  d.run([&] { dc_scan = fill_dc_scan(c, scan); });
+  if (dc_scan && decode_dc_scan(scan, dc_pixels))
+    return display_image(dc_pixels, c, reduction, "libjpeg-turbo headers, cxrtune DC scan decoder", ", DC coefficients only");
   bool dc_only = false;
   d.run([&] { dc_only = dc_is_enough(c); });
   if (dc_only) {
@@ -267,36 +340,7 @@ Image decode(const std::string& path, const InputLimits& limits, const DecodeHin
     if (!dc_only) jpeg_finish_decompress(&c);
   });
 
-  Image img;
-  img.width = width;
-  img.height = height;
-  img.facts.format = "jpeg";
-  img.facts.decoder = "libjpeg-turbo";
-  img.facts.bits_stored = c.data_precision;
-  img.facts.photometric = colour_name(c.jpeg_color_space);
-  img.facts.transfer_syntax = std::string("JPEG ") + (c.progressive_mode ? "progressive" : "sequential") +
-                              (c.arith_code ? ", arithmetic" : ", Huffman");
-  img.facts.voi = std::string("none (jpeg") + (grey ? "" : "; RGB to ITU-R 601 luma") +
-                  (reduction > 1 ? "; DCT-scaled 1/" + std::to_string(reduction) + " from " + std::to_string(c.image_width) +
-                                       "x" + std::to_string(c.image_height) + (dc_only ? ", DC scans only" : "")
-                                 : "") +
-                  ")";
-  const size_t n = static_cast<size_t>(width * height);
-  img.pixels.resize(n);
-  if (grey) {
-    float level[256];
-    for (int v = 0; v < 256; ++v) level[v] = static_cast<float>(v / 255.0);
-    for (size_t p = 0; p < n; ++p) img.pixels[p] = level[data[p]];
-  } else {
-    // The PNG reader's conversion (png_io.cpp), term for term, so both formats agree.
-    for (size_t p = 0; p < n; ++p) {
-      const unsigned char* rgb = base + 3 * p;
-      const double v = 0.299 * static_cast<double>(rgb[0]) + 0.587 * static_cast<double>(rgb[1]) +
-                       0.114 * static_cast<double>(rgb[2]);
-      img.pixels[p] = static_cast<float>(std::min(1.0, v / 255.0));
-    }
-  }
-  return img;
+  return display_image(data, c, reduction, "libjpeg-turbo", dc_only ? ", DC scans only" : "");
 }
 
 }  // namespace

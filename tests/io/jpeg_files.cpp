@@ -35,6 +35,7 @@ bool compress(jpeg_compress_struct& c, int width, int height, int components, co
   jpeg_set_quality(&c, o.quality, TRUE);
   c.restart_interval = static_cast<unsigned>(o.restart_interval);
   c.arith_code = o.arithmetic ? TRUE : FALSE;
+  c.optimize_coding = o.optimize ? TRUE : FALSE;
   if (o.progressive) jpeg_simple_progression(&c);
   jpeg_start_compress(&c, TRUE);
   while (c.next_scanline < c.image_height) {
@@ -45,14 +46,16 @@ bool compress(jpeg_compress_struct& c, int width, int height, int components, co
   return true;
 }
 
-bool decompress(jpeg_decompress_struct& c, const std::string& bytes, int components, uint8_t** pixels, int& w,
-                int& h) {
+bool decompress(jpeg_decompress_struct& c, const std::string& bytes, int components, int scale_denom, uint8_t** pixels,
+                int& w, int& h) {
   Jump& err = *reinterpret_cast<Jump*>(c.err);
   if (setjmp(err.jump)) return false;
   jpeg_create_decompress(&c);
   jpeg_mem_src(&c, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   jpeg_read_header(&c, TRUE);
   c.out_color_space = components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  c.scale_num = 1;
+  c.scale_denom = static_cast<unsigned>(scale_denom);
   jpeg_start_decompress(&c);
   w = static_cast<int>(c.output_width);
   h = static_cast<int>(c.output_height);
@@ -104,14 +107,14 @@ std::vector<uint8_t> jpeg_test_pattern(int width, int height, int components, ui
   return out;
 }
 
-std::vector<uint8_t> libjpeg_decode(const std::string& bytes, int components, int& width, int& height) {
+std::vector<uint8_t> libjpeg_decode(const std::string& bytes, int components, int& width, int& height, int scale_denom) {
   jpeg_decompress_struct c{};
   Jump err{};
   c.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jump_out;
   err.mgr.emit_message = quiet;
   uint8_t* pixels = nullptr;
-  const bool ok = decompress(c, bytes, components, &pixels, width, height);
+  const bool ok = decompress(c, bytes, components, scale_denom, &pixels, width, height);
   jpeg_destroy_decompress(&c);
   std::vector<uint8_t> out;
   if (ok) out.assign(pixels, pixels + static_cast<size_t>(width) * height * components);

@@ -12,6 +12,7 @@ struct JpegOptions {
   bool progressive = false;
   int restart_interval = 0;  // MCUs between restart markers; 0: none
   bool arithmetic = false;
+  bool optimize = false;  // Huffman tables fitted to the image (codes up to 16 bits), not the standard ones
 };
 
 // 8-bit samples, row-major, `components` (1: grey, 3: RGB, 4: CMYK) per pixel. Colour is written
@@ -23,8 +24,10 @@ std::string jpeg_file(int width, int height, int components, const std::vector<u
 // coefficient and every colour channel carries something.
 std::vector<uint8_t> jpeg_test_pattern(int width, int height, int components, uint32_t seed);
 
-// libjpeg's own decode to `components` (1: grey, 3: RGB) at full size; throws on any error.
-std::vector<uint8_t> libjpeg_decode(const std::string& bytes, int components, int& width, int& height);
+// libjpeg's own decode to `components` (1: grey, 3: RGB), at 1/`scale_denom` of the size (its
+// DCT-domain scaling); throws on any error, ignores warnings.
+std::vector<uint8_t> libjpeg_decode(const std::string& bytes, int components, int& width, int& height,
+                                    int scale_denom = 1);
 
 // Offset of the first segment with marker FF `marker` before the first SOS, or npos.
 size_t jpeg_segment(const std::string& bytes, unsigned char marker);
