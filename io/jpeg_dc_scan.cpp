@@ -11,6 +11,9 @@ namespace {
 // rare longer ones (at most 16 bits) by T.81 F.2.2.3's procedure.
 constexpr int kLookahead = 12;
 constexpr size_t kPrefixes = size_t{1} << kLookahead;
+// Zero bytes after the unstuffed data: a block reads at most 64 codes of 16 + 15 bits (under 256
+// bytes), so a corrupt last segment is caught at its block's end before a load leaves the buffer.
+constexpr size_t kPadding = 512;
 
 // One Huffman table: per kLookahead-bit prefix the length of the code it starts with (0: longer,
 // or no code) and that code's symbol; and, for the longer codes, the largest code of each length
@@ -55,18 +58,20 @@ bool build_table(const uint8_t* counts, const uint8_t* symbols, bool dc, Huffman
   return true;
 }
 
+// How far an AC symbol moves the coefficient index: run + 1; 16 for ZRL; 64 for an end of block,
+// which libjpeg reads for any symbol with no magnitude other than ZRL.
+int coefficient_advance(int symbol) {
+  const int run = symbol >> 4, magnitude = symbol & 15;
+  return magnitude ? run + 1 : run == 15 ? 16 : 64;
+}
+
 // An AC code skipped in one step: per prefix, the bits to drop (the code and its magnitude bits)
-// in the low byte and how far the coefficient index moves in the high byte (run + 1; 16 for ZRL;
-// 64 for an end of block, which libjpeg reads for any symbol with no magnitude other than ZRL).
-// 0: a code longer than kLookahead bits.
+// in the low byte and coefficient_advance in the high byte; 0: a code longer than kLookahead bits.
 std::array<uint16_t, kPrefixes> ac_skips(const HuffmanTable& t) {
   std::array<uint16_t, kPrefixes> skip{};
-  for (size_t p = 0; p < kPrefixes; ++p) {
-    if (!t.length[p]) continue;
-    const int run = t.symbol[p] >> 4, magnitude = t.symbol[p] & 15;
-    const int advance = magnitude ? run + 1 : run == 15 ? 16 : 64;
-    skip[p] = static_cast<uint16_t>((advance << 8) | (t.length[p] + magnitude));
-  }
+  for (size_t p = 0; p < kPrefixes; ++p)
+    if (t.length[p])
+      skip[p] = static_cast<uint16_t>((coefficient_advance(t.symbol[p]) << 8) | (t.length[p] + (t.symbol[p] & 15)));
   return skip;
 }
 
@@ -115,7 +120,7 @@ bool unstuff(const DcScan& scan, std::vector<unsigned char>& clean, std::vector<
   const unsigned char* d = scan.data;
   size_t i = 0;
   int expected_restart = 0;
-  clean.reserve(scan.size + 512);
+  clean.reserve(scan.size + kPadding);
   for (;;) {
     const void* ff = std::memchr(d + i, 0xFF, scan.size - i);
     if (!ff) return false;
@@ -162,9 +167,7 @@ bool decode_dc_scan(const DcScan& scan, std::vector<unsigned char>& pixels) {
   std::vector<unsigned char> clean;
   std::vector<size_t> ends;
   if (!unstuff(scan, clean, ends)) return false;
-  // A block reads at most 64 codes of 16 + 15 bits: past the padding a corrupt segment is caught
-  // at its block's end, before the next refill.
-  clean.resize(clean.size() + 512, 0);
+  clean.resize(clean.size() + kPadding, 0);
 
   const int64_t blocks = ((scan.width + 7) / 8) * ((scan.height + 7) / 8);
   const int64_t per_segment = scan.restart_interval ? scan.restart_interval : blocks;
@@ -179,7 +182,8 @@ bool decode_dc_scan(const DcScan& scan, std::vector<unsigned char>& pixels) {
     int dc = 0;  // the predictor restarts with every segment
     for (const int64_t last = std::min(blocks, b + per_segment); b < last; ++b) {
       r.refill();
-      int length = dc_table.length[r.peek(kLookahead)], category = dc_table.symbol[r.peek(kLookahead)];
+      const uint32_t prefix = r.peek(kLookahead);
+      int length = dc_table.length[prefix], category = dc_table.symbol[prefix];
       if (!length && !decode_long(dc_table, r, length, category)) return false;
       r.drop(length);
       if (category) {
@@ -198,9 +202,8 @@ bool decode_dc_scan(const DcScan& scan, std::vector<unsigned char>& pixels) {
         }
         int symbol = 0;
         if (!decode_long(ac_table, r, length, symbol)) return false;
-        const int run = symbol >> 4, magnitude = symbol & 15;
-        r.drop(length + magnitude);
-        k += magnitude ? run + 1 : run == 15 ? 16 : 64;
+        r.drop(length + (symbol & 15));
+        k += coefficient_advance(symbol);
       }
       if (r.position() > limit) return false;  // the segment ended early: libjpeg would fill zeros
       pixels[static_cast<size_t>(b)] = dc_pixel(dc, scan.dc_quantizer);
