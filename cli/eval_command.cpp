@@ -1,6 +1,8 @@
-// `cxrtune eval --checkpoint CKPT --data DATA [--out metrics.json] [--operating-point RULE]
+// `cxrtune eval --checkpoint CKPT [--data DATA] [--out metrics.json] [--operating-point RULE]
 // [--bootstrap N] [--seed S] [--format table|json] [--subgroups KEYS] [--backend ...]`: scores a checkpoint on a
-// folder-per-class data set, or on the `split: test` rows of a CSV manifest. Writes metrics.json
+// folder-per-class data set, on the `split: test` rows of a CSV manifest, on an official
+// layout's label file (its test split, else all its images; the samples carry the layout's
+// subgroup attributes), or without --data on the checkpoint recipe's own test split. Writes metrics.json
 // (the names of metrics.jsonl's epoch records, and the statistics of eval_statistics.h) and
 // predictions.csv beside it (RFC 4180, every field quoted: paths relative to the data root, the
 // true class or, multi-label, the true labels joined by ';' (and, when some label is masked, an
@@ -97,7 +99,7 @@ nlohmann::json run_eval(const EvalOptions& o) {
   // The command line's keys, else the recipe's (already checked when the recipe was parsed).
   const std::vector<std::string>& subgroup_keys = o.subgroups.empty() ? ev.eval.subgroups : o.subgroups;
   if (!subgroup_keys.empty())
-    j["subgroups"] = subgroups_json(ev.set, o.job.data, subgroup_keys,
+    j["subgroups"] = subgroups_json(ev.set, ev.data, ev.manifest, subgroup_keys,
                                     o.subgroup_min_size.value_or(ev.eval.subgroup_min_size));
 
   const auto out_dir = std::filesystem::path(o.out).parent_path();
@@ -121,7 +123,10 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "score a checkpoint on a data set, with confidence intervals");
   cmd->add_option("--checkpoint", o->job.checkpoint, "checkpoint .safetensors (a run's checkpoints/best.safetensors)")
       ->required();
-  cmd->add_option("--data", o->job.data, "folder-per-class data set, or a CSV manifest (its split: test rows)")->required();
+  cmd->add_option("--data", o->job.data,
+                  "folder-per-class data set, a CSV manifest (its split: test rows) or a layout's label file "
+                  "(nih, chexpert, mimic-cxr-jpg, rsna-pneumonia: its test split, else all its images); "
+                  "default: the checkpoint recipe's test split");
   cmd->add_option("--out", o->out, "metrics JSON")->capture_default_str();
   cmd->add_option("--operating-point", o->operating_point,
                   "threshold rule, chosen on the run's val_predictions.json: youden | sensitivity=T | specificity=T")

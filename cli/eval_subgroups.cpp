@@ -1,5 +1,6 @@
 #include "cli/eval_subgroups.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli/eval_statistics.h"
@@ -44,31 +45,35 @@ json class_json(const ScoredSet& s, const Subgroup& g, size_t k) {
   return j;
 }
 
+// Where the values came from: the layout's label file when it records the key.
+std::string source_of(const SubgroupKey& key, const Dataset& data, const std::string& manifest) {
+  const bool recorded = std::find(data.attribute_names.begin(), data.attribute_names.end(), key.name) != data.attribute_names.end();
+  if (recorded) return "the " + data.layout + " layout's label file" + (key.dicom ? " (" + key.name + ", normalised as for DICOM)" : ", column " + key.name);
+  if (!key.dicom && !manifest.empty()) return "column " + key.name + " of " + fs::path(manifest).filename().string();
+  return key.source;
+}
+
 }  // namespace
 
 void check_subgroup_keys(const std::vector<std::string>& keys) { parse_subgroup_keys(keys); }
 
-json subgroups_json(const ScoredSet& test, const std::string& data, const std::vector<std::string>& key_names,
-                    int64_t min_size) {
+json subgroups_json(const ScoredSet& test, const Dataset& data, const std::string& manifest,
+                    const std::vector<std::string>& key_names, int64_t min_size) {
   if (min_size < 1) throw UsageError("--subgroup-min-size " + std::to_string(min_size) + ": give at least 1");
   const std::vector<SubgroupKey> keys = parse_subgroup_keys(key_names);
-  const bool manifest = fs::is_regular_file(data);
-  const fs::path root = manifest ? fs::path(data).parent_path() : fs::path(data);
-  std::vector<std::string> paths;
-  for (const std::string& id : test.ids) paths.push_back((root / id).string());
   const std::vector<size_t> classes = reported_classes(test);
   // Group sizes count images; the split's labels only fill the counts it keeps.
   const std::vector<bool> headline = class_positives(test, classes.front());
   json out = {{"min_size", min_size}, {"keys", json::object()}};
   for (const SubgroupKey& key : keys) {
-    const std::vector<std::string> values = subgroup_values(key, paths, test.ids, manifest ? data : "");
+    const std::vector<std::string> values = dataset_subgroup_values(key, data, test.ids, manifest);
     json groups = json::array();
     for (const Subgroup& g : split_subgroups(values, headline, min_size)) {
       json per_class = json::object();
       for (size_t k : classes) per_class[test.classes[k]] = class_json(test, g, k);
       groups.push_back({{"value", g.key}, {"count", g.indices.size()}, {"status", g.status}, {"per_class", per_class}});
     }
-    out["keys"][key.name] = {{"source", key.source}, {"groups", groups}};
+    out["keys"][key.name] = {{"source", source_of(key, data, manifest)}, {"groups", groups}};
   }
   return out;
 }

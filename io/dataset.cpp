@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 #include "core/errors.h"
 #include "io/image_folder_scan.h"
@@ -13,6 +16,44 @@
 namespace cxr {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Attribute values are few (two sexes, six age bands, a handful of views and procedure names):
+// one table for the process, a deque so that references handed out stay valid as it grows.
+struct AttributeTable {
+  std::mutex mutex;
+  std::deque<std::string> text{std::string()};
+  std::unordered_map<std::string, uint16_t> index{{std::string(), 0}};
+};
+
+AttributeTable& attribute_table() {
+  static AttributeTable table;
+  return table;
+}
+
+}  // namespace
+
+uint16_t intern_attribute(const std::string& value) {
+  if (value.empty()) return 0;
+  AttributeTable& t = attribute_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  const auto it = t.index.find(value);
+  if (it != t.index.end()) return it->second;
+  if (t.text.size() > 0xFFFF)
+    throw UsageError("data: more than 65,535 distinct subgroup attribute values; a column with that many values "
+                     "names individuals, not groups");
+  const auto at = static_cast<uint16_t>(t.text.size());
+  t.text.push_back(value);
+  t.index.emplace(value, at);
+  return at;
+}
+
+const std::string& attribute_text(uint16_t index) {
+  AttributeTable& t = attribute_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  return index < t.text.size() ? t.text[index] : t.text[0];
+}
 
 std::vector<int64_t> Dataset::class_counts() const {
   std::vector<int64_t> counts(classes.size(), 0);
@@ -80,7 +121,8 @@ Dataset scan_folder_dataset(const std::string& root) {
 }
 
 std::pair<Dataset, Dataset> split_dataset(const Dataset& all, double fraction, uint64_t seed) {
-  Dataset a{all.root, all.classes, {}, all.multi_label}, b{all.root, all.classes, {}, all.multi_label};
+  Dataset a{all.root, all.classes, {}, all.multi_label, all.attribute_names, all.layout},
+      b{all.root, all.classes, {}, all.multi_label, all.attribute_names, all.layout};
   std::mt19937_64 rng(seed ^ 0x5eedf00dull);
   for (size_t k = 0; k < all.classes.size(); ++k) {
     std::vector<const Sample*> mine;

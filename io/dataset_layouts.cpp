@@ -1,6 +1,8 @@
 #include "io/dataset_layouts.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <stdexcept>
 #include <filesystem>
 #include <set>
 #include <unordered_map>
@@ -78,13 +80,9 @@ void finish_summary(ResolvedData& out) {
   if (out.splits.test) count(*out.splits.test, s);
 }
 
-ResolvedData resolve_official(const LayoutRequest& r, const std::string& format) {
-  layout::Rows rows = format == "nih"        ? layout::read_nih(r)
-                      : format == "chexpert" ? layout::read_chexpert(r)
-                      : format == "mimic-cxr-jpg" ? layout::read_mimic(r)
-                                                  : layout::read_rsna(r);
-  ResolvedData out;
-  DataSummary& s = out.summary;
+// A layout's rows that training or evaluation can use: data.views applied, absent images
+// refused or (skip_bad_files) counted in `s`.
+std::vector<layout::Row> usable_rows(layout::Rows& rows, const LayoutRequest& r, const std::string& format, DataSummary& s) {
   s.format = format;
   s.source = r.train;
   s.skipped = std::move(rows.skipped);
@@ -92,7 +90,6 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     throw UsageError("data.views: the " + format + " layout's label file does not record the view; remove data.views");
   std::set<std::string> views;
   for (const std::string& v : r.views) views.insert(layout::upper(v));
-  const std::vector<size_t> pos = pick_labels(rows.labels, r, format);
   std::vector<layout::Row> kept;
   kept.reserve(rows.rows.size());
   for (layout::Row& row : rows.rows) {
@@ -111,6 +108,34 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     kept.push_back(std::move(row));
   }
   if (kept.empty()) throw UsageError(r.train + ": no images left to use (see the files skipped and data.views)");
+  return kept;
+}
+
+layout::Rows read_rows(const LayoutRequest& r, const std::string& format) {
+  return format == "nih"             ? layout::read_nih(r)
+         : format == "chexpert"      ? layout::read_chexpert(r)
+         : format == "mimic-cxr-jpg" ? layout::read_mimic(r)
+                                     : layout::read_rsna(r);
+}
+
+Sample sample_of(layout::Row& row, const std::vector<size_t>& pos, std::string patient_key) {
+  Sample x{std::move(row.path), std::move(row.relative), 0, select(row.targets, pos), std::move(patient_key)};
+  x.attributes = row.attributes;
+  return x;
+}
+
+Dataset empty_layout_set(const layout::Rows& rows, const std::vector<size_t>& pos, const std::string& format) {
+  std::vector<std::string> names;
+  for (size_t p : pos) names.push_back(rows.labels[p]);
+  return Dataset{rows.root, names, {}, true, rows.attribute_names, format};
+}
+
+ResolvedData resolve_official(const LayoutRequest& r, const std::string& format) {
+  layout::Rows rows = read_rows(r, format);
+  ResolvedData out;
+  DataSummary& s = out.summary;
+  const std::vector<size_t> pos = pick_labels(rows.labels, r, format);
+  std::vector<layout::Row> kept = usable_rows(rows, r, format, s);
   // Rows the layout left without a split: whole patients held out for validation.
   std::vector<std::string> open;
   for (size_t i = 0; i < kept.size(); ++i)
@@ -123,15 +148,13 @@ ResolvedData resolve_official(const LayoutRequest& r, const std::string& format)
     if (it == keys.end()) it = keys.emplace(patient, patient_key(salt, patient)).first;
     return it->second;
   };
-  std::vector<std::string> names;
-  for (size_t p : pos) names.push_back(rows.labels[p]);
-  for (Dataset* d : {&out.splits.train, &out.splits.val}) *d = Dataset{rows.root, names, {}, true};
-  Dataset test{rows.root, names, {}, true};
+  for (Dataset* d : {&out.splits.train, &out.splits.val}) *d = empty_layout_set(rows, pos, format);
+  Dataset test = empty_layout_set(rows, pos, format);
   for (size_t i = 0; i < kept.size(); ++i) {
     layout::Row& row = kept[i];
     std::string split = row.split;
     if (split.empty()) split = held.count(row.patient.empty() ? "#" + std::to_string(i) : row.patient) ? "val" : "train";
-    Sample x{std::move(row.path), std::move(row.relative), 0, select(row.targets, pos), key_of(row.patient)};
+    Sample x = sample_of(row, pos, key_of(row.patient));
     (split == "val" ? out.splits.val : split == "test" ? test : out.splits.train).samples.push_back(std::move(x));
   }
   if (out.splits.train.samples.empty() || out.splits.val.samples.empty())
@@ -189,6 +212,26 @@ ResolvedData resolve_dataset(const LayoutRequest& r) {
   out.summary.format = format;
   out.summary.source = r.train;
   finish_summary(out);
+  return out;
+}
+
+Dataset resolve_test_data(const LayoutRequest& request) {
+  LayoutRequest r = request;
+  r.whole_file = true;
+  const std::string format = r.format.empty() ? detect_layout(r.train) : r.format;
+  if (format == "folder" || format == "manifest" ||
+      std::find(layout_names().begin(), layout_names().end(), format) == layout_names().end())
+    throw std::logic_error("resolve_test_data: " + format + " is not an official layout");
+  layout::Rows rows = read_rows(r, format);
+  DataSummary s;
+  const std::vector<size_t> pos = pick_labels(rows.labels, r, format);
+  std::vector<layout::Row> kept = usable_rows(rows, r, format, s);
+  const bool has_test = std::any_of(kept.begin(), kept.end(), [](const layout::Row& x) { return x.split == "test"; });
+  if (!s.skipped.empty()) std::fprintf(stderr, "%s", s.text().c_str());
+  const std::string salt = dataset_salt(rows.root);
+  Dataset out = empty_layout_set(rows, pos, format);
+  for (layout::Row& row : kept)
+    if (!has_test || row.split == "test") out.samples.push_back(sample_of(row, pos, patient_key(salt, row.patient)));
   return out;
 }
 

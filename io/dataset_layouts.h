@@ -19,6 +19,8 @@
 // (ignore: kIgnoredTarget, a masked target; ones; zeros); blank is negative. data.views keeps
 // the listed views (PA, AP, LATERAL, ...) where the layout records one. An image listed but
 // absent: UsageError naming the CSV line, or with skip_bad_files counted in the summary.
+// Every sample of an official layout carries the subgroup attributes its label CSV records
+// (Sample::attributes, Dataset::attribute_names: io/subgroup_attributes.h lists them).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -40,6 +42,7 @@ struct LayoutRequest {
   bool skip_bad_files = false;       // data.on_bad_file: skip
   double val_split = 0;
   uint64_t seed = 0;
+  bool whole_file = false;  // resolve_test_data: data.train alone (CheXpert's valid.csv beside it not added)
 };
 
 struct LabelCounts {
@@ -69,5 +72,12 @@ std::string detect_layout(const std::string& train);
 
 // UsageError naming the file, line/column or recipe key for every refusal.
 ResolvedData resolve_dataset(const LayoutRequest& request);
+
+// What `cxrtune eval --data LABEL_FILE` scores for an official layout (request.format one of
+// the four, request.train the label file): the layout's test split where it names one (NIH
+// test_list.txt, MIMIC's split `test`), otherwise every image the file lists (CheXpert's
+// valid.csv, RSNA, NIH without the lists). Labels, data.uncertain and data.views as for
+// training; the samples carry the layout's subgroup attributes.
+Dataset resolve_test_data(const LayoutRequest& request);
 
 }  // namespace cxr

@@ -24,6 +24,10 @@ void read_rows(const std::string& file, const std::string& split, const LayoutRe
   const size_t c_path = t.column("Path"), c_fl = t.column("Frontal/Lateral"), c_appa = t.column("AP/PA");
   std::vector<size_t> c_obs;
   for (const std::string& l : out.labels) c_obs.push_back(t.column(l));
+  const AttributeColumns attributes = attribute_columns(t, "Sex", "Age", true, {"Sex", "Age", "Frontal/Lateral", "AP/PA"});
+  if (out.attribute_names.empty()) out.attribute_names = attributes.names();
+  if (attributes.names() != out.attribute_names)
+    throw UsageError(file + ": its Sex / Age columns differ from the first label file's; the chexpert layout needs the same header in both");
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const auto& f = t.rows[i];
     Row row;
@@ -33,6 +37,7 @@ void read_rows(const std::string& file, const std::string& split, const LayoutRe
     row.split = split;
     row.patient = patient_of(row.relative);
     row.view = upper(f[c_fl]) == "LATERAL" ? "LATERAL" : upper(f[c_appa]);
+    attributes.record(f, row);
     for (size_t k = 0; k < c_obs.size(); ++k) row.targets.push_back(observation(f[c_obs[k]], r.uncertain, row.where, out.labels[k]));
     out.rows.push_back(std::move(row));
   }
@@ -49,7 +54,7 @@ Rows read_chexpert(const LayoutRequest& r) {
   else out.root = dir.empty() ? "." : dir.string();
   // train.csv + valid.csv: the official validation split; another file alone: split by patient.
   const fs::path valid = dir / "valid.csv";
-  const bool official = fs::path(r.train).filename() == "train.csv" && fs::exists(valid);
+  const bool official = !r.whole_file && fs::path(r.train).filename() == "train.csv" && fs::exists(valid);
   read_rows(r.train, official ? "train" : "", r, out);
   if (official) read_rows(valid.string(), "val", r, out);
   return out;

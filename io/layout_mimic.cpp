@@ -31,6 +31,13 @@ Rows read_mimic(const LayoutRequest& r) {
   for (const auto& f : split.rows) split_of[f[s_dicom]] = f[s_split];
   const size_t m_dicom = meta.column("dicom_id"), m_subject = meta.column("subject_id"), m_study = meta.column("study_id"),
                m_view = meta.column("ViewPosition");
+  // MIMIC-CXR-JPG records no sex or age (those are in MIMIC-IV): the view, and the metadata's
+  // acquisition descriptions by name. Its ids, dates and times are never kept.
+  const AttributeColumns attributes =
+      attribute_columns(meta, "", "", true,
+                        {"ViewPosition", "PerformedProcedureStepDescription", "ViewCodeSequence_CodeMeaning",
+                         "PatientOrientationCodeSequence_CodeMeaning", "ProcedureCodeSequence_CodeMeaning"});
+  out.attribute_names = attributes.names();
   for (size_t i = 0; i < meta.rows.size(); ++i) {
     const auto& f = meta.rows[i];
     Row row;
@@ -53,6 +60,7 @@ Rows read_mimic(const LayoutRequest& r) {
     row.path = (fs::path(out.root) / row.relative).string();
     row.patient = subject;
     row.view = upper(f[m_view]);
+    attributes.record(f, row);
     const std::string where = labels.where(lab->second);
     for (size_t k = 0; k < c_obs.size(); ++k)
       row.targets.push_back(observation(labels.rows[lab->second][c_obs[k]], r.uncertain, where, out.labels[k]));

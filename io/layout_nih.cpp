@@ -71,6 +71,10 @@ Rows read_nih(const LayoutRequest& r) {
   out.root = r.images ? *r.images : (dir.empty() ? std::string(".") : dir.string());
   out.labels = nih_labels();
   out.records_views = has_view;
+  // Subgroup attributes: sex, age ("058Y" or "58"), view, and the three columns by name.
+  const AttributeColumns attributes =
+      attribute_columns(t, "Patient Gender", "Patient Age", has_view, {"Patient Gender", "Patient Age", "View Position"});
+  out.attribute_names = attributes.names();
   const auto index = index_images(out.root);
   const std::string root_prefix = (fs::path(out.root) / "").string();
   const fs::path train_list = dir / "train_val_list.txt", test_list = dir / "test_list.txt";
@@ -86,6 +90,7 @@ Rows read_nih(const LayoutRequest& r) {
     row.where = t.where(i);
     row.patient = f[c_patient];
     if (has_view) row.view = upper(f[c_view]);
+    attributes.record(f, row);
     row.targets.assign(out.labels.size(), 0.0f);
     const std::string& findings = f[c_labels];
     if (findings != "No Finding") {

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "core/errors.h"
 #include "io/csv.h"
 #include "io/dataset.h"
+#include "io/subgroup_attributes.h"
 
 namespace cxr::layout {
 
@@ -113,6 +115,40 @@ float observation(const std::string& value, const std::string& uncertain, const 
     return kIgnoredTarget;
   }
   throw UsageError(where + ": '" + column + "' must be 1.0, 0.0, -1.0 or blank, got '" + value + "'");
+}
+
+std::vector<std::string> AttributeColumns::names() const {
+  std::vector<std::string> out;
+  for (const Slot& s : slots) out.push_back(s.name);
+  return out;
+}
+
+void AttributeColumns::record(const std::vector<std::string>& fields, Row& row) const {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const Slot& s = slots[i];
+    std::string v;
+    switch (s.kind) {
+      case Kind::Sex: v = normalised_sex(fields[s.column]); break;
+      case Kind::Age: v = banded_age(fields[s.column]); break;
+      case Kind::View: v = row.view; break;
+      case Kind::Raw: v = trimmed_value(fields[s.column]); break;
+    }
+    row.attributes[i] = intern_attribute(v == "unknown" && s.kind != Kind::Raw ? std::string() : v);
+  }
+}
+
+AttributeColumns attribute_columns(const Table& t, const std::string& sex, const std::string& age, bool view,
+                                   const std::vector<std::string>& own) {
+  using Kind = AttributeColumns::Kind;
+  AttributeColumns a;
+  if (!sex.empty() && t.has(sex)) a.slots.push_back({"sex", Kind::Sex, t.column(sex)});
+  if (!age.empty() && t.has(age)) a.slots.push_back({"age", Kind::Age, t.column(age)});
+  if (view) a.slots.push_back({"view", Kind::View, 0});
+  for (const std::string& c : own)
+    if (t.has(c)) a.slots.push_back({c, Kind::Raw, t.column(c)});
+  if (a.slots.size() > kMaxSampleAttributes)
+    throw std::logic_error(t.layout + ": more subgroup attributes than Sample holds");
+  return a;
 }
 
 std::string upper(std::string s) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/dataset.h"
 #include "io/dataset_layouts.h"
 
 namespace cxr::layout {
@@ -41,6 +42,7 @@ struct Row {
   std::vector<float> targets;  // one per label of the layout's full list
   std::string where;        // FILE:LINE of the row that named it
   bool checked = false;     // the reader already knows the file exists
+  SampleAttributes attributes{};  // slots named by Rows::attribute_names (io/dataset.h)
 };
 
 struct Rows {
@@ -49,7 +51,28 @@ struct Rows {
   bool records_views = true;
   std::vector<Row> rows;
   std::vector<std::string> skipped;  // "FILE:LINE: reason" for rows the reader dropped
+  std::vector<std::string> attribute_names;  // what Row::attributes hold (Dataset::attribute_names)
 };
+
+// The subgroup attributes a layout records from one table: the standard sex / age / view
+// (normalised as for DICOM: io/subgroup_attributes.h) from the named columns when the table has
+// them, then the layout's own columns that the table has, raw, by header name. Only columns a
+// reader names here are ever kept: identifying ones (patient and study ids, paths, dates) never are.
+struct AttributeColumns {
+  enum class Kind { Sex, Age, View, Raw };
+  struct Slot {
+    std::string name;
+    Kind kind;
+    size_t column;  // unused for View: the row's own view (CheXpert's comes from two columns)
+  };
+  std::vector<Slot> slots;
+  std::vector<std::string> names() const;
+  // Fills row.attributes from the row's fields; row.view must already be set.
+  void record(const std::vector<std::string>& fields, Row& row) const;
+};
+// `sex` / `age`: column names ("" when the layout has none); `view`: whether Row::view is recorded.
+AttributeColumns attribute_columns(const Table& t, const std::string& sex, const std::string& age, bool view,
+                                   const std::vector<std::string>& own);
 
 Rows read_nih(const LayoutRequest& r);
 Rows read_chexpert(const LayoutRequest& r);

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/errors.h"
 #include "engine/subgroup_keys.h"
@@ -36,12 +38,10 @@ std::string dicom_value(const SubgroupKey& key, const std::string& path) {
   if (file.getDataset()->findAndGetOFString(DcmTagKey(key.group, key.element), value).bad()) return "unknown";
   const std::string v = trimmed(value.c_str());
   if (v.empty()) return "unknown";
-  if (key.age) {
-    const double years = age_in_years(v);
-    return years < 0 ? "unknown" : age_band(years);
-  }
+  if (key.age) return banded_age(v);
+  if (key.name == "sex") return normalised_sex(v);
   std::string upper = v;
-  if (key.name == "sex" || key.name == "view")
+  if (key.name == "view")
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
   return upper;
 }
@@ -86,6 +86,40 @@ std::vector<std::string> column_values(const SubgroupKey& key, const std::vector
   return out;
 }
 
+// Refuses a key with more values than groups can have.
+void check_distinct(const SubgroupKey& key, const std::vector<std::string>& out) {
+  std::set<std::string> distinct(out.begin(), out.end());
+  distinct.erase("unknown");
+  if (static_cast<int64_t>(distinct.size()) > kMaxSubgroupValues)
+    throw UsageError("--subgroups " + key.name + ": refused: " + std::to_string(distinct.size()) +
+                     " distinct values (more than " + std::to_string(kMaxSubgroupValues) +
+                     "): a key with that many values names individuals, not groups");
+}
+
+// The slot of `key` in data.attribute_names, or npos.
+size_t attribute_slot(const SubgroupKey& key, const Dataset& data) {
+  for (size_t i = 0; i < data.attribute_names.size(); ++i)
+    if (data.attribute_names[i] == key.name) return i;
+  return std::string::npos;
+}
+
+std::vector<std::string> recorded_values(const SubgroupKey& key, size_t slot, const Dataset& data,
+                                         const std::vector<std::string>& ids) {
+  std::unordered_map<std::string, const Sample*> by_id;
+  by_id.reserve(data.samples.size());
+  for (const Sample& s : data.samples) by_id.emplace(s.relative, &s);
+  const bool standard = key.name == "sex" || key.name == "age" || key.name == "view";
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    const auto it = by_id.find(id);
+    std::string v = it == by_id.end() ? std::string() : attribute_text(it->second->attributes[slot]);
+    if (!standard && key.age && !v.empty()) v = banded_age(v);  // a raw age column ("058Y", "68")
+    out.push_back(v.empty() ? "unknown" : v);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> subgroup_values(const SubgroupKey& key, const std::vector<std::string>& paths,
@@ -96,13 +130,45 @@ std::vector<std::string> subgroup_values(const SubgroupKey& key, const std::vect
   } else {
     out = column_values(key, relative, manifest);
   }
-  std::set<std::string> distinct(out.begin(), out.end());
-  distinct.erase("unknown");
-  if (static_cast<int64_t>(distinct.size()) > kMaxSubgroupValues)
-    throw UsageError("--subgroups " + key.name + ": refused: " + std::to_string(distinct.size()) +
-                     " distinct values (more than " + std::to_string(kMaxSubgroupValues) +
-                     "): a key with that many values names individuals, not groups");
+  check_distinct(key, out);
   return out;
+}
+
+std::vector<std::string> dataset_subgroup_values(const SubgroupKey& key, const Dataset& data, const std::vector<std::string>& ids,
+                                         const std::string& manifest) {
+  const size_t slot = attribute_slot(key, data);
+  if (slot != std::string::npos) {
+    std::vector<std::string> out = recorded_values(key, slot, data, ids);
+    check_distinct(key, out);
+    return out;
+  }
+  if (!key.dicom && manifest.empty() && !data.layout.empty()) {
+    std::string names;
+    for (const std::string& n : data.attribute_names) names += (names.empty() ? "" : ", ") + n;
+    throw UsageError("--subgroups " + key.name + ": the " + data.layout + " layout records " +
+                     (names.empty() ? std::string("no attributes (its DICOM files carry sex, age, view and manufacturer)")
+                                    : names) +
+                     "; " + key.name + " is not one of them (identifying columns are never kept)");
+  }
+  std::vector<std::string> paths;
+  for (const std::string& id : ids) paths.push_back((std::filesystem::path(data.root) / id).string());
+  return subgroup_values(key, paths, ids, manifest);
+}
+
+std::string trimmed_value(const std::string& value) { return trimmed(value); }
+
+std::string normalised_sex(const std::string& value) {
+  std::string v = trimmed(value);
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (v == "M" || v == "MALE") return "M";
+  if (v == "F" || v == "FEMALE") return "F";
+  if (v == "O" || v == "OTHER") return "O";
+  return "unknown";
+}
+
+std::string banded_age(const std::string& value) {
+  const double years = age_in_years(value);
+  return years < 0 ? "unknown" : age_band(years);
 }
 
 double age_in_years(const std::string& s) {

@@ -13,20 +13,71 @@
 #include "job/model_setup.h"
 #include "core/errors.h"
 #include "io/data_splits.h"
+#include "io/dataset_layouts.h"
+#include "recipes/data_request.h"
 
 namespace cxr {
 namespace {
 
 namespace fs = std::filesystem;
 
+bool official_layout(const std::string& format) { return format != "folder" && format != "manifest"; }
+
+// The recipe's layout; empty when it cannot be told (data.train moved since training).
+std::string recipe_format(const Recipe& r) {
+  if (!r.data.format.empty()) return r.data.format;
+  try {
+    return detect_layout(r.data.train);
+  } catch (const UsageError&) {
+    return "";
+  }
+}
+
+struct EvalData {
+  Dataset data;
+  std::string manifest;
+};
+
+// The data `eval` scores (CheckpointEvalOptions::data).
+EvalData eval_data(const Recipe& r, const std::string& data) {
+  if (data.empty()) {
+    ResolvedData all = resolve_dataset(layout_request(r));
+    if (!all.splits.test)
+      throw UsageError("eval: the checkpoint's recipe has no test split (" + r.data.train +
+                       "); give --data (a folder, a CSV manifest or a layout's label file)");
+    const bool manifest = is_manifest_path(r.data.train) && detect_layout(r.data.train) == "manifest";
+    return {std::move(*all.splits.test), manifest && !r.data.test ? r.data.train : ""};
+  }
+  std::error_code ec;
+  if (fs::is_directory(data, ec) || !fs::exists(data, ec)) return {read_test_data(data), ""};
+  const std::string format = detect_layout(data);
+  if (!official_layout(format)) return {read_test_data(data), is_manifest_path(data) ? data : ""};
+  LayoutRequest q = layout_request(r);
+  const bool same_layout = recipe_format(r) == format;
+  q.format = format;
+  q.train = data;
+  q.val.reset();
+  q.test.reset();
+  if (!same_layout) q.images.reset();
+  return {resolve_test_data(q), ""};
+}
+
 }  // namespace
+
+bool recipe_has_test_split(const Recipe& r) {
+  if (r.data.test) return true;
+  const std::string format = recipe_format(r);
+  if (format.empty() || !official_layout(format)) return false;
+  return resolve_dataset(layout_request(r)).splits.test.has_value();
+}
 
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   CheckpointModel cm = load_checkpoint_model({o.checkpoint, o.backend, o.precision, o.plugins});
   const Recipe& r = cm.recipe;
-  Dataset data = read_test_data(o.data);
+  EvalData source = eval_data(r, o.data);
+  const Dataset& data = source.data;
   if (data.classes != cm.classes)
-    throw UsageError("eval: " + o.data + " has classes " + data.summary() + "; the checkpoint was trained on " +
+    throw UsageError("eval: " + (o.data.empty() ? "the recipe's test split" : o.data) + " has classes " + data.summary() + "; the checkpoint was trained on " +
                      nlohmann::json(cm.classes).dump());
   Loader loader(data, cm.preprocessing);
   const auto loss = make_loss(r, data);
@@ -46,6 +97,8 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   out.set = {cm.classes, out.result.ids, data.multi_label, out.result.probs, out.result.targets};
   out.temperature = cm.temperature;
   out.eval = r.eval;
+  out.data = std::move(source.data);
+  out.manifest = std::move(source.manifest);
   return out;
 }
 

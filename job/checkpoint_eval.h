@@ -26,6 +26,11 @@ struct ScoredSet {
 };
 
 struct CheckpointEvalOptions {
+  // data: a folder-per-class set, a CSV manifest (its `split: test` rows), or an official
+  // layout's label file (io/dataset_layouts.h resolve_test_data, with the checkpoint recipe's
+  // data.labels / uncertain / views, and its data.images when the recipe uses that layout);
+  // empty: the checkpoint recipe's own test split (data.test, a manifest's test rows, the
+  // layout's official test split), a UsageError when it has none.
   std::string checkpoint, data, backend, precision;
   std::vector<std::string> plugins;
 };
@@ -35,7 +40,13 @@ struct CheckpointEval {
   ScoredSet set;      // the same samples with the class names
   std::optional<double> temperature;  // the checkpoint's, applied to the scores above
   EvalRecipe eval;                    // the checkpoint's recipe's eval section (eval.subgroups)
+  Dataset data;                       // what was scored, with a layout's subgroup attributes
+  std::string manifest;               // the CSV manifest it came from (its columns: subgroup keys); else empty
 };
+
+// Whether evaluate_checkpoint with an empty `data` has something to score for this recipe: a
+// data.test folder, or an official layout whose label files name a test split.
+bool recipe_has_test_split(const Recipe& recipe);
 
 CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o);
 
