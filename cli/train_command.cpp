@@ -1,7 +1,7 @@
 // `cxrtune train RECIPE.yaml [--out RUN_DIR] [--set k=v ...] [--backend ...] [--resume RUN_DIR]
 // [--plugin LIB.so ...] [--force] [--no-report]`: the training job (job/train_job.h), then, when
-// the recipe gives data.test, the best checkpoint evaluated on it into RUN_DIR/eval/ exactly as
-// `cxrtune eval` does, then the report.
+// the recipe gives data.test (or its official layout names a test split), the best checkpoint
+// evaluated on it into RUN_DIR/eval/ exactly as `cxrtune eval` does, then the report.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -28,14 +28,16 @@ void run_train(const TrainCommandOptions& o) {
   const TrainOutcome out = run_training(o.job, printer);
   if (!out.primary) return;  // another rank of a data-parallel run: rank 0 evaluates and reports
   const std::filesystem::path dir(out.run_dir);
-  if (out.recipe.data.test) {
+  if (recipe_has_test_split(out.recipe)) {
     if (!out.best) {
       std::fprintf(stderr, "data.test: no best checkpoint was saved (no validation AUROC was defined), not evaluated\n");
     } else {
-      std::fprintf(stderr, "data.test: evaluating %s on %s\n", out.best->c_str(), out.recipe.data.test->c_str());
+      const std::string test = out.recipe.data.test.value_or("");  // empty: the layout's test split
+      std::fprintf(stderr, "data.test: evaluating %s on %s\n", out.best->c_str(),
+                   test.empty() ? "the layout's test split" : test.c_str());
       EvalOptions e;
       e.job.checkpoint = *out.best;
-      e.job.data = *out.recipe.data.test;
+      e.job.data = test;
       e.job.backend = out.recipe.train.backend;
       e.job.plugins = o.job.plugins;
       e.out = (dir / "eval" / "metrics.json").string();
