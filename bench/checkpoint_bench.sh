@@ -2,12 +2,15 @@
 # Activation checkpointing (issue #21, docs/memory.md): ResNet-50 training steps with and without
 # checkpointing every stage, cxrtune (`cxrtune bench --json`: median step, peak RSS, the planner's
 # estimate) side by side with PyTorch (bench/checkpoint_peer.py: torch.utils.checkpoint on the
-# same stages, channels_last, f32, bench/.venv's current torch), one process per figure (peak RSS
+# same stages at the same granularity, one call per residual block as cxrtune's planner replays
+# them, channels_last, f32, bench/.venv's current torch), one process per figure (peak RSS
 # is per process), interleaved in each round (cxrtune none, cxrtune all, torch none, torch all)
 # so that load on a shared machine hits both alike. Cases (SIZE:BATCH): 224:32, 512:16, 1024:8
 # by default. Prints one JSON line per run and a markdown table of medians over rounds: img/s,
 # peak GiB, cxrtune's estimate and its error against the RSS, and the ratios all/none (memory,
-# step time) and cxrtune/torch (memory, time) per checkpointing choice.
+# step time) and cxrtune/torch (memory, time) per checkpointing choice; then, per case, the step
+# time ratios of each round (the runs of one round are next to each other in time, so their
+# ratio is steadier than a ratio of medians under changing load): median and min–max.
 # A case SIZE:BATCH:all runs checkpointing every stage only (1024 px without it needs about 13 GiB
 # for cxrtune and more for PyTorch: too much next to other work on a 23 GiB machine).
 # Usage: bench/checkpoint_bench.sh [BUILD_DIR] [ROUNDS] [STEPS] [CASES...]
@@ -33,13 +36,13 @@ for ((r = 0; r < rounds; ++r)); do
     for mode in "${modes[@]}"; do
       j=$("$build/cli/cxrtune" bench --arch resnet50 --size "$size" --batch "$batch" --steps "$steps" --warmup 1 \
             --threads "$threads" --no-inference --activation-checkpointing "$mode" --json 2>/dev/null | tail -1)
-      echo "{\"who\":\"cxrtune\",\"mode\":\"$mode\",\"round\":$r,\"result\":$j}" | tee -a "$out"
+      echo "{\"who\":\"cxrtune\",\"mode\":\"$mode\",\"round\":$r,\"load\":$(cut -d' ' -f1 /proc/loadavg),\"result\":$j}" | tee -a "$out"
     done
     if [ -n "$py" ]; then
       for mode in "${modes[@]}"; do
         j=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 "$py" "$here/checkpoint_peer.py" --arch resnet50 \
               --size "$size" --batch "$batch" --steps "$steps" --warmup 1 --threads "$threads" --stages "$mode")
-        echo "{\"who\":\"torch\",\"mode\":\"$mode\",\"round\":$r,\"result\":$j}" | tee -a "$out"
+        echo "{\"who\":\"torch\",\"mode\":\"$mode\",\"round\":$r,\"load\":$(cut -d' ' -f1 /proc/loadavg),\"result\":$j}" | tee -a "$out"
       done
     fi
   done
@@ -69,5 +72,23 @@ for s, b in cases:
     ns, as_ = med("cxrtune", "none", s, b, "train_step_s"), med("cxrtune", "all", s, b, "train_step_s")
     if n and a:
         print(f"| {s} | {b} | all / none | | {a/n:.2f}x memory | | {as_/ns:.2f}x step time | | | |")
+def step(who, mode, size, batch, rnd):
+    v = [r["result"]["train_step_s"] for r in runs if r["who"] == who and r["mode"] == mode and r["round"] == rnd
+         and r["result"]["size"] == size and r["result"]["batch"] == batch]
+    return v[0] if v else None
+rounds = sorted({r["round"] for r in runs})
+loads = [r["load"] for r in runs if "load" in r]
+if loads:
+    print(f"load average (1 min) as each run ended: {min(loads):.2f}-{max(loads):.2f}, median {statistics.median(loads):.2f}")
+for s, b in cases:
+    ratios = {"cxrtune all/none": ("cxrtune", "all", "cxrtune", "none"),
+              "cxrtune/torch none": ("cxrtune", "none", "torch", "none"),
+              "cxrtune/torch all": ("cxrtune", "all", "torch", "all")}
+    for label, (w1, m1, w2, m2) in ratios.items():
+        v = [step(w1, m1, s, b, r) / step(w2, m2, s, b, r) for r in rounds
+             if step(w1, m1, s, b, r) and step(w2, m2, s, b, r)]
+        if v:
+            print(f"step time {s}:{b} {label}: median {statistics.median(v):.2f}x, "
+                  f"min-max {min(v):.2f}-{max(v):.2f}x over {len(v)} rounds")
 PY
-echo "runs: $out" >&2
+echo "# load average at the end $(cut -d' ' -f1-3 /proc/loadavg); runs: $out" >&2

@@ -1,9 +1,11 @@
 """The PyTorch peer of bench/checkpoint_bench.sh: a torchvision ResNet training step (forward,
 cross-entropy, backward, Adam lr 1e-4), channels_last, f32, with torch.utils.checkpoint on the
-same stages as `cxrtune bench --activation-checkpointing` (conv1 = conv1+bn1+relu+maxpool, layer1..4
-each as one checkpointed function, as cxrtune replays a stage; fc is never checkpointed here:
-it holds nothing). Reentrant=False, the recommended variant. Prints one JSON object: peak RSS
-(getrusage, MiB) and the median step time.
+same stages as `cxrtune bench --activation-checkpointing` and at the same granularity, so the
+comparison is like for like: cxrtune's planner replays a checkpointed stage one residual block at
+a time (each block keeps only its input), so here each block of a checkpointed stage (layerK[J])
+is its own torch.utils.checkpoint call, and the stem (conv1+bn1+relu+maxpool) one more; fc is
+never checkpointed (it holds nothing). use_reentrant=False, the recommended variant. Prints one
+JSON object: peak RSS (getrusage, MiB) and the median step time.
 Usage: checkpoint_peer.py --arch resnet50 --batch 16 --size 512 --steps 2 --warmup 1 --threads 2
        --stages none|all|conv1,layer1,...
 """
@@ -38,7 +40,11 @@ parts = {"conv1": stem, "layer1": model.layer1, "layer2": model.layer2, "layer3"
 
 def forward(x):
     for n in names:
-        x = cp.checkpoint(parts[n], x, use_reentrant=False) if n in stages else parts[n](x)
+        if n not in stages:
+            x = parts[n](x)
+            continue
+        for block in ([parts[n]] if n == "conv1" else list(parts[n])):  # the stem, or each block
+            x = cp.checkpoint(block, x, use_reentrant=False)
     return model.fc(torch.flatten(model.avgpool(x), 1))
 
 
@@ -58,5 +64,5 @@ for i in range(a.warmup + a.steps):
         times.append(time.perf_counter() - t0)
 step = statistics.median(times)
 print(json.dumps({"peer": "torch " + torch.__version__, "arch": a.arch, "batch": a.batch, "size": a.size,
-                  "stages": stages, "train_step_s": step, "train_images_per_s": a.batch / step,
+                  "stages": stages, "granularity": "block", "train_step_s": step, "train_images_per_s": a.batch / step,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))

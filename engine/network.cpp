@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "engine/network_impl.h"
 #include "engine/ops/add.h"
+#include "engine/plan_segments.h"
 
 namespace cxr {
 
@@ -256,18 +257,18 @@ void plan_layers(Network::Impl& m, const Graph& graph, const Shape& input_shape,
   m.fusion = plan_fusions(m, graph, training);
 }
 
-// What the memory pass is asked for: recompute, shared gradients and, in training, one
-// checkpointed segment per stage named in `stages`.
+// What the memory pass is asked for: recompute, shared gradients and, in training, the
+// checkpointed segments of the stages named in `stages`: one per residual block (and one for the
+// stem), the planner's granularity (block_segments).
 MemoryOptions memory_options(const Network::Impl& m, const Graph& graph, bool training,
                              const std::vector<std::string>& stages) {
   MemoryOptions options;
   if (training && m.recompute_outputs) options.recompute.assign(m.nodes.size(), true);
   for (const TensorDesc& d : m.descs) options.desc_key.push_back(d.str());
   if (training && !stages.empty()) {
-    options.segment.assign(m.nodes.size(), -1);
-    for (size_t i = 0; i < graph.nodes.size(); ++i)
-      for (size_t s = 0; s < stages.size(); ++s)
-        if (graph.nodes[i].stage == stages[s]) options.segment[i] = static_cast<int>(s);
+    std::vector<std::string> names, node_stages;
+    for (const NodeSpec& node : graph.nodes) names.push_back(node.name), node_stages.push_back(node.stage);
+    options.segment = block_segments(names, node_stages, stages);
   }
   return options;
 }

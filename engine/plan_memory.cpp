@@ -150,7 +150,9 @@ StepPlan plan_step(size_t k, const std::vector<PlanNode>& nodes, const Liveness&
     }
   for (int r : s.segments->release_after[k])  // replayed outputs: after their last backward reader
     m.arena.release(s.replay_slot[static_cast<size_t>(r)]), s.replay_slot[static_cast<size_t>(r)] = -1;
-  if (k != n - 1) m.arena.release(s.slot[k]);
+  // A probe's gradient stays to the end: backward_to() reads it after the steps it skips, whose
+  // segment replays still run (and would otherwise reuse its bytes).
+  if (k != n - 1 && !nodes[k].probe) m.arena.release(s.slot[k]);
   if (s.deferred_slot[k] >= 0) m.arena.release(s.deferred_slot[k]);
   return step;
 }

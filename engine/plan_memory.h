@@ -18,8 +18,9 @@
 //   reads a dropped output, the segment's forward runs again (StepPlan::replay) into arena
 //   buffers: the dropped outputs live until their last backward reader, the other outputs the
 //   replay needs only until its last reader in the replay. What a segment's nodes read from
-//   outside it (the previous stage's output, or the network input) is kept and never
-//   recomputed. Inside a segment, an output that recompute (above) asks for and whose inputs are
+//   outside it (the previous block's output, or the network input) is kept and never
+//   recomputed; segments replay one at a time, each before its own first backward reader, so
+//   only one segment's replayed outputs are in the arena at once. Inside a segment, an output that recompute (above) asks for and whose inputs are
 //   still there at its first backward reader is freed after the replay's last read of it and
 //   recomputed there (so BN+ReLU outputs are not held through the whole segment's backward).
 // - Gradients: a node's output gradient lives from its first writer (the last consumer in
@@ -27,7 +28,8 @@
 //   is added to it after that step (a sum), or handed to the producer as a second summand when
 //   FusionPlan::takes_summand says so (the first such partial only). A layer whose input
 //   gradients are equal (add) writes one buffer for all inputs with the same descriptor when
-//   that is safe (see may_share in plan_memory.cpp); never for a probe.
+//   that is safe (see may_share in plan_memory.cpp); never for a probe. A probe's gradient
+//   lives to the end of backward (Network::backward_to reads it after the steps it skips).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -48,7 +50,8 @@ struct MemoryOptions {
   // gradient buffer (input_grads_equal). Empty: never shared.
   std::vector<std::string> desc_key;
   // Per node: the checkpointed segment it belongs to (activation checkpointing: the rules above),
-  // or -1. Empty: none. The network passes one segment per checkpointed stage.
+  // or -1. Empty: none. The network passes one segment per residual block of a checkpointed
+  // stage (block_segments in plan_segments.h).
   std::vector<int> segment;
 };
 

@@ -56,7 +56,38 @@ std::vector<bool> pin(const std::vector<PlanNode>& nodes, const FusionPlan& f, c
   return pinned;
 }
 
+// "layer1.0" for "layer1.0.conv1" in stage "layer1"; the stage itself for a name without the
+// stage's prefix (the stem's conv1, bn1, maxpool) or without a component after it.
+std::string block_of(const std::string& name, const std::string& stage) {
+  if (name.size() <= stage.size() + 1 || name.compare(0, stage.size(), stage) != 0 || name[stage.size()] != '.')
+    return stage;
+  const size_t end = name.find('.', stage.size() + 1);
+  return name.substr(0, end);
+}
+
 }  // namespace
+
+std::vector<int> block_segments(const std::vector<std::string>& node_names,
+                                const std::vector<std::string>& node_stages,
+                                const std::vector<std::string>& checkpointed) {
+  std::vector<int> segment(node_names.size(), -1);
+  int id = -1;
+  std::string previous;  // the block of node i - 1 when it is checkpointed (in_run)
+  bool in_run = false;
+  for (size_t i = 0; i < node_names.size(); ++i) {
+    const std::string& stage = node_stages[i];
+    if (std::find(checkpointed.begin(), checkpointed.end(), stage) == checkpointed.end()) {
+      in_run = false;
+      continue;
+    }
+    std::string block = block_of(node_names[i], stage);
+    if (!in_run || block != previous) ++id;
+    segment[i] = id;
+    previous = std::move(block);
+    in_run = true;
+  }
+  return segment;
+}
 
 std::vector<int> forward_inputs(const std::vector<PlanNode>& nodes, const FusionPlan& f, size_t i) {
   std::vector<int> inputs = nodes[i].inputs;

@@ -2,6 +2,7 @@
 // each checkpointed segment drops after forward and replays before its backward, and when the
 // replayed outputs are free again (the rules are in plan_memory.h, "Activation checkpointing").
 #pragma once
+#include <string>
 #include <vector>
 
 #include "engine/plan_fusion.h"
@@ -29,6 +30,18 @@ struct SegmentPlan {
   // Per step node: the replayed outputs whose last backward reader it is (free after the step).
   std::vector<std::vector<int>> release_after;
 };
+
+// The granularity of activation checkpointing (issue #21): the recipe names stages, the planner
+// replays residual blocks, so that during a block's backward only that block's activations are
+// in the arena (a whole stage replayed at once holds all of its blocks'). Per node, its segment
+// or -1 (MemoryOptions::segment): in a stage named in `checkpointed`, the nodes whose names
+// share the stage's block prefix (the stage name, a dot and one more name component: "layer1.0"
+// for "layer1.0.conv1", as torchvision names a block) form one segment, and the stage's nodes
+// without such a prefix (the stem "conv1": conv1, bn1, maxpool) one segment per consecutive run.
+// Segment ids are distinct per block and increase in node order.
+std::vector<int> block_segments(const std::vector<std::string>& node_names,
+                                const std::vector<std::string>& node_stages,
+                                const std::vector<std::string>& checkpointed);
 
 // The inputs node i's forward reads: its own, then those its absorbed consumers read besides it
 // (what the network passes to Layer::forward).

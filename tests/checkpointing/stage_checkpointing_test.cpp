@@ -1,7 +1,9 @@
 // Activation checkpointing by stage (issue #21): three Adam steps of a ResNet with stages
-// checkpointed (each alone, then all) give the same bits as without it — losses, every
-// gradient (so every per-stage gradient norm), the weights, the BN running statistics and
-// num_batches_tracked — on the reference and oneDNN backends, in less activation memory.
+// checkpointed (each alone, then all; the planner replays them block by block) give the same
+// bits as without it — losses, every gradient (so every per-stage gradient norm), the weights,
+// the BN running statistics and num_batches_tracked — on the reference and oneDNN backends, in
+// f32 and (oneDNN, CPUs with native bf16) bf16, in less activation memory; and with every stage
+// checkpointed the kept activations are exactly the blocks' inputs (block granularity).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "core/errors.h"
 #include "core/stages.h"
 #include "engine/init.h"
 #include "engine/optimizer.h"
@@ -33,13 +36,14 @@ struct Trace {
 struct Case {
   std::string backend, arch;
   int64_t size = 32, batch = 2;
+  DType dtype = DType::F32;
 };
 
 class Run {
  public:
   Run(const Case& c, const std::vector<std::string>& stages) : c_(c) {
     register_all_layers(registry_);
-    backend_ = make_backend(c.backend, 2);
+    backend_ = make_backend(c.backend, 2, c.dtype);  // UsageError: bf16 without native support
     ResNetConfig rc;
     rc.arch = c.arch;
     rc.num_classes = 3;
@@ -94,6 +98,7 @@ class Run {
     const Network::ActivationMemory a = net_->activation_memory();
     return a.input + a.kept + a.arena;
   }
+  const Network& net() const { return *net_; }
 
  private:
   std::vector<float> read(const Tensor& t) {
@@ -122,6 +127,13 @@ bool same_bytes(const Bytes& a, const Bytes& b) {
 void expect_same_training(const Case& c, const std::vector<std::vector<std::string>>& choices) {
   std::string why;
   if (!backend_usable(c.backend, &why)) GTEST_SKIP() << c.backend << " is not usable here: " << why;
+  if (c.dtype != DType::F32) {
+    try {
+      make_backend(c.backend, 1, c.dtype);
+    } catch (const UsageError& e) {
+      GTEST_SKIP() << e.what();  // bf16 on a CPU without AVX512_BF16 or AMX
+    }
+  }
   Run plain_run(c, {});
   const Trace plain = plain_run.train(3);
   for (const auto& stages : choices) {
@@ -156,6 +168,41 @@ std::vector<std::vector<std::string>> each_stage_then_all() {
   return choices;
 }
 
+// Every stage but fc checkpointed: a block keeps only its input (the stem's maxpool output or
+// the block before's add), so the kept outputs of the checkpointed stages are exactly those;
+// the rest of the kept bytes are fc's (its input and the logits), the same as without
+// checkpointing fc's. A stage replayed whole would keep only the stages' inputs.
+void expect_blocks_keep_only_their_inputs(const Case& c) {
+  std::string why;
+  if (!backend_usable(c.backend, &why)) GTEST_SKIP() << c.backend << " is not usable here: " << why;
+  const std::vector<std::string> all(resnet_stage_names().begin(), resnet_stage_names().end() - 1);
+  Run run(c, all);
+  const Network& net = run.net();
+  const std::vector<NodeSpec>& nodes = net.graph().nodes;
+  int64_t block_inputs = 0, fc_kept = 0;
+  size_t blocks = 0;
+  for (size_t i = 0; i + 1 < nodes.size(); ++i) {
+    const NodeSpec& next = nodes[i + 1];
+    const bool block_starts = next.stage != "conv1" && next.stage != "fc" && next.name.ends_with(".conv1");
+    if (block_starts) block_inputs += net.output_desc(i).bytes(), ++blocks;
+    if (nodes[i].name == "flatten") fc_kept += net.output_desc(i).bytes();  // fc's backward reads it
+  }
+  fc_kept += net.output_desc(nodes.size() - 1).bytes();  // the logits
+  EXPECT_EQ(blocks, c.arch == "resnet18" ? 8u : 16u);
+  EXPECT_EQ(net.activation_memory().kept, block_inputs + fc_kept)
+      << "kept activations with every stage checkpointed are not the blocks' inputs";
+}
+
+TEST(StageCheckpointing, ResNet18KeepsOnlyEachBlocksInput) {
+  expect_blocks_keep_only_their_inputs({"onednn", "resnet18", 32, 2});
+}
+TEST(StageCheckpointing, ResNet50KeepsOnlyEachBlocksInput) {
+  expect_blocks_keep_only_their_inputs({"onednn", "resnet50", 32, 2});
+}
+TEST(StageCheckpointing, ResNet18ReferenceKeepsOnlyEachBlocksInput) {
+  expect_blocks_keep_only_their_inputs({"reference", "resnet18", 32, 2});
+}
+
 TEST(StageCheckpointing, ResNet18OnOnednnIsBitIdentical) {
   expect_same_training({"onednn", "resnet18", 32, 4}, each_stage_then_all());
 }
@@ -167,6 +214,15 @@ TEST(StageCheckpointing, ResNet18OnReferenceIsBitIdentical) {
 }
 TEST(StageCheckpointing, ResNet50OnReferenceIsBitIdentical) {
   expect_same_training({"reference", "resnet50", 32, 2}, {{"layer1"}, {"conv1", "layer1", "layer2", "layer3", "layer4"}});
+}
+
+// bf16 (the activations, weights and gradients the layers compute with): a replay computes the
+// same bf16 bits as the first forward, so training is bit-identical with checkpointing too.
+TEST(StageCheckpointing, ResNet18Bf16OnOnednnIsBitIdentical) {
+  expect_same_training({"onednn", "resnet18", 32, 4, DType::BF16}, {{"layer1"}, {"conv1", "layer1", "layer2", "layer3", "layer4"}});
+}
+TEST(StageCheckpointing, ResNet50Bf16OnOnednnIsBitIdentical) {
+  expect_same_training({"onednn", "resnet50", 32, 2, DType::BF16}, {{"conv1", "layer1", "layer2", "layer3", "layer4"}});
 }
 
 }  // namespace

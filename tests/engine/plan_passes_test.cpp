@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "engine/plan_memory.h"
+#include "engine/plan_segments.h"
 
 namespace cxr {
 namespace {
@@ -271,6 +272,60 @@ TEST(PlanMemory, CheckpointedSegmentReplaysBeforeItsFirstBackwardReader) {
   EXPECT_EQ(plain.kept, (std::vector<bool>{true, false, true, false, true}));
   Simulator sim{g, f, m, {}, {}};
   sim.run();
+}
+
+TEST(PlanSegments, OneSegmentPerResidualBlockOfACheckpointedStage) {
+  // torchvision's names: the stem has no block prefix, a block is "layerK.J".
+  const std::vector<std::string> names{"conv1", "bn1", "maxpool", "layer1.0.conv1", "layer1.0.bn1", "layer1.0.add",
+                                       "layer1.1.conv1", "layer1.1.add", "layer2.0.conv1", "layer2.0.downsample.0",
+                                       "layer2.0.add", "avgpool", "flatten", "fc"};
+  const std::vector<std::string> stages{"conv1", "conv1", "conv1", "layer1", "layer1", "layer1", "layer1",
+                                        "layer1", "layer2", "layer2", "layer2", "fc", "fc", "fc"};
+  EXPECT_EQ(block_segments(names, stages, {"conv1", "layer1", "layer2"}),
+            (std::vector<int>{0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, -1, -1, -1}));
+  EXPECT_EQ(block_segments(names, stages, {"layer2", "conv1"}),
+            (std::vector<int>{0, 0, 0, -1, -1, -1, -1, -1, 1, 1, 1, -1, -1, -1}));
+  EXPECT_EQ(block_segments(names, stages, {"layer1"}),
+            (std::vector<int>{-1, -1, -1, 0, 0, 0, 1, 1, -1, -1, -1, -1, -1, -1}));
+  EXPECT_EQ(block_segments(names, stages, {}), std::vector<int>(names.size(), -1));
+  // "layer1" is not the prefix of "layer10.0"; a node of the stage without its prefix is its own run.
+  EXPECT_EQ(block_segments({"layer10.0.conv1", "x", "layer1.0.conv1"}, {"layer1", "layer1", "layer1"}, {"layer1"}),
+            (std::vector<int>{0, 0, 1}));
+}
+
+TEST(PlanMemory, EachBlockOfAStageReplaysAloneBeforeItsOwnBackward) {
+  // Two residual blocks of one stage, then the logits:
+  //   block A (segment 0): 0 conv(in) → 1 bn → 2 add(1, in)
+  //   block B (segment 1): 3 conv(2) → 4 bn → 5 add(4, 2)
+  //   6 conv(5), the logits.
+  std::vector<PlanNode> g{conv(kIn), bn(0), add(1, kIn), conv(2), bn(3), add(4, 2), conv(5)};
+  for (PlanNode& n : g) n.can_replay = true;
+  const Liveness l = plan_liveness(g);
+  const FusionPlan f = plan_fusion(g, l, FusionOptions{}, [](size_t, size_t, const std::vector<int>&) { return false; });
+  MemoryOptions o = all_recompute(g.size());
+  o.segment = {0, 0, 0, 1, 1, 1, -1};
+  const MemoryPlan m = plan_memory(g, l, f, o);
+  // Block B's input (2) is kept; so is 5, which conv 6's backward reads. Each block's conv output
+  // (0, 3) is replayed by its own block, right before the BN's backward that reads it.
+  EXPECT_EQ(m.kept, (std::vector<bool>{false, false, true, false, false, true, true}));
+  EXPECT_EQ(m.replayed, (std::vector<bool>{true, false, false, true, false, false, false}));
+  ASSERT_EQ(m.steps.size(), 7u);
+  std::vector<std::vector<int>> replays;
+  for (const StepPlan& s : m.steps) replays.push_back(s.replay);
+  EXPECT_EQ(replays, (std::vector<std::vector<int>>{{}, {}, {3}, {}, {}, {0}, {}}));
+  EXPECT_EQ(m.steps[2].node, 4);
+  EXPECT_EQ(m.steps[5].node, 1);
+  // Both blocks as one segment (a stage replayed whole): the boundary 2 is replayed too, and
+  // the whole stage replays at once before B's first backward reader.
+  o.segment = {0, 0, 0, 0, 0, 0, -1};
+  const MemoryPlan whole = plan_memory(g, l, f, o);
+  EXPECT_EQ(whole.kept, (std::vector<bool>{false, false, false, false, false, true, true}));
+  ASSERT_EQ(whole.steps.size(), 7u);
+  EXPECT_EQ(whole.steps[2].replay, (std::vector<int>{0, 1, 2, 3}));
+  for (const MemoryPlan* plan : {&m, &whole}) {
+    Simulator sim{g, f, *plan, {}, {}};
+    sim.run();
+  }
 }
 
 // Random DAGs of conv-, BN- and add-like nodes with random facts, each chain ending in the logits.
