@@ -79,6 +79,8 @@ nlohmann::json run_eval(const EvalOptions& o) {
                  c.checkpoint.c_str());
   }
   const CheckpointEval ev = evaluate_checkpoint(o.job);
+  // Another rank of a data-parallel run: its slice is scored and gathered; rank 0 writes.
+  if (o.job.world && o.job.world->rank() != 0) return {};
   const ClassificationMetrics& mt = ev.result.metrics;
   const std::string checkpoint = checkpoint_of(o.job.checkpoint);  // a run directory: its best
   nlohmann::json j = {{"checkpoint", std::filesystem::path(checkpoint).filename().string()},

@@ -79,7 +79,10 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   if (data.classes != cm.classes)
     throw UsageError("eval: " + (o.data.empty() ? "the recipe's test split" : o.data) + " has classes " + data.summary() + "; the checkpoint was trained on " +
                      nlohmann::json(cm.classes).dump());
-  Loader loader(data, cm.preprocessing);
+  LoaderConfig preprocessing = cm.preprocessing;
+  const bool sharded = o.world && o.world->size() > 1;
+  if (sharded) preprocessing.rank = o.world->rank(), preprocessing.ranks = o.world->size();
+  Loader loader(data, preprocessing);
   const auto loss = make_loss(r, data);
   TrainStep step(*cm.model.network, *cm.model.registry, *loss);
   const int64_t b = r.train.batch_size, s = r.data.image_size;
@@ -88,6 +91,7 @@ CheckpointEval evaluate_checkpoint(const CheckpointEvalOptions& o) {
   tc.class_names = cm.classes;
   tc.multi_label = data.multi_label;
   tc.temperature = cm.temperature.value_or(1.0);
+  if (sharded) tc.comm = o.world;  // Trainer::evaluate gathers the ranks' slices back in order
   struct NoOptimizer : StepOptimizer {
     std::map<std::string, double> step(int64_t) override { return {}; }
   } none;

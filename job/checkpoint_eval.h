@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/communicator.h"
 #include "engine/trainer.h"
 #include "job/checkpoint_model.h"
 
@@ -33,6 +34,11 @@ struct CheckpointEvalOptions {
   // layout's official test split), a UsageError when it has none.
   std::string checkpoint, data, backend, precision;
   std::vector<std::string> plugins;
+  // A data-parallel run's ranks (issue #20), every one calling this together with the same
+  // options: rank r decodes and scores only its slice of every batch (io/loader.h), and every
+  // rank gets all samples back, gathered in data-set order, so each is counted exactly once.
+  // Null (or one rank): this process scores everything.
+  Communicator* world = nullptr;
 };
 
 struct CheckpointEval {
