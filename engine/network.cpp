@@ -259,7 +259,8 @@ void plan_layers(Network::Impl& m, const Graph& graph, const Shape& input_shape,
 
 // What the memory pass is asked for: recompute, shared gradients and, in training, the
 // checkpointed segments of the stages named in `stages`: one per residual block (and one for the
-// stem), the planner's granularity (block_segments).
+// stem), the planner's granularity (block_segments), with the kept outputs in the arena until
+// their last backward read.
 MemoryOptions memory_options(const Network::Impl& m, const Graph& graph, bool training,
                              const std::vector<std::string>& stages) {
   MemoryOptions options;
@@ -269,6 +270,7 @@ MemoryOptions memory_options(const Network::Impl& m, const Graph& graph, bool tr
     std::vector<std::string> names, node_stages;
     for (const NodeSpec& node : graph.nodes) names.push_back(node.name), node_stages.push_back(node.stage);
     options.segment = block_segments(names, node_stages, stages);
+    options.hold_kept_in_arena = true;  // one backward per forward in training (train_step)
   }
   return options;
 }

@@ -35,7 +35,48 @@ SegmentPlan plan_kept(const std::vector<PlanNode>& nodes, const Liveness& l, con
   return segments;
 }
 
-// Forward: the arena buffers of outputs nobody keeps, from their producer to their last reader.
+// Kept outputs that live in the arena instead (MemoryOptions::hold_kept_in_arena): per storage
+// node, the backward step after which its forward buffer is free (its last read in backward: by
+// a step, a recompute or a segment's replay, in plan order), or -1 (not held). Marks them held.
+std::vector<int> plan_held(const std::vector<PlanNode>& nodes, const Liveness& l, const FusionPlan& f,
+                           const MemoryOptions& o, const SegmentPlan& segments, MemoryPlan& m) {
+  const size_t n = nodes.size();
+  std::vector<int> until(n, -1);
+  m.held.assign(n, false);
+  if (!o.hold_kept_in_arena) return until;
+  for (const PlanNode& node : nodes)
+    if (node.probe) return until;  // backward_to() may run backward more than once per forward
+  auto read = [&](int in, size_t k) {
+    if (in != PlanNode::kInput) until[f.storage_of(static_cast<size_t>(in))] = static_cast<int>(k);
+  };
+  for (size_t k = n; k-- > 0;) {  // backward order: the last write wins
+    if (!l.has_step[k]) continue;
+    for (int r : segments.replay_before[k])
+      for (int in : forward_inputs(nodes, f, static_cast<size_t>(r))) read(in, k);
+    for (int in : nodes[k].inputs) {  // recomputed before this step (plan_step)
+      if (in == PlanNode::kInput) continue;
+      const auto j = static_cast<size_t>(in);
+      if (m.recomputed[j] && !m.replayed[j] && l.first_backward_reader[j] == static_cast<int>(k))
+        for (int x : nodes[j].inputs) read(x, k);
+    }
+    for (size_t x = 0; x < nodes[k].inputs.size(); ++x)
+      if (x >= nodes[k].backward_reads_input.size() || nodes[k].backward_reads_input[x]) read(nodes[k].inputs[x], k);
+    if (nodes[k].backward_reads_output) read(static_cast<int>(k), k);
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {  // never the logits: the caller reads them after backward
+    if (!m.kept[i] || until[i] < 0) {
+      until[i] = -1;
+      continue;
+    }
+    m.kept[i] = false;
+    m.held[i] = true;
+  }
+  until[n - 1] = -1;
+  return until;
+}
+
+// Forward: the arena buffers of outputs nobody keeps, from their producer to their last reader
+// (a held one's to its last reader in backward, released by plan_step).
 void plan_forward(const std::vector<PlanNode>& nodes, const FusionPlan& f, MemoryPlan& m) {
   const size_t n = nodes.size();
   std::vector<size_t> last_use(n, 0);  // by storage: reads of an absorbed output read its absorber's
@@ -49,15 +90,16 @@ void plan_forward(const std::vector<PlanNode>& nodes, const FusionPlan& f, Memor
     for (int input : nodes[i].inputs) {
       if (input == PlanNode::kInput) continue;
       const size_t in = f.storage_of(static_cast<size_t>(input));
-      if (open[in] >= 0 && last_use[in] == i) m.arena.release(open[in]), open[in] = -1;
+      if (open[in] >= 0 && last_use[in] == i && !m.held[in]) m.arena.release(open[in]), open[in] = -1;
     }
-    if (open[i] >= 0 && last_use[i] <= i) m.arena.release(open[i]), open[i] = -1;  // nobody reads it
+    if (open[i] >= 0 && last_use[i] <= i && !m.held[i]) m.arena.release(open[i]), open[i] = -1;  // nobody reads it
   }
 }
 
 struct BackwardState {
   std::vector<int> slot, recompute_slot, deferred_slot, replay_slot;
   const SegmentPlan* segments = nullptr;
+  std::vector<int> held_until;  // plan_held
 };
 
 // A segment's forward again, into arena buffers: each replayed output from here to its last
@@ -154,6 +196,8 @@ StepPlan plan_step(size_t k, const std::vector<PlanNode>& nodes, const Liveness&
   // segment replays still run (and would otherwise reuse its bytes).
   if (k != n - 1 && !nodes[k].probe) m.arena.release(s.slot[k]);
   if (s.deferred_slot[k] >= 0) m.arena.release(s.deferred_slot[k]);
+  for (size_t j = 0; j < n; ++j)  // held outputs: after their last read in backward
+    if (s.held_until[j] == static_cast<int>(k)) m.arena.release(m.act_buffer[j]);
   return step;
 }
 
@@ -164,12 +208,13 @@ MemoryPlan plan_memory(const std::vector<PlanNode>& nodes, const Liveness& liven
   const size_t n = nodes.size();
   MemoryPlan m;
   const SegmentPlan segments = plan_kept(nodes, liveness, fusion, options, m);
+  std::vector<int> held_until = plan_held(nodes, liveness, fusion, options, segments, m);
   plan_forward(nodes, fusion, m);
   m.recompute_buffer.assign(n, -1);
   m.replay_buffer.assign(n, -1);
   m.grad_buffer.assign(n, -1);
   const std::vector<int> none(n, -1);
-  BackwardState s{none, none, none, none, &segments};
+  BackwardState s{none, none, none, none, &segments, std::move(held_until)};
   for (size_t k = n; k-- > 0;)
     if (liveness.has_step[k]) m.steps.push_back(plan_step(k, nodes, liveness, fusion, options, m, s));
   for (size_t i = 0; i < n; ++i) {  // an absorbed node's replayed output is its absorber's

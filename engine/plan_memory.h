@@ -53,6 +53,13 @@ struct MemoryOptions {
   // or -1. Empty: none. The network passes one segment per residual block of a checkpointed
   // stage (block_segments in plan_segments.h).
   std::vector<int> segment;
+  // Kept outputs (but the logits) live in the arena from their producer to their last read in
+  // backward instead of in own memory through the whole step, so that backward reuses their
+  // bytes once read (with checkpointing, the blocks' inputs of the deeper stages are free by the
+  // time the first stages' backward runs). The price: backward() may run once per forward(),
+  // the kept outputs are overwritten after it. Ignored when a node is a probe (backward_to()
+  // runs backward more than once per forward). The network asks for it with checkpointing.
+  bool hold_kept_in_arena = false;
 };
 
 // The gradient of one input written by a backward step: `node`'s gradient (its own buffer) or a
@@ -75,6 +82,9 @@ struct StepPlan {
 
 struct MemoryPlan {
   std::vector<bool> kept;             // per node: own memory until backward (storage nodes only)
+  // Per node: kept, but in the arena (act_buffer) until its last read in backward
+  // (MemoryOptions::hold_kept_in_arena; storage nodes only).
+  std::vector<bool> held;
   std::vector<int> act_buffer;        // per node: its arena buffer, or -1 (kept, or absorbed)
   // Per node: backward finds its output in recompute_buffer, recomputed by its layer or replayed
   // with its segment (absorbed nodes: their absorber's buffer).

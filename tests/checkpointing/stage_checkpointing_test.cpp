@@ -3,7 +3,7 @@
 // bits as without it — losses, every gradient (so every per-stage gradient norm), the weights,
 // the BN running statistics and num_batches_tracked — on the reference and oneDNN backends, in
 // f32 and (oneDNN, CPUs with native bf16) bf16, in less activation memory; and with every stage
-// checkpointed the kept activations are exactly the blocks' inputs (block granularity).
+// checkpointed the plan is the block-granular one (expect_block_granularity).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -168,39 +168,33 @@ std::vector<std::vector<std::string>> each_stage_then_all() {
   return choices;
 }
 
-// Every stage but fc checkpointed: a block keeps only its input (the stem's maxpool output or
-// the block before's add), so the kept outputs of the checkpointed stages are exactly those;
-// the rest of the kept bytes are fc's (its input and the logits), the same as without
-// checkpointing fc's. A stage replayed whole would keep only the stages' inputs.
-void expect_blocks_keep_only_their_inputs(const Case& c) {
+// Every stage but fc checkpointed: each block keeps only its input, in the arena until its
+// block's backward has read it, so no output but the logits has memory of its own, and during a
+// block's backward only that block's replayed outputs are live. ResNet-50 at 32 px, batch 2,
+// then needs 0.32x of the plain run's activation memory; a stage replayed whole needs 0.41x,
+// the blocks' inputs in own memory through the step 0.50x (measured by switching each off).
+void expect_block_granularity(const Case& c, double most) {
   std::string why;
   if (!backend_usable(c.backend, &why)) GTEST_SKIP() << c.backend << " is not usable here: " << why;
   const std::vector<std::string> all(resnet_stage_names().begin(), resnet_stage_names().end() - 1);
+  Run plain(c, {});
   Run run(c, all);
   const Network& net = run.net();
-  const std::vector<NodeSpec>& nodes = net.graph().nodes;
-  int64_t block_inputs = 0, fc_kept = 0;
-  size_t blocks = 0;
-  for (size_t i = 0; i + 1 < nodes.size(); ++i) {
-    const NodeSpec& next = nodes[i + 1];
-    const bool block_starts = next.stage != "conv1" && next.stage != "fc" && next.name.ends_with(".conv1");
-    if (block_starts) block_inputs += net.output_desc(i).bytes(), ++blocks;
-    if (nodes[i].name == "flatten") fc_kept += net.output_desc(i).bytes();  // fc's backward reads it
-  }
-  fc_kept += net.output_desc(nodes.size() - 1).bytes();  // the logits
-  EXPECT_EQ(blocks, c.arch == "resnet18" ? 8u : 16u);
-  EXPECT_EQ(net.activation_memory().kept, block_inputs + fc_kept)
-      << "kept activations with every stage checkpointed are not the blocks' inputs";
+  EXPECT_EQ(net.activation_memory().kept, net.output_desc(net.graph().nodes.size() - 1).bytes())
+      << "with every stage checkpointed, outputs other than the logits are in memory of their own";
+  EXPECT_LT(static_cast<double>(run.activation_bytes()), most * static_cast<double>(plain.activation_bytes()))
+      << "every stage checkpointed: " << run.activation_bytes() << " bytes of activations, plain "
+      << plain.activation_bytes();
 }
 
-TEST(StageCheckpointing, ResNet18KeepsOnlyEachBlocksInput) {
-  expect_blocks_keep_only_their_inputs({"onednn", "resnet18", 32, 2});
+TEST(StageCheckpointing, ResNet50OnOnednnReplaysBlockByBlock) {
+  expect_block_granularity({"onednn", "resnet50", 32, 2}, 0.36);
 }
-TEST(StageCheckpointing, ResNet50KeepsOnlyEachBlocksInput) {
-  expect_blocks_keep_only_their_inputs({"onednn", "resnet50", 32, 2});
+TEST(StageCheckpointing, ResNet50OnReferenceReplaysBlockByBlock) {
+  expect_block_granularity({"reference", "resnet50", 32, 2}, 0.36);
 }
-TEST(StageCheckpointing, ResNet18ReferenceKeepsOnlyEachBlocksInput) {
-  expect_blocks_keep_only_their_inputs({"reference", "resnet18", 32, 2});
+TEST(StageCheckpointing, ResNet18OnOnednnKeepsOnlyTheLogits) {
+  expect_block_granularity({"onednn", "resnet18", 32, 2}, 0.55);
 }
 
 TEST(StageCheckpointing, ResNet18OnOnednnIsBitIdentical) {

@@ -196,7 +196,7 @@ struct Simulator {
     if (in == kIn) return;
     const size_t s = f.storage_of(static_cast<size_t>(in));
     if (backward && m.recomputed[static_cast<size_t>(in)]) return read(m.recompute_buffer[static_cast<size_t>(in)], "r" + std::to_string(s));
-    if (backward) ASSERT_TRUE(m.kept[s]) << where << ": node " << in << " read in backward, neither kept nor recomputed";
+    if (backward) ASSERT_TRUE(m.kept[s] || m.held[s]) << where << ": node " << in << " read in backward, neither kept nor recomputed";
     if (!m.kept[s]) read(m.act_buffer[s], "a" + std::to_string(s));
   }
   static std::string grad(int buffer) { return "g" + std::to_string(buffer); }
@@ -204,7 +204,8 @@ struct Simulator {
     if (in == kIn) return;
     const size_t s = f.storage_of(static_cast<size_t>(in));
     if (m.replay_buffer[s] >= 0) return read(m.replay_buffer[s], "r" + std::to_string(s));
-    ASSERT_TRUE(m.kept[s]) << where << ": replay reads node " << in << ", neither kept nor replayed";
+    ASSERT_TRUE(m.kept[s] || m.held[s]) << where << ": replay reads node " << in << ", neither kept nor replayed";
+    if (m.held[s]) read(m.act_buffer[s], "a" + std::to_string(s));
   }
 
   void run() {
@@ -322,7 +323,17 @@ TEST(PlanMemory, EachBlockOfAStageReplaysAloneBeforeItsOwnBackward) {
   EXPECT_EQ(whole.kept, (std::vector<bool>{false, false, false, false, false, true, true}));
   ASSERT_EQ(whole.steps.size(), 7u);
   EXPECT_EQ(whole.steps[2].replay, (std::vector<int>{0, 1, 2, 3}));
-  for (const MemoryPlan* plan : {&m, &whole}) {
+  // Kept outputs held in the arena: 2 and 5 stay in their forward buffers until their last read
+  // in backward (2: block B's replay, conv 3's step, then add 2's own step; 5: add 5's step),
+  // then their bytes are reused; the logits keep their own memory.
+  o.segment = {0, 0, 0, 1, 1, 1, -1};
+  o.hold_kept_in_arena = true;
+  const MemoryPlan held = plan_memory(g, l, f, o);
+  EXPECT_EQ(held.kept, (std::vector<bool>{false, false, false, false, false, false, true}));
+  EXPECT_EQ(held.held, (std::vector<bool>{false, false, true, false, false, true, false}));
+  EXPECT_GE(held.act_buffer[2], 0);
+  EXPECT_LE(held.arena.bytes(), m.arena.bytes() + 2 * 256);  // 2 and 5 moved into the arena at most
+  for (const MemoryPlan* plan : {&m, &whole, &held}) {
     Simulator sim{g, f, *plan, {}, {}};
     sim.run();
   }
@@ -364,6 +375,7 @@ TEST(PlanMemory, RandomPlansNeverOverwriteALiveTensor) {
     const FusionPlan f = plan_fusion(g, l, fo, maybe);
     MemoryOptions mo = all_recompute(g.size());
     if (rng() % 2) mo.recompute.clear();
+    mo.hold_kept_in_arena = rng() % 2;
     if (fo.training && rng() % 2) {  // checkpointed segments: runs of consecutive nodes
       mo.segment.assign(g.size(), -1);
       for (size_t i = 0, id = 0; i < g.size(); ++i) {
