@@ -83,7 +83,7 @@ for c in present:
             notes.append(why(c))
         print(f"| {label(c)} | not run ({notes.index(why(c)) + 1}) | | | | | |")
         continue
-    dtype = "bf16" if c.endswith("bf16") else "f32"
+    dtype = "bf16" if "bf16" in c else "f32"  # cxrtune-bf16-direct too: its share is of the bf16 limit
     t, i, m = med(rs, "train_images_per_s"), med(rs, "infer_images_per_s"), med(rs, "peak_rss_mib")
     emulated = " (emulated: no native bf16)" if dtype == "bf16" and dtype not in gemm else ""
     comp = ""
