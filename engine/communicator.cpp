@@ -1,6 +1,12 @@
 #include "engine/communicator.h"
 
+#include <stdexcept>
+
 namespace cxr {
+
+std::unique_ptr<Communicator> Communicator::duplicate() {
+  throw std::logic_error(describe() + ": this communicator cannot be duplicated");
+}
 
 void broadcast_string(Communicator& comm, std::string& s, int root) {
   if (comm.size() == 1) return;

@@ -5,6 +5,7 @@
 // Every call is collective: all ranks make the same calls in the same order.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,15 @@ class Communicator {
   // Every rank's `mine`, indexed by rank, on every rank (sizes may differ).
   virtual std::vector<std::string> allgather(const std::string& mine) = 0;
   virtual void barrier() = 0;
+  // A second communicator over the same ranks whose collectives never match this one's
+  // (MPI_Comm_dup). Collective: every rank calls it at the same point. Why it exists: two
+  // threads of one rank may then run collectives at the same time, one on each, and every rank
+  // still pairs them up alike — the gradient reducer's thread allreduces buckets on the trainer's
+  // communicator while backward's SyncBatchNorm allreduces statistics on a duplicate (two
+  // threads on ONE communicator could be matched in different orders on different ranks: wrong
+  // sums or a deadlock). The duplicate may be used by another thread than this one's user at the
+  // same time. Default: std::logic_error (an implementation that cannot).
+  virtual std::unique_ptr<Communicator> duplicate();
   // Ends every rank of the run with this exit code (a rank failed alone; the others would wait
   // in a collective forever). Single process: returns, the caller exits normally.
   virtual void abort(int /*exit_code*/) {}
@@ -44,6 +54,7 @@ class SingleProcess final : public Communicator {
   void broadcast(void*, int64_t, int) override {}
   std::vector<std::string> allgather(const std::string& mine) override { return {mine}; }
   void barrier() override {}
+  std::unique_ptr<Communicator> duplicate() override { return std::make_unique<SingleProcess>(); }
 };
 
 // Broadcast helpers over the byte broadcast: a string (length first) and a vector of doubles.

@@ -22,6 +22,7 @@
 namespace cxr {
 
 class Backend;
+class Communicator;
 
 // A trainable tensor. `value` and `grad` share one plain-layout descriptor in backend memory.
 struct Parameter {
@@ -83,6 +84,12 @@ struct Context {
   // on the same inputs (Layer::can_replay_forward). It must write the same output bits and leave
   // every buffer as the first run left it (BN: no second running-statistics update).
   bool replaying = false;
+  // SyncBatchNorm (train.sync_bn, issue #20): in training, every batchnorm2d computes its
+  // statistics over all ranks of this group (one allreduce in forward, one in backward), so N
+  // ranks' micro-batches normalise as one batch. A communicator of its own (a duplicate of the
+  // trainer's, Communicator::duplicate), because backward runs while the gradient reducer's
+  // thread allreduces on the trainer's. Null, or one rank: per-micro-batch statistics.
+  Communicator* batch_norm_group = nullptr;
 };
 
 class Layer;

@@ -252,6 +252,12 @@ TrainPosition Trainer::run(BatchSource& train, BatchSource* val, RunSink& sink,
     throw UsageError("the training set has fewer samples than one batch of " + std::to_string(global_batch));
   broadcast_state(/*buffers_only=*/false);  // every rank starts from rank 0's weights
   Context ctx;
+  // SyncBatchNorm allreduces in forward and backward on a communicator of its own: backward's run
+  // while the reducer's thread allreduces buckets on `world`, and two threads' collectives on one
+  // communicator could pair up differently on different ranks (layer.h, communicator.h).
+  const std::unique_ptr<Communicator> batch_norm_group =
+      config_.sync_batch_norm && world.size() > 1 ? world.duplicate() : nullptr;
+  ctx.batch_norm_group = batch_norm_group.get();
   bool done = config_.max_steps >= 0 && pos.step >= config_.max_steps;
   while (!done && pos.epoch < config_.epochs) {
     step_.prepare(input_shape, target_shape, /*training=*/true);

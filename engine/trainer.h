@@ -114,6 +114,9 @@ struct TrainConfig {
   // stop flag are reduced over them each step, BN running statistics are rank 0's (as PyTorch
   // DDP's broadcast_buffers), and evaluate() gathers every rank's shard.
   Communicator* comm = nullptr;
+  // train.sync_bn: training BN statistics over the N ranks' concurrent micro-batches
+  // (SyncBatchNorm, Context::batch_norm_group, on a duplicate of `comm`). One rank: no effect.
+  bool sync_batch_norm = false;
 };
 
 class Trainer {

@@ -187,7 +187,6 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
                      (world.size() == 1 ? "" : "es") + " x train.accumulate_steps " +
                      std::to_string(recipe.train.accumulate_steps) +
                      "): every micro-batch of a step must have the same size");
-  if (recipe.train.sync_bn) throw UsageError("train.sync_bn: true is not available in this build; use false");
   if (recipe.data.val_split > 0 && recipe.data.val && fs::exists(*recipe.data.val))
     throw UsageError("data.val (" + *recipe.data.val + ") and data.val_split (" + std::to_string(recipe.data.val_split) +
                      ") both give a validation set: set data.val: null to split train, or data.val_split: 0");
@@ -203,6 +202,10 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   JobModel model = make_model(compute, o.plugins);
   Network& net = *model.network;
   Backend& backend = *model.backend;
+  // SyncBatchNorm is built on the CPU backends; the GPU's BN would refuse at the first step.
+  if (recipe.train.sync_bn && world.size() > 1 && backend.name() == "cudnn")
+    throw UsageError("train.sync_bn: true is not supported by the GPU backend (cudnn) yet; use train.sync_bn: false "
+                     "or train.backend: cpu");
   JobData data = make_data(recipe, world.rank(), world.size());
   if (primary && recipe.data.on_bad_file == "fail")
     check_image_headers({{"train", &data.train->dataset()}, {"val", &data.val->dataset()}}, observer);
@@ -327,6 +330,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   tc.multi_label = multi_label;
   tc.accumulate_steps = recipe.train.accumulate_steps;
   tc.comm = &world;
+  tc.sync_batch_norm = recipe.train.sync_bn;
   Trainer trainer(net, step, optimizer, tc);
 
   if (resumed_in_place) {

@@ -10,6 +10,8 @@
 // that output recomputed from x̂ (batchnorm_relu_grad) into the shared workspace before cuDNN's
 // backward, as the reference does: backward never reads y.
 #include "plugins/cudnn/cudnn_util.h"
+#include "core/errors.h"
+#include "engine/communicator.h"
 #include "plugins/cudnn/register.h"
 #include "engine/ops/batchnorm2d.h"
 
@@ -45,6 +47,11 @@ class BatchNorm2dCudnn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context& ctx) override {
+    // SyncBatchNorm is built for the CPU backends only (its per-channel sums are host loops);
+    // refused here rather than silently normalising with this rank's rows alone.
+    if (ctx.training && ctx.batch_norm_group && ctx.batch_norm_group->size() > 1)
+      throw UsageError("train.sync_bn: true is not supported by the GPU backend (cudnn) yet; use train.sync_bn: false "
+                       "or train.backend: cpu");
     const float one = 1.0f, zero = 0.0f;
     const float* gamma = parameters_[0].value.data_as<const float>();
     const float* beta = parameters_[1].value.data_as<const float>();

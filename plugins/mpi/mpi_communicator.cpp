@@ -30,13 +30,16 @@ class MpiCommunicator final : public Communicator {
     if (!initialised) {
       int provided = 0;
       MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
-      // The reducer's thread makes the allreduces while the main thread computes; the two never
-      // call MPI at the same time, so SERIALIZED is enough.
+      // The reducer's thread makes the allreduces while the main thread computes; without
+      // SyncBatchNorm the two never call MPI at the same time, so SERIALIZED is enough. With it
+      // the main thread allreduces statistics on a duplicate while the reducer's thread
+      // allreduces buckets: duplicate() requires MULTIPLE.
       if (provided < MPI_THREAD_SERIALIZED)
         throw RuntimeFailure("MPI provides thread level " + std::to_string(provided) +
                              ", below MPI_THREAD_SERIALIZED which the gradient thread needs");
       owns_init_ = true;
     }
+    MPI_Query_thread(&thread_level_);
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
@@ -56,6 +59,16 @@ class MpiCommunicator final : public Communicator {
   ~MpiCommunicator() override {
     MPI_Comm_free(&comm_);
     if (owns_init_) MPI_Finalize();
+  }
+
+  // A duplicate of this one's MPI_Comm: the same ranks, a separate matching context (MPI_Comm_dup
+  // is collective), so another thread's collectives on it never pair with this one's.
+  std::unique_ptr<Communicator> duplicate() override {
+    if (thread_level_ < MPI_THREAD_MULTIPLE)
+      throw RuntimeFailure(library_ + " provides thread level " + std::to_string(thread_level_) +
+                           ", below MPI_THREAD_MULTIPLE, which train.sync_bn: true needs (its statistics are "
+                           "allreduced while the gradient thread allreduces buckets); use train.sync_bn: false");
+    return std::unique_ptr<Communicator>(new MpiCommunicator(*this));
   }
 
   int rank() const override { return rank_; }
@@ -103,6 +116,14 @@ class MpiCommunicator final : public Communicator {
   void abort(int exit_code) override { MPI_Abort(comm_, exit_code); }
 
  private:
+  // duplicate(): the same ranks over a dup of `of`'s communicator; it does not own MPI's init.
+  MpiCommunicator(const MpiCommunicator& of)
+      : rank_(of.rank_), size_(of.size_), local_rank_(of.local_rank_), local_size_(of.local_size_),
+        thread_level_(of.thread_level_), library_(of.library_) {
+    check(MPI_Comm_dup(of.comm_, &comm_), "comm_dup");
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  }
+
   void allreduce(void* data, int64_t n, MPI_Datatype type, size_t elem) {
     auto* p = static_cast<char*>(data);
     for (int64_t at = 0; at < n; at += kChunk)
@@ -119,6 +140,7 @@ class MpiCommunicator final : public Communicator {
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
+  int thread_level_ = MPI_THREAD_SINGLE;
   bool owns_init_ = false;
   std::string library_;
 };

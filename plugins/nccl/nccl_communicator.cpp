@@ -50,6 +50,10 @@ class NcclCommunicator final : public Communicator {
   std::vector<std::string> allgather(const std::string& mine) override { return bootstrap_.allgather(mine); }
   void barrier() override { bootstrap_.barrier(); }
   void abort(int exit_code) override { bootstrap_.abort(exit_code); }
+  // A second NCCL communicator over the same ranks and device (its own unique id, sent over the
+  // bootstrap: collective), with its own stream and staging buffer, so two host threads may sum
+  // at the same time. Its broadcast/allgather/barrier still go through the bootstrap.
+  std::unique_ptr<Communicator> duplicate() override { return std::make_unique<NcclCommunicator>(bootstrap_, device_); }
 
  private:
   // Host memory in, host memory out: staged through one device buffer grown as needed.

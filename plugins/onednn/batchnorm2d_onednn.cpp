@@ -7,7 +7,16 @@
 // A training BN without ReLU (a bottleneck's last, a downsample's) absorbs the residual add
 // after it and runs batchnorm_add_kernel.h instead; its backward is oneDNN's as before, fed the
 // statistics that kernel saved.
+// SyncBatchNorm (Context::batch_norm_group of more than one rank, train.sync_bn): training
+// forward and backward run batchnorm_sync.h's loops instead of oneDNN (whose BN reduces over the
+// tensor it is given, one rank's rows), with the global statistics of one allreduce each; the
+// absorbed residual add and the fused ReLU are computed in those loops too, so no fusion skips
+// the sync. A replay reuses the saved global statistics (no second allreduce); recompute()
+// re-runs the same normalisation. Eval is unaffected (running statistics, oneDNN as before).
 #include <cmath>
+
+#include "plugins/onednn/batchnorm_sync.h"
+#include "plugins/reference/batchnorm_sync.h"
 
 #include "plugins/onednn/batchnorm_add_kernel.h"
 #include "plugins/onednn/onednn_util.h"
@@ -38,6 +47,8 @@ class BatchNorm2dOnednn final : public Layer {
     training_ = info.training;
     add_ = false;  // a new prepare undoes absorb_in_training
     desc_ = in[0];
+    layout_ = channel_layout_of(data);
+    group_ = nullptr;
     // f32 nChw16c (AVX-512) or nChw8c (AVX2): the blockings batchnorm_add_forward reads.
     block_ = 0;
     for (const auto& [tag, width] : {std::pair{memory::format_tag::nChw16c, 16}, std::pair{memory::format_tag::nChw8c, 8}})
@@ -110,6 +121,11 @@ class BatchNorm2dOnednn final : public Layer {
     if (ctx.training != training_)
       throw GraphError(p_.str() + ": prepared for " + (training_ ? "training" : "eval") +
                        ", run in the other mode");
+    if (training_ && ref::sync_group(ctx.batch_norm_group)) {
+      forward_synced(x, y, *ref::sync_group(ctx.batch_norm_group), ctx.replaying);
+      return;
+    }
+    group_ = nullptr;
     if (add_) {
       batchnorm_add_forward(x[0]->data_as<const float>(), x[1]->data_as<const float>(), y.data_as<float>(), dims_,
                             parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
@@ -146,6 +162,10 @@ class BatchNorm2dOnednn final : public Layer {
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!bwd_) throw GraphError(p_.str() + ": backward on a layer prepared for eval");
+    if (group_) {
+      backward_synced(*x[0], dy, dx[0]);
+      return;
+    }
     bwd_.bind(DNNL_ARG_SRC, x[0]->data());
     bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
     bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0] ? dx[0]->data() : dx_scratch_.data());
@@ -181,6 +201,10 @@ class BatchNorm2dOnednn final : public Layer {
   // The training forward's output again: same kernel family, the batch statistics it saved.
   void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
     if (!recompute_) throw GraphError(p_.str() + ": recompute on a layer prepared for eval");
+    if (group_) {  // the synced forward's own normalisation, so the same bits
+      normalize(x[0]->data_as<const float>(), nullptr, y.data_as<float>(), layout_, scale_, shift_, p_.fuse_relu);
+      return;
+    }
     recompute_.bind(DNNL_ARG_SRC, x[0]->data());
     recompute_.bind(DNNL_ARG_DST, y.data());
     recompute_.bind(DNNL_ARG_SCALE, parameters_[0].value.data());
@@ -192,6 +216,51 @@ class BatchNorm2dOnednn final : public Layer {
   }
 
  private:
+  // SyncBatchNorm forward (see the top): [Σx, Σx², count] allreduced once, normalise with the
+  // global statistics (+ the absorbed add and its ReLU), running statistics of the global batch.
+  void forward_synced(std::span<const Tensor* const> x, Tensor& y, Communicator& group, bool replaying) {
+    if (!layout_.unsupported.empty())
+      throw UsageError("train.sync_bn: true: " + p_.str() + " on oneDNN gets " + layout_.unsupported + " (" +
+                       desc_.str() + "), which its synced statistics do not read; use train.sync_bn: false");
+    const float* xp = x[0]->data_as<const float>();
+    if (!replaying) {  // a replay keeps the first run's global statistics: same bits, no collective
+      std::vector<double> sums = local_batch_sums(xp, layout_);
+      sync_count_ = ref::global_batch_statistics(group, sums, p_.channels, sync_mean_, sync_var_);
+      normalization_coefficients(parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
+                                 sync_mean_, sync_var_, p_.eps, scale_, shift_);
+      group_ = &group;
+    }
+    const bool relu = add_ ? add_relu_ : p_.fuse_relu;
+    normalize(xp, add_ ? x[1]->data_as<const float>() : nullptr, y.data_as<float>(), layout_, scale_, shift_, relu);
+    if (replaying) return;
+    ref::update_running_statistics(buffers_[0].value.data_as<float>(), buffers_[1].value.data_as<float>(), sync_mean_,
+                                   sync_var_, sync_count_, p_.momentum);
+    ++*buffers_[2].value.data_as<int64_t>();
+  }
+
+  // SyncBatchNorm backward: [Σg, Σg·(x − mean)] allreduced once; dx with the global count, dγ and
+  // dβ the local sums (plugins/reference/batchnorm_sync.h says why). The fused ReLU's mask is
+  // the forward's z > 0, recomputed (backward reads no output).
+  void backward_synced(const Tensor& x, const Tensor& dy, Tensor* dx) {
+    const float* xp = x.data_as<const float>();
+    std::vector<double> sums =
+        local_gradient_sums(xp, dy.data_as<const float>(), layout_, sync_mean_, scale_, shift_, p_.fuse_relu);
+    std::vector<double> local;
+    ref::global_gradient_sums(*group_, sums, local);
+    float* dg = parameters_[0].grad.data_as<float>();
+    float* db = parameters_[1].grad.data_as<float>();
+    for (int64_t c = 0; c < p_.channels; ++c) {
+      const auto k = static_cast<size_t>(c);
+      db[c] = static_cast<float>(local[k]);
+      dg[c] = static_cast<float>(local[static_cast<size_t>(p_.channels) + k] / std::sqrt(sync_var_[k] + p_.eps));
+    }
+    if (!dx) return;
+    const ref::DxCoefficients co = ref::dx_coefficients(sums, parameters_[0].value.data_as<const float>(), sync_var_,
+                                                        p_.eps, sync_count_);
+    synced_dx(xp, dy.data_as<const float>(), dx->data_as<float>(), layout_, sync_mean_, co.a, co.b, co.k, scale_, shift_,
+              p_.fuse_relu);
+  }
+
   ops::BatchNorm2dParams p_;
   OnednnBackend& be_;
   Op fwd_, bwd_, recompute_;
@@ -203,6 +272,13 @@ class BatchNorm2dOnednn final : public Layer {
   int64_t block_ = 0;               // 16 or 8: f32 channel blocks batchnorm_add_forward reads; 0: none
   bool add_ = false, add_relu_ = false;  // an absorbed residual add (training) and its ReLU
   std::vector<float> lanes_;        // batchnorm_add_forward's per-lane statistics
+  // SyncBatchNorm: the layout its loops read, the last training forward's group (null: local
+  // statistics, oneDNN's path), its global statistics and count, and the float coefficients.
+  ChannelLayout layout_;
+  Communicator* group_ = nullptr;
+  std::vector<double> sync_mean_, sync_var_;
+  double sync_count_ = 0;
+  std::vector<double> scale_, shift_;
 };
 
 }  // namespace

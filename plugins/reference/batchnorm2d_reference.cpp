@@ -1,4 +1,9 @@
+// batchnorm2d in plain loops (double math). In training with Context::batch_norm_group of more
+// than one rank the statistics are those of all ranks' rows (SyncBatchNorm, batchnorm_sync.h);
+// a replay (activation checkpointing) then reuses the global statistics its first run saved,
+// with no second allreduce, so every rank replays alike whatever the others do.
 #include "engine/ops/batchnorm2d.h"
+#include "plugins/reference/batchnorm_sync.h"
 #include "plugins/reference/reference_layer.h"
 #include "plugins/reference/register.h"
 
@@ -19,7 +24,12 @@ class BatchNorm2dReference final : public Layer {
     const auto xv = to_double(*x[0]), g = to_double(parameters_[0].value), b = to_double(parameters_[1].value);
     std::vector<double> yv(xv.size());
     const Dims4 d = dims4(x[0]->shape());
+    if (ctx.training && sync_group(ctx.batch_norm_group)) {
+      forward_synced(xv, d, *sync_group(ctx.batch_norm_group), ctx.replaying, y);
+      return;
+    }
     if (ctx.training) {
+      group_ = nullptr;
       mean_.assign(static_cast<size_t>(d.c), 0.0);
       var_.assign(static_cast<size_t>(d.c), 0.0);
       batchnorm_forward_train(xv.data(), d, g.data(), b.data(), p_.eps, p_.fuse_relu, yv.data(),
@@ -54,6 +64,13 @@ class BatchNorm2dReference final : public Layer {
     const auto yv = p_.fuse_relu ? output_from_batch_stats(xv, x[0]->shape()) : std::vector<double>{};
     const auto gy = to_double(dy);
     std::vector<double> dxv(xv.size()), dg(g.size()), db(g.size());
+    if (group_) {
+      backward_synced(xv, x[0]->shape(), yv, gy, dx[0] ? dxv.data() : nullptr, dg, db);
+      if (dx[0]) store(dxv, *dx[0]);
+      store(dg, parameters_[0].grad);
+      store(db, parameters_[1].grad);
+      return;
+    }
     batchnorm_backward_train(xv.data(), dims4(x[0]->shape()), g.data(), mean_.data(), var_.data(),
                              p_.eps, p_.fuse_relu, yv.data(), gy.data(),
                              dx[0] ? dxv.data() : nullptr, dg.data(), db.data());
@@ -72,6 +89,48 @@ class BatchNorm2dReference final : public Layer {
   }
 
  private:
+  // SyncBatchNorm forward: global statistics from one allreduce, then the eval formula with them
+  // (the same formula recompute() and a replay use, so all three give the same bits).
+  void forward_synced(const std::vector<double>& xv, const Dims4& d, Communicator& group, bool replaying, Tensor& y) {
+    if (!replaying) {
+      std::vector<double> sums = local_batch_sums(xv.data(), d.n, d.c, d.h * d.w);
+      count_ = global_batch_statistics(group, sums, d.c, mean_, var_);
+      group_ = &group;
+    }
+    store(output_from_batch_stats(xv, y.shape()), y);
+    if (replaying) return;  // the running statistics moved in the first run
+    update_running_statistics(buffers_[0].value.data_as<float>(), buffers_[1].value.data_as<float>(), mean_, var_,
+                              count_, p_.momentum);
+    ++*buffers_[2].value.data_as<int64_t>();
+  }
+
+  // SyncBatchNorm backward: one allreduce of [Σg, Σg·(x − mean)], dx with the global count; dγ
+  // and dβ the local sums (batchnorm_sync.h says why).
+  void backward_synced(const std::vector<double>& xv, const Shape& shape, const std::vector<double>& yv,
+                       const std::vector<double>& gy, double* dxv, std::vector<double>& dg, std::vector<double>& db) {
+    const Dims4 d = dims4(shape);
+    const int64_t hw = d.h * d.w;
+    std::vector<double> sums = local_gradient_sums(xv.data(), yv.data(), gy.data(), d.n, d.c, hw, mean_, p_.fuse_relu);
+    std::vector<double> local;
+    global_gradient_sums(*group_, sums, local);
+    for (int64_t c = 0; c < d.c; ++c) {
+      const auto k = static_cast<size_t>(c);
+      db[k] = local[k];
+      dg[k] = local[static_cast<size_t>(d.c) + k] / std::sqrt(var_[k] + p_.eps);
+    }
+    if (!dxv) return;
+    const DxCoefficients co = dx_coefficients(sums, parameters_[0].value.data_as<const float>(), var_, p_.eps, count_);
+    for (int64_t n = 0; n < d.n; ++n)
+      for (int64_t c = 0; c < d.c; ++c) {
+        const auto k = static_cast<size_t>(c);
+        for (int64_t j = 0; j < hw; ++j) {
+          const int64_t idx = (n * d.c + c) * hw + j;
+          const double g = masked(gy.data(), yv.data(), p_.fuse_relu, idx);
+          dxv[idx] = co.a[k] * g + co.b[k] * (xv[static_cast<size_t>(idx)] - mean_[k]) + co.k[k];
+        }
+      }
+  }
+
   // The training forward's output from its saved batch statistics (the same formula in double).
   std::vector<double> output_from_batch_stats(const std::vector<double>& xv, const Shape& shape) const {
     const auto g = to_double(parameters_[0].value), b = to_double(parameters_[1].value);
@@ -84,6 +143,8 @@ class BatchNorm2dReference final : public Layer {
   bool training_ = true;
   ops::BatchNorm2dParams p_;
   std::vector<double> mean_, var_;
+  Communicator* group_ = nullptr;  // the last training forward's SyncBatchNorm group; null: local statistics
+  double count_ = 0;               // its global count
 };
 
 }  // namespace

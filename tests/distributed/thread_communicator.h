@@ -2,8 +2,12 @@
 // at a barrier for every collective. The sums add the ranks' values in rank order, so every rank
 // gets the same bits, as MPI's allreduce gives them. Lets the data-parallel tests run the real
 // Trainer on several ranks without mpirun, and read every rank's weights.
+// duplicate() gives a communicator over a second group of the same threads (MPI_Comm_dup's
+// counterpart): its collectives meet at their own barrier, so two threads of each rank (the
+// gradient reducer's and the main one's SyncBatchNorm) may use the two at the same time.
 #pragma once
 #include <barrier>
+#include <mutex>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -45,12 +49,20 @@ class ThreadGroup {
     return out;
   }
   void barrier() { barrier_.arrive_and_wait(); }
+  // Collective: the `index`-th duplicate of this group (every rank asks for the same index).
+  ThreadGroup& child(int64_t index) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (static_cast<int64_t>(children_.size()) <= index) children_.push_back(std::make_unique<ThreadGroup>(size_));
+    return *children_[static_cast<size_t>(index)];
+  }
 
  private:
   int size_;
   std::barrier<> barrier_;
   std::vector<void*> slots_;
   std::vector<std::string> strings_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ThreadGroup>> children_;  // live as long as this group
 };
 
 class ThreadCommunicator final : public Communicator {
@@ -64,10 +76,14 @@ class ThreadCommunicator final : public Communicator {
   void broadcast(void* data, int64_t bytes, int root) override { group_.broadcast(rank_, data, bytes, root); }
   std::vector<std::string> allgather(const std::string& mine) override { return group_.allgather(rank_, mine); }
   void barrier() override { group_.barrier(); }
+  std::unique_ptr<Communicator> duplicate() override {
+    return std::make_unique<ThreadCommunicator>(group_.child(duplicates_++), rank_);
+  }
 
  private:
   ThreadGroup& group_;
   int rank_;
+  int64_t duplicates_ = 0;  // this rank's duplicate() calls so far: the same sequence on every rank
 };
 
 // Runs body(rank, communicator) on `ranks` threads, one ThreadCommunicator each, and waits for all.
