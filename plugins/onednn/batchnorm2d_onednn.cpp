@@ -278,7 +278,8 @@ class BatchNorm2dOnednn final : public Layer {
   Communicator* group_ = nullptr;
   std::vector<double> sync_mean_, sync_var_;
   double sync_count_ = 0;
-  std::vector<double> scale_, shift_;
+  std::vector<float> scale_;
+  std::vector<double> shift_;
 };
 
 }  // namespace
