@@ -10,6 +10,8 @@
 // then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
 // block's output is written once instead of written, read twice and written again.
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
@@ -124,15 +126,16 @@ class Conv2dOnednn final : public Layer {
     }
     const void* bw_src = src_reorder_ ? src_buf_.data() : x[0]->data();
     const void* bw_dy = dy.data();
-    if (bw_src_reorder_) {  // the plain-layout fallback (prepare says why)
+    if (bw_src_reorder_) {  // the weight gradient's own layout (weight_gradient_layout says why)
+      auto* transit = static_cast<char*>(be_.activation_scratch());
       bw_src_reorder_.bind(DNNL_ARG_FROM, bw_src);
-      bw_src_reorder_.bind(DNNL_ARG_TO, bw_src_buf_.data());
+      bw_src_reorder_.bind(DNNL_ARG_TO, transit);
       bw_src_reorder_.run(s, p_.str());
       bw_dy_reorder_.bind(DNNL_ARG_FROM, bw_dy);
-      bw_dy_reorder_.bind(DNNL_ARG_TO, bw_dy_buf_.data());
+      bw_dy_reorder_.bind(DNNL_ARG_TO, transit + bw_dy_offset_);
       bw_dy_reorder_.run(s, p_.str());
-      bw_src = bw_src_buf_.data();
-      bw_dy = bw_dy_buf_.data();
+      bw_src = transit;
+      bw_dy = transit + bw_dy_offset_;
     }
     bwd_weights_.bind(DNNL_ARG_SRC, bw_src);
     bwd_weights_.bind(DNNL_ARG_DIFF_DST, bw_dy);
@@ -168,6 +171,23 @@ class Conv2dOnednn final : public Layer {
       for (int64_t k = 0; k < per_out; ++k) wf[o * per_out + k] = static_cast<float>(w[o * per_out + k] * scale);
       bf[o] = static_cast<float>(beta[o] + ((b ? b[o] : 0.0) - mean[o]) * scale);
     }
+  }
+
+  // The layout the weight gradient should read its two inputs in, when not the one they arrive
+  // in (`impl`: what oneDNN picked for that one; `out`: the output shape):
+  // - reference loops ("ref"): below AVX-512, oneDNN 2.6 has no jit weight gradient for some
+  //   blocked shapes (3x3 on a 1x1 or 2x2 map: layer4 of a 32-64 px input) and runs them, ~2.4 s
+  //   for one 512-channel layer at batch 8; its gemm kernels take any shape in plain nchw.
+  // - AMX (bf16 in nhwc, onednn_backend.h): oneDNN 2.6's AMX weight gradient is fast for a 3x3 on
+  //   a map of 28 or more (274–332 GFLOP/s against 59–60 for the AVX512_BF16 kernel in nChw16c)
+  //   and for a 1x1 that widens the channels (61–110 against 49–52), but 2–30x slower elsewhere
+  //   (3x3 on 14x14 and 7x7: 19 against 18–59; narrowing 1x1: 8–36 against 44–53; Xeon family 6
+  //   model 167, 2 threads, batch 32), so those take nChw16c. The copies cost a memory pass each.
+  std::optional<tag> weight_gradient_layout(const std::string& impl, const Shape& out) const {
+    if (impl.rfind("ref", 0) == 0 && out.size() == 4) return tag::nchw;
+    if (impl.find("amx") == std::string::npos || out.size() != 4) return std::nullopt;
+    const bool amx_fast = p_.kernel > 1 ? out[2] >= 28 : p_.in_channels < p_.out_channels;
+    return amx_fast ? std::nullopt : std::optional<tag>(tag::nChw16c);
   }
 
   // A backward primitive descriptor with the forward's algorithm, or direct where oneDNN has no
@@ -300,22 +320,17 @@ class Conv2dOnednn final : public Layer {
       auto bw = weights_pd(src_md_, dst_md_);
       bw_src_reorder_ = Op();
       bw_dy_reorder_ = Op();
-      bw_src_buf_ = Tensor();
-      bw_dy_buf_ = Tensor();
-      if (std::string(bw.impl_info_str()).rfind("ref", 0) == 0 && src_md_.dims().size() == 4) {
-        // Below AVX-512, oneDNN 2.6 has no jit weight gradient for some blocked shapes (3x3 on a
-        // 1x1 or 2x2 map: layer4 of a 32-64 px input) and runs reference loops, ~2.4 s for one
-        // 512-channel layer at batch 8. Its gemm kernels take any shape in plain nchw, so the
-        // two inputs are reordered there first (a map that small costs nothing to copy).
-        const memory::desc src_plain(src_md_.dims(), src_md_.data_type(), tag::nchw);
-        const memory::desc dst_plain(dst_md_.dims(), dst_md_.data_type(), tag::nchw);
-        auto plain = weights_pd(src_plain, dst_plain);
-        if (std::string(plain.impl_info_str()).rfind("ref", 0) != 0) {
-          bw = plain;
-          bw_src_reorder_ = make_reorder(src_md_, src_plain, eng, name);
-          bw_dy_reorder_ = make_reorder(dst_md_, dst_plain, eng, name);
-          bw_src_buf_ = be_.allocate(desc_of(src_plain, in[0].shape));
-          bw_dy_buf_ = be_.allocate(desc_of(dst_plain, out));
+      bw_dy_offset_ = 0;
+      if (const std::optional<tag> layout = weight_gradient_layout(bw.impl_info_str(), out)) {
+        const memory::desc src_other(src_md_.dims(), src_md_.data_type(), *layout);
+        const memory::desc dst_other(dst_md_.dims(), dst_md_.data_type(), *layout);
+        auto other = weights_pd(src_other, dst_other);
+        if (std::string(other.impl_info_str()).rfind("ref", 0) != 0) {
+          bw = other;
+          bw_src_reorder_ = make_reorder(src_md_, src_other, eng, name);
+          bw_dy_reorder_ = make_reorder(dst_md_, dst_other, eng, name);
+          bw_dy_offset_ = (src_other.get_size() + 63) / 64 * 64;
+          be_.reserve_activation_scratch(bw_dy_offset_ + dst_other.get_size());
         }
       }
       dw_md_ = bw.diff_weights_desc();
@@ -339,8 +354,9 @@ class Conv2dOnednn final : public Layer {
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
-  Op bw_src_reorder_, bw_dy_reorder_;  // to plain nchw for the weight gradient, when that is faster
-  Tensor src_buf_, dsrc_buf_, bw_src_buf_, bw_dy_buf_;
+  Op bw_src_reorder_, bw_dy_reorder_;  // to the weight gradient's own layout, when that is faster
+  size_t bw_dy_offset_ = 0;            // where its output-gradient copy starts in the activation scratch
+  Tensor src_buf_, dsrc_buf_;
   size_t w_fwd_offset_ = 0;  // where the forward-format weights start in the weight scratch
   TensorDesc in_;
   PrepareInfo info_;

@@ -51,8 +51,9 @@ bool cpu_has(dnnl::cpu_isa isa) {
 OnednnBackend::OnednnBackend(int threads, DType compute, bool winograd)
     : HostBackend(threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_), compute_(compute),
       winograd_(winograd),
-      activation_tag_(cpu_has(dnnl::cpu_isa::avx512_core) ? dnnl::memory::format_tag::nChw16c
-                                                           : dnnl::memory::format_tag::nChw8c) {
+      activation_tag_(compute == DType::BF16 && has_amx()      ? dnnl::memory::format_tag::nhwc
+                      : cpu_has(dnnl::cpu_isa::avx512_core) ? dnnl::memory::format_tag::nChw16c
+                                                            : dnnl::memory::format_tag::nChw8c) {
   // Debian's oneDNN runs on OpenMP: the thread count is the OpenMP one of this thread.
   if (threads > 0) omp_set_num_threads(threads);
   if (compute == DType::F16)
@@ -75,6 +76,8 @@ std::string OnednnBackend::isa_name() {
   }
 }
 
+bool OnednnBackend::has_amx() { return dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx; }
+
 bool OnednnBackend::has_native_bf16() {
   const auto isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
@@ -84,12 +87,14 @@ bool OnednnBackend::has_native_bf16() {
 // convolution algorithm: what run_info.json's "backend" and the training progress line show.
 std::string OnednnBackend::describe() const {
   std::string name = isa_name();
-  name += ", " + to_string(compute_) + (activation_tag_ == dnnl::memory::format_tag::nChw16c ? ", nChw16c" : ", nChw8c");
+  using tag = dnnl::memory::format_tag;
+  name += ", " + to_string(compute_) + ", " +
+          (activation_tag_ == tag::nhwc ? "nhwc" : activation_tag_ == tag::nChw16c ? "nChw16c" : "nChw8c");
   if (winograd_) name += ", winograd";
   return name;
 }
 
-// What convolutions pick on this CPU (f32 and bf16): channels blocked by its vector width.
+// The activation layout of this CPU and precision (activation_tag: blocked, or nhwc for bf16 on AMX).
 TensorDesc OnednnBackend::activation_desc(const Shape& shape) const {
   if (shape.size() != 4) return plain_desc(shape);
   return dnn::desc_of(dnnl::memory::desc(dnn::dims_of(shape), dnn::dt_of(compute_), activation_tag_), shape);
@@ -124,6 +129,7 @@ void reserve(Tensor& buffer, size_t bytes) {
 
 void OnednnBackend::reserve_scratchpad(size_t bytes) { reserve(scratchpad_, bytes); }
 void OnednnBackend::reserve_weight_scratch(size_t bytes) { reserve(weight_scratch_, bytes); }
+void OnednnBackend::reserve_activation_scratch(size_t bytes) { reserve(activation_scratch_, bytes); }
 
 std::unique_ptr<Backend> make_onednn_backend(int threads, DType compute, bool winograd) {
   return std::make_unique<OnednnBackend>(threads, compute, winograd);
