@@ -1,9 +1,15 @@
 #include "job/data_parallel_ranks.h"
 
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "core/errors.h"
+#ifdef CXRTUNE_HAVE_NCCL
+#include "plugins/nccl/nccl_communicator.h"
+#endif
 
 namespace cxr {
 
@@ -32,6 +38,44 @@ void share_resume_state(Communicator& world, TrainPosition& p, Optimizer& optimi
     world.broadcast(host.data(), static_cast<int64_t>(host.size() * sizeof(float)), 0);
     backend.write_plain(*t, host.data());
   }
+}
+
+std::string pin_local_gpu(const Communicator& world, const std::string& backend_name) {
+  if (world.size() == 1 || (backend_name != "cuda" && backend_name != "cudnn" && backend_name != "auto")) return "";
+  const int local = world.local_rank();
+  const char* given = std::getenv("CUDA_VISIBLE_DEVICES");
+  std::string device = std::to_string(local);
+  if (given && *given) {
+    std::vector<std::string> listed;
+    std::string item;
+    for (const char* p = given;; ++p) {
+      if (*p == ',' || *p == '\0') {
+        if (!item.empty()) listed.push_back(item);
+        item.clear();
+        if (*p == '\0') break;
+      } else if (*p != ' ') {
+        item += *p;
+      }
+    }
+    if (listed.size() == 1) return "";  // pinned already
+    if (static_cast<int>(listed.size()) <= local)
+      throw UsageError("CUDA_VISIBLE_DEVICES=" + std::string(given) + " lists " + std::to_string(listed.size()) +
+                       " GPUs, but this node runs " + std::to_string(world.local_size()) +
+                       " ranks (this one is local rank " + std::to_string(local) +
+                       "): start at most one rank per GPU");
+    device = listed[static_cast<size_t>(local)];
+  }
+  setenv("CUDA_VISIBLE_DEVICES", device.c_str(), 1);
+  return "rank " + std::to_string(world.rank()) + " (local rank " + std::to_string(local) + ") uses GPU " + device;
+}
+
+std::unique_ptr<Communicator> make_gpu_communicator(Communicator& world, const Backend& backend) {
+  if (world.size() == 1 || backend.name() != "cudnn") return nullptr;
+#ifdef CXRTUNE_HAVE_NCCL
+  return make_nccl_communicator(world, 0);  // device 0: this rank's GPU after pin_local_gpu
+#else
+  return nullptr;
+#endif
 }
 
 }  // namespace cxr

@@ -199,6 +199,8 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   if (compute.train.threads == 0 && world.local_size() > 1)
     // "All cores" shared by the ranks of this node: each takes its part, not all of them.
     compute.train.threads = std::max<int64_t>(1, std::thread::hardware_concurrency() / world.local_size());
+  // Several ranks on GPUs: each its node-local rank's, set before the backend's first CUDA call.
+  const std::string gpu_note = pin_local_gpu(world, compute.train.backend);
   JobModel model = make_model(compute, o.plugins);
   Network& net = *model.network;
   Backend& backend = *model.backend;
@@ -206,6 +208,10 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   if (recipe.train.sync_bn && world.size() > 1 && backend.name() == "cudnn")
     throw UsageError("train.sync_bn: true is not supported by the GPU backend (cudnn) yet; use train.sync_bn: false "
                      "or train.backend: cpu");
+  if (!gpu_note.empty()) observer.note(gpu_note);
+  // The trainer's reductions: NCCL on the GPU where built (cuDNN, several ranks), else `world`.
+  const std::unique_ptr<Communicator> gpu_comm = make_gpu_communicator(world, backend);
+  Communicator& reduce_comm = gpu_comm ? *gpu_comm : world;
   JobData data = make_data(recipe, world.rank(), world.size());
   if (primary && recipe.data.on_bad_file == "fail")
     check_image_headers({{"train", &data.train->dataset()}, {"val", &data.val->dataset()}}, observer);
@@ -285,7 +291,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
     json info = {{"cxrtune_version", CXRTUNE_VERSION}, {"backend", backend.describe()}, {"precision", to_string(backend.compute_dtype())}, {"threads", backend.threads()},
                  {"arch", recipe.model.arch}, {"weights", model.weights_note}, {"classes", data.train->dataset().classes},
                  {"train_counts", data.train->dataset().class_counts()}, {"val_counts", data.val->dataset().class_counts()},
-                 {"processes", world.size()}, {"accumulate_steps", recipe.train.accumulate_steps}, {"communicator", world.describe()}};
+                 {"processes", world.size()}, {"accumulate_steps", recipe.train.accumulate_steps}, {"communicator", reduce_comm.describe()}};
     write_file_atomic((fs::path(run_dir) / "run_info.json").string(), info.dump(2));
   }
   WeightChange change(net);
@@ -329,7 +335,7 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   tc.class_names = data.train->dataset().classes;
   tc.multi_label = multi_label;
   tc.accumulate_steps = recipe.train.accumulate_steps;
-  tc.comm = &world;
+  tc.comm = &reduce_comm;
   tc.sync_batch_norm = recipe.train.sync_bn;
   Trainer trainer(net, step, optimizer, tc);
 

@@ -23,6 +23,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "core/errors.h"
 #include "engine/gradient_reducer.h"
 #include "engine/init.h"
 #include "engine/ops/softmax_cross_entropy.h"
@@ -32,6 +33,7 @@
 #include "io/dataset.h"
 #include "io/demo_data.h"
 #include "io/loader.h"
+#include "job/data_parallel_ranks.h"
 #include "plugins/backends.h"
 #include "tests/distributed/thread_communicator.h"
 #include "tests/distributed/training_fixtures.h"
@@ -291,6 +293,70 @@ TEST(DataParallel, LoaderShardsAreTheOneProcessBatchInRankOrder) {
     }
   }
   std::filesystem::remove_all(dir);
+}
+
+// A GPU run's ranks each take their node-local rank's GPU through CUDA_VISIBLE_DEVICES
+// (job/data_parallel_ranks.h); CPU backends and one rank leave it alone.
+TEST(GpuRanks, EachRankTakesItsLocalRanksGpu) {
+  struct Local final : Communicator {
+    int rank() const override { return 3; }
+    int size() const override { return 4; }
+    int local_rank() const override { return 1; }
+    int local_size() const override { return 2; }
+    std::string describe() const override { return "fake"; }
+    void allreduce_sum(float*, int64_t) override {}
+    void allreduce_sum(double*, int64_t) override {}
+    void broadcast(void*, int64_t, int) override {}
+    std::vector<std::string> allgather(const std::string& m) override { return {m}; }
+    void barrier() override {}
+  } local;
+  const char* before = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string saved = before ? before : "";
+  auto visible = [] { const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); return std::string(v ? v : "(unset)"); };
+  unsetenv("CUDA_VISIBLE_DEVICES");
+  EXPECT_EQ(pin_local_gpu(local, "cpu"), "");
+  EXPECT_EQ(visible(), "(unset)");
+  SingleProcess one;
+  EXPECT_EQ(pin_local_gpu(one, "cuda"), "");
+  EXPECT_EQ(visible(), "(unset)");
+  EXPECT_EQ(pin_local_gpu(local, "cuda"), "rank 3 (local rank 1) uses GPU 1");
+  EXPECT_EQ(visible(), "1");
+  setenv("CUDA_VISIBLE_DEVICES", "4, 6", 1);  // the node's GPUs given to the job: the second
+  pin_local_gpu(local, "auto");
+  EXPECT_EQ(visible(), "6");
+  pin_local_gpu(local, "cuda");  // one device: pinned already, left alone
+  EXPECT_EQ(visible(), "6");
+  setenv("CUDA_VISIBLE_DEVICES", "0,", 1);  // fewer GPUs listed than ranks on the node
+  EXPECT_EQ(pin_local_gpu(local, "cuda"), "");  // "0," is one device
+  setenv("CUDA_VISIBLE_DEVICES", "", 1);
+  EXPECT_EQ(pin_local_gpu(local, "cudnn"), "rank 3 (local rank 1) uses GPU 1");
+  if (before) setenv("CUDA_VISIBLE_DEVICES", saved.c_str(), 1); else unsetenv("CUDA_VISIBLE_DEVICES");
+}
+
+TEST(GpuRanks, MoreRanksThanListedGpusIsAUsageError) {
+  struct Third final : Communicator {
+    int rank() const override { return 2; }
+    int size() const override { return 3; }
+    int local_rank() const override { return 2; }
+    int local_size() const override { return 3; }
+    std::string describe() const override { return "fake"; }
+    void allreduce_sum(float*, int64_t) override {}
+    void allreduce_sum(double*, int64_t) override {}
+    void broadcast(void*, int64_t, int) override {}
+    std::vector<std::string> allgather(const std::string& m) override { return {m}; }
+    void barrier() override {}
+  } third;
+  const char* before = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string saved = before ? before : "";
+  setenv("CUDA_VISIBLE_DEVICES", "0,1", 1);
+  try {
+    pin_local_gpu(third, "cuda");
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("lists 2 GPUs, but this node runs 3 ranks"), std::string::npos) << e.what();
+  }
+  EXPECT_STREQ(std::getenv("CUDA_VISIBLE_DEVICES"), "0,1");
+  if (before) setenv("CUDA_VISIBLE_DEVICES", saved.c_str(), 1); else unsetenv("CUDA_VISIBLE_DEVICES");
 }
 
 }  // namespace
