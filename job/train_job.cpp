@@ -208,6 +208,10 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
   if (recipe.train.sync_bn && world.size() > 1 && backend.name() == "cudnn")
     throw UsageError("train.sync_bn: true is not supported by the GPU backend (cudnn) yet; use train.sync_bn: false "
                      "or train.backend: cpu");
+  // The synced oneDNN BN reads f32 activations only (plugins/onednn/batchnorm_sync.h).
+  if (recipe.train.sync_bn && world.size() > 1 && backend.compute_dtype() != DType::F32)
+    throw UsageError("train.sync_bn: true needs train.precision f32 (got " + to_string(backend.compute_dtype()) +
+                     "); use train.sync_bn: false or train.precision: f32");
   if (!gpu_note.empty()) observer.note(gpu_note);
   // The trainer's reductions: NCCL on the GPU where built (cuDNN, several ranks), else `world`.
   const std::unique_ptr<Communicator> gpu_comm = make_gpu_communicator(world, backend);
