@@ -14,6 +14,7 @@
 #include "job/activation_checkpointing.h"
 #include "job/checkpoint_model.h"
 #include "job/data_parallel_ranks.h"
+#include "job/every_rank.h"
 #include "job/image_header_check.h"
 #include "job/model_setup.h"
 #include "job/run_directory.h"
@@ -113,27 +114,9 @@ TrainOutcome train_on(const TrainOptions& o, JobObserver& primary_observer, Comm
 
 TrainOutcome run_training(const TrainOptions& o, JobObserver& observer) {
   Communicator& world = world_communicator();
-  if (world.size() == 1) return train_on(o, observer, world);
-  try {
-    return train_on(o, observer, world);
-  } catch (const Interrupted&) {
-    // Every rank stops at the same step (the trainer agrees on it): a normal exit; rank 0 says
-    // where the checkpoint is.
-    if (world.rank() == 0) throw;
-    throw Interrupted("rank " + std::to_string(world.rank()) + " stopped with rank 0");
-  } catch (const Error& e) {
-    // One rank failing alone leaves the others waiting in a collective: end them all, with
-    // this failure's exit code (mpirun returns it).
-    std::fprintf(stderr, "cxrtune: error (rank %d of %d): %s\n", world.rank(), world.size(), e.what());
-    std::fflush(stderr);
-    world.abort(e.exit_code());
-    throw;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cxrtune: internal error (rank %d of %d): %s\n", world.rank(), world.size(), e.what());
-    std::fflush(stderr);
-    world.abort(3);
-    throw;
-  }
+  TrainOutcome out;
+  run_on_every_rank(world, [&] { out = train_on(o, observer, world); });
+  return out;
 }
 
 namespace {
