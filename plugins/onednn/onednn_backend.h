@@ -52,8 +52,8 @@ class OnednnBackend final : public HostBackend {
   //   (brgconv) ran the same convolutions within 1 % (ResNet-50 shapes, 2 threads, f32 and bf16).
   // - bf16 where the CPU has AMX: nhwc. oneDNN 2.6's AMX convolutions (brgconv, jit amx) take only
   //   nhwc; given nChw16c it runs the AVX512_BF16 kernels. Measured on a Xeon with AMX (family 6
-  //   model 167, 2 threads, ResNet-50 shapes at batch 32): forward 216–801 GFLOP/s against 48–76,
-  //   backward data 126–617 against 40–72; ResNet-50 bf16 inference 2.8× and training 2.2×.
+  //   model 167, 2 threads, ResNet-50 shapes at batch 32, non-zero data): forward 203–928 GFLOP/s
+  //   against 56–105, backward data 200–904 against 56–112; ResNet-50 bf16 inference 2.8×.
   dnnl::memory::format_tag activation_tag() const { return activation_tag_; }
   // Whether oneDNN dispatches to AMX (avx512_core_amx) on this CPU.
   static bool has_amx();
