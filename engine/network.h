@@ -59,10 +59,11 @@ class Network {
   // producer as two summands when that layer adds them itself (backward_sums_dy: the residual
   // add) instead of being summed first. Takes effect at the next prepare(); tests compare both.
   void set_training_fusions(bool on);
-  // Activation checkpointing (training): each stage named here keeps after forward only what it
-  // reads from outside (the previous stage's output, or the network input); the outputs its
-  // backward needs are made again by running its forward once more (Context::replaying) just
-  // before the stage's first backward step, so gradients and BN running statistics are the same
+  // Activation checkpointing (training): each stage named here is replayed block by block (one
+  // segment per residual block, one for the stem: plan_segments.h block_segments). A block keeps
+  // after forward only its input (in the arena until its backward has read it); the outputs its
+  // backward needs are made again by running the block's forward once more (Context::replaying)
+  // just before its first backward step, so gradients and BN running statistics are the same
   // bits, for one more forward of those stages per step (plan_memory.h has the rules). Takes
   // effect at the next prepare(); a stage the graph does not have is a GraphError. Default: none.
   void set_checkpointed_stages(const std::vector<std::string>& stages);
