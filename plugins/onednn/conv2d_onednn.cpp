@@ -9,10 +9,12 @@
 // In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op;
 // then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
 // block's output is written once instead of written, read twice and written again.
+// bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why).
 #include <cmath>
 #include <optional>
 #include <string>
 
+#include "plugins/onednn/conv_weight_gradient.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
 #include "engine/ops/add.h"
@@ -126,6 +128,7 @@ class Conv2dOnednn final : public Layer {
     }
     const void* bw_src = src_reorder_ ? src_buf_.data() : x[0]->data();
     const void* bw_dy = dy.data();
+    if (matmul_wg_) return matmul_wg_.run(bw_src, bw_dy, parameters_[0].grad.data());
     if (bw_src_reorder_) {  // the weight gradient's own layout (weight_gradient_layout says why)
       auto* transit = static_cast<char*>(be_.activation_scratch());
       bw_src_reorder_.bind(DNNL_ARG_FROM, bw_src);
@@ -183,6 +186,7 @@ class Conv2dOnednn final : public Layer {
   //   and for a 1x1 that widens the channels (61–110 against 49–52), but 2–30x slower elsewhere
   //   (3x3 on 14x14 and 7x7: 19 against 18–59; narrowing 1x1: 8–36 against 44–53; Xeon family 6
   //   model 167, 2 threads, batch 32), so those take nChw16c. The copies cost a memory pass each.
+  //   Since the matmul weight gradient (conv_weight_gradient.h) only biased ones take nChw16c.
   std::optional<tag> weight_gradient_layout(const std::string& impl, const Shape& out) const {
     if (impl.rfind("ref", 0) == 0 && out.size() == 4) return tag::nchw;
     if (impl.find("amx") == std::string::npos || out.size() != 4) return std::nullopt;
@@ -308,7 +312,10 @@ class Conv2dOnednn final : public Layer {
         dsrc_buf_ = be_.allocate(desc_of(src_md_, in[0].shape));
       }
     }
-    if (info.training) {
+    matmul_wg_ = MatmulWeightGradient();
+    if (info.training && MatmulWeightGradient::wanted(p_, src_in, src_md_, dst_md_, be_)) {
+      matmul_wg_ = MatmulWeightGradient(p_, src_md_, dst_md_, be_);
+    } else if (info.training) {
       const memory::desc db_md = p_.bias ? plain_md({p_.out_channels}) : memory::desc();
       const auto weights_pd = [&](const memory::desc& src, const memory::desc& dst) {
         return with_fallback("convolution backward weights", name, shapes, [&](dnnl::algorithm alg) {
@@ -354,6 +361,7 @@ class Conv2dOnednn final : public Layer {
   OnednnBackend& be_;
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
+  MatmulWeightGradient matmul_wg_;     // the weight gradient as a matmul, when wanted
   Op bw_src_reorder_, bw_dy_reorder_;  // to the weight gradient's own layout, when that is faster
   size_t bw_dy_offset_ = 0;            // where its output-gradient copy starts in the activation scratch
   Tensor src_buf_, dsrc_buf_;

@@ -1,0 +1,157 @@
+// The bf16 nhwc convolution weight gradient as a oneDNN matmul (plugins/onednn/
+// conv_weight_gradient.h) on an AMX CPU: 1×1 stride 1 (in place), 1×1 stride 2 and 3×3 stride 1
+// and 2 with padding (im2col, then OHWI → OIHW), small batches and odd, non-square maps.
+// bf16×bf16 products are exact in f32, so against a float64 sum of the SAME bf16-rounded
+// inputs only the f32 summation order differs: ‖dw − ref‖ ≤ 1e-5 ‖ref‖ (a wrong im2col column,
+// padding row or permutation is off by O(‖ref‖)). The same bound against oneDNN's own
+// convolution weight gradient on the same bf16 memory. Both the conv2d layer (its backward, over
+// a NaN-filled gradient: the gradient is overwritten) and the class alone. Without AMX the
+// path is never taken: a visible skip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/ops/conv2d.h"
+#include "plugins/onednn/conv_weight_gradient.h"
+#include "tests/layers/test_registry.h"
+
+namespace cxr {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+struct Shape4 {
+  int64_t n, c, k, h, w, kernel, stride, pad;
+};
+
+std::vector<float> random(int64_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = d(gen);
+  return v;
+}
+
+// dw[k][c][i][j] = Σ dy[n][k][oh][ow] · x[n][c][oh·s − p + i][ow·s − p + j], in double (plain nchw).
+std::vector<double> reference(const Shape4& s, int64_t oh, int64_t ow, const std::vector<float>& x,
+                              const std::vector<float>& dy) {
+  std::vector<double> dw(static_cast<size_t>(s.k * s.c * s.kernel * s.kernel), 0.0);
+  for (int64_t k = 0; k < s.k; ++k)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t i = 0; i < s.kernel; ++i)
+        for (int64_t j = 0; j < s.kernel; ++j) {
+          double sum = 0;
+          for (int64_t n = 0; n < s.n; ++n)
+            for (int64_t y = 0; y < oh; ++y)
+              for (int64_t z = 0; z < ow; ++z) {
+                const int64_t ih = y * s.stride - s.pad + i, iw = z * s.stride - s.pad + j;
+                if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
+                sum += static_cast<double>(dy[static_cast<size_t>(((n * s.k + k) * oh + y) * ow + z)]) *
+                       x[static_cast<size_t>(((n * s.c + c) * s.h + ih) * s.w + iw)];
+              }
+          dw[static_cast<size_t>(((k * s.c + c) * s.kernel + i) * s.kernel + j)] = sum;
+        }
+  return dw;
+}
+
+double relative_error(const float* got, const std::vector<double>& want) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = static_cast<double>(got[i]) - want[i];
+    diff += d * d;
+    norm += want[i] * want[i];
+  }
+  return std::isfinite(diff) ? std::sqrt(diff / norm) : std::numeric_limits<double>::infinity();
+}
+
+class OnednnConvWeightGradient : public ::testing::TestWithParam<Shape4> {};
+
+TEST_P(OnednnConvWeightGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
+  if (!OnednnBackend::has_amx())
+    GTEST_SKIP() << "no AMX on this CPU (" << OnednnBackend::isa_name()
+                 << "): bf16 runs channel-blocked and its weight gradient is oneDNN's convolution";
+  const Shape4 s = GetParam();
+  OnednnBackend be(2, DType::BF16);
+  ops::Conv2dParams p;
+  p.in_channels = s.c, p.out_channels = s.k, p.kernel = s.kernel, p.stride = s.stride, p.padding = s.pad;
+  const TensorDesc in = be.activation_desc({s.n, s.c, s.h, s.w});
+  auto layer = swept_registry().create(p, be);
+  const TensorDesc in_descs[1] = {in};
+  const TensorDesc out = layer->prepare(in_descs, PrepareInfo{});
+  const int64_t oh = out.shape[2], ow = out.shape[3];
+  const memory::desc src_md = dnn::md_of(in), dst_md = dnn::md_of(out);
+  ASSERT_TRUE(dnn::MatmulWeightGradient::wanted(p, src_md, src_md, dst_md, be)) << p.str() << " takes the other path";
+
+  // Inputs rounded to bf16 by the backend, read back: the reference sums exactly those values.
+  Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
+  std::vector<float> xv = random(numel(in.shape), 1), dyv = random(numel(out.shape), 2);
+  be.write_plain(x, xv.data());
+  be.read_plain(x, xv.data());
+  be.write_plain(dy, dyv.data());
+  be.read_plain(dy, dyv.data());
+  const std::vector<double> want = reference(s, oh, ow, xv, dyv);
+
+  Context ctx;
+  const Tensor* xs[1] = {&x};
+  Tensor* dxs[1] = {&dx};
+  layer->forward(xs, y, ctx);
+  Tensor& grad = layer->parameters()[0].grad;
+  std::fill_n(grad.data_as<float>(), grad.numel(), std::numeric_limits<float>::quiet_NaN());
+  layer->backward(xs, y, dy, dxs, ctx);
+  const double layer_err = relative_error(grad.data_as<float>(), want);
+  EXPECT_LE(layer_err, 1e-5) << p.str() << " layer vs float64";
+
+  // The class alone, over a NaN-filled output.
+  dnn::MatmulWeightGradient direct(p, src_md, dst_md, be);
+  std::vector<float> dw(want.size(), std::numeric_limits<float>::quiet_NaN());
+  direct.run(x.data(), dy.data(), dw.data());
+  const double direct_err = relative_error(dw.data(), want);
+  EXPECT_LE(direct_err, 1e-5) << p.str() << " matmul vs float64";
+
+  // oneDNN's own convolution weight gradient on the same bf16 memory, f32 plain OIHW out.
+  auto& eng = be.engine();
+  const memory::desc w_md(dnn::dims_of(p.weight_shape()), memory::data_type::bf16, tag::any);
+  const memory::desc dw_md(dnn::dims_of(p.weight_shape()), memory::data_type::f32, tag::any);
+  const memory::dims st{s.stride, s.stride}, pad{s.pad, s.pad};
+  const auto alg = dnnl::algorithm::convolution_direct;
+  const dnnl::convolution_forward::primitive_desc fwd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, w_md, dst_md, st, pad, pad), eng);
+  const dnnl::convolution_backward_weights::primitive_desc bw(
+      dnnl::convolution_backward_weights::desc(alg, src_md, dw_md, dst_md, st, pad, pad), eng, fwd);
+  std::vector<float> conv(want.size());
+  memory ms(src_md, eng, x.data()), mdy(dst_md, eng, dy.data()), mdw(bw.diff_weights_desc(), eng);
+  memory plain(memory::desc(dnn::dims_of(p.weight_shape()), memory::data_type::f32, tag::oihw), eng, conv.data());
+  dnnl::convolution_backward_weights(bw).execute(
+      be.stream(), {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DIFF_DST, mdy}, {DNNL_ARG_DIFF_WEIGHTS, mdw}});
+  dnnl::reorder(mdw, plain).execute(be.stream(), mdw, plain);  // from the kernel's layout
+  be.stream().wait();
+  std::vector<double> conv_d(conv.begin(), conv.end());
+  const double conv_err = relative_error(grad.data_as<float>(), conv_d);
+  EXPECT_LE(conv_err, 1e-5) << p.str() << " vs " << bw.impl_info_str();
+  std::printf("[%s on %s] relative error: layer %.1e, matmul %.1e vs float64; %.1e vs %s\n", p.str().c_str(),
+              in.str().c_str(), layer_err, direct_err, conv_err, bw.impl_info_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvWeightGradient,
+                         ::testing::Values(Shape4{3, 32, 24, 7, 5, 1, 1, 0},    // 1×1 s1, in place
+                                           Shape4{2, 48, 64, 9, 7, 1, 2, 0},    // 1×1 s2 downsample
+                                           Shape4{3, 16, 32, 9, 11, 3, 1, 1},   // 3×3 s1 p1
+                                           Shape4{2, 64, 64, 5, 5, 3, 1, 1},    // 3×3 s1 p1, wider
+                                           Shape4{4, 32, 16, 7, 7, 3, 2, 1},    // 3×3 s2 p1, odd map
+                                           Shape4{2, 24, 40, 8, 6, 3, 2, 1}),  // 3×3 s2 p1, even map
+                         [](const auto& info) {
+                           const Shape4& s = info.param;
+                           char name[64];
+                           std::snprintf(name, sizeof name, "k%lds%ld_C%ldK%ld_%ldx%ld", long(s.kernel), long(s.stride),
+                                         long(s.c), long(s.k), long(s.h), long(s.w));
+                           return std::string(name);
+                         });
+
+}  // namespace
+}  // namespace cxr
