@@ -182,10 +182,10 @@ class Conv2dOnednn final : public Layer {
   //   blocked shapes (3x3 on a 1x1 or 2x2 map: layer4 of a 32-64 px input) and runs them, ~2.4 s
   //   for one 512-channel layer at batch 8; its gemm kernels take any shape in plain nchw.
   // - AMX (bf16 in nhwc, onednn_backend.h): oneDNN 2.6's AMX weight gradient is fast for a 3x3 on
-  //   a map of 28 or more (274–332 GFLOP/s against 59–60 for the AVX512_BF16 kernel in nChw16c)
-  //   and for a 1x1 that widens the channels (61–110 against 49–52), but 2–30x slower elsewhere
-  //   (3x3 on 14x14 and 7x7: 19 against 18–59; narrowing 1x1: 8–36 against 44–53; Xeon family 6
-  //   model 167, 2 threads, batch 32), so those take nChw16c. The copies cost a memory pass each.
+  //   a map of 28 or more (362–370 GFLOP/s against 87–88 for the AVX512_BF16 kernel in nChw16c)
+  //   and for a 1x1 that widens the channels (106 against 70), but slower for narrowing 1x1s
+  //   (12–13 against 73–78; Xeon family 6 model 167, 2 threads, batch 32, non-zero data), so
+  //   those take nChw16c. The copies cost a memory pass each.
   //   Since the matmul weight gradient (conv_weight_gradient.h) only biased ones take nChw16c.
   std::optional<tag> weight_gradient_layout(const std::string& impl, const Shape& out) const {
     if (impl.rfind("ref", 0) == 0 && out.size() == 4) return tag::nchw;

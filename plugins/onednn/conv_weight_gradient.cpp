@@ -15,7 +15,7 @@ bool is_nhwc_bf16(const memory::desc& md) {
   return md.data.ndims == 4 && md == memory::desc(md.dims(), dt::bf16, tag::nhwc);
 }
 
-// oneDNN's AMX convolution stays for a 3×3 stride 1 on an output map of 28 or more: 274–332
+// oneDNN's AMX convolution stays for a 3×3 stride 1 on an output map of 28 or more: 362–370
 // GFLOP/s there, where im2col writes 9× the input (115 MB for layer1 at batch 32) before the
 // matmul. Everything else measured faster as a matmul: its conv2d backward (data + weights)
 // 1.3–4.4× (ResNet-50 bf16, batch 32; the .h lists them).

@@ -2,10 +2,11 @@
 // oneDNN matmul, which runs on oneDNN's AMX brgemm ("brg:avx512_core_amx_bf16").
 //
 // Why: oneDNN 2.6's AMX convolution weight gradient is slow for most of ResNet-50's shapes
-// (8–36 GFLOP/s for 1×1 convolutions that narrow the channels, 19 for 3×3 on 14×14 and 7×7;
-// the nChw16c AVX512_BF16 kernel it was sent to instead does 44–60), and was most of a bf16
-// training step. The same product as a matmul over the nhwc tensors ran at 489–1410 GFLOP/s
-// (ResNet-50's 1×1 shapes, batch 32, Xeon family 6 model 167, 2 threads).
+// (12–57 GFLOP/s for 1×1 convolutions that narrow the channels and 3×3 on 14×14; the nChw16c
+// AVX512_BF16 kernel does 39–97), and was most of a bf16 training step. The same product as a
+// matmul over the nhwc tensors ran at 146–414 GFLOP/s (ResNet-50's 1×1 shapes, batch 32, Xeon
+// family 6 model 167, 2 threads; microbenchmarks with non-zero data: zero-filled tensors run
+// several times faster on AMX and overstate it).
 // Measured in ResNet-50 bf16 training, batch 32, 224 px, 2 threads, on that Xeon (load average
 // 5–6 from other builds: noisy), conv2d backward ms (data + weights) per layer, before → after:
 // narrowing 1×1 174–203 → 56–76; 1×1 stride 2 downsample 148–346 → 81–100; widening 1×1 56–82
