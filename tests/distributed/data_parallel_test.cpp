@@ -297,19 +297,25 @@ TEST(DataParallel, LoaderShardsAreTheOneProcessBatchInRankOrder) {
 
 // A GPU run's ranks each take their node-local rank's GPU through CUDA_VISIBLE_DEVICES
 // (job/data_parallel_ranks.h); CPU backends and one rank leave it alone.
+// A rank's place in a run, for pin_local_gpu: its numbers only, no collective is made.
+struct Placement final : Communicator {
+  Placement(int rank, int size, int local_rank, int local_size)
+      : rank_(rank), size_(size), local_rank_(local_rank), local_size_(local_size) {}
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
+  std::string describe() const override { return "fake"; }
+  void allreduce_sum(float*, int64_t) override {}
+  void allreduce_sum(double*, int64_t) override {}
+  void broadcast(void*, int64_t, int) override {}
+  std::vector<std::string> allgather(const std::string& m) override { return {m}; }
+  void barrier() override {}
+  int rank_, size_, local_rank_, local_size_;
+};
+
 TEST(GpuRanks, EachRankTakesItsLocalRanksGpu) {
-  struct Local final : Communicator {
-    int rank() const override { return 3; }
-    int size() const override { return 4; }
-    int local_rank() const override { return 1; }
-    int local_size() const override { return 2; }
-    std::string describe() const override { return "fake"; }
-    void allreduce_sum(float*, int64_t) override {}
-    void allreduce_sum(double*, int64_t) override {}
-    void broadcast(void*, int64_t, int) override {}
-    std::vector<std::string> allgather(const std::string& m) override { return {m}; }
-    void barrier() override {}
-  } local;
+  Placement local(3, 4, 1, 2);
   const char* before = std::getenv("CUDA_VISIBLE_DEVICES");
   const std::string saved = before ? before : "";
   auto visible = [] { const char* v = std::getenv("CUDA_VISIBLE_DEVICES"); return std::string(v ? v : "(unset)"); };
@@ -334,18 +340,7 @@ TEST(GpuRanks, EachRankTakesItsLocalRanksGpu) {
 }
 
 TEST(GpuRanks, MoreRanksThanListedGpusIsAUsageError) {
-  struct Third final : Communicator {
-    int rank() const override { return 2; }
-    int size() const override { return 3; }
-    int local_rank() const override { return 2; }
-    int local_size() const override { return 3; }
-    std::string describe() const override { return "fake"; }
-    void allreduce_sum(float*, int64_t) override {}
-    void allreduce_sum(double*, int64_t) override {}
-    void broadcast(void*, int64_t, int) override {}
-    std::vector<std::string> allgather(const std::string& m) override { return {m}; }
-    void barrier() override {}
-  } third;
+  Placement third(2, 3, 2, 3);
   const char* before = std::getenv("CUDA_VISIBLE_DEVICES");
   const std::string saved = before ? before : "";
   setenv("CUDA_VISIBLE_DEVICES", "0,1", 1);
