@@ -6,7 +6,9 @@
 // inference-mode pass over them), so the network need not keep it for the next convolution.
 // A training BN without ReLU (a bottleneck's last, a downsample's) absorbs the residual add
 // after it and runs batchnorm_add_kernel.h instead; its backward is oneDNN's as before, fed the
-// statistics that kernel saved.
+// statistics that kernel saved. bf16 in nhwc (an AMX CPU) trains through batchnorm_bf16_kernel.h
+// instead of oneDNN — forward (with the absorbed add), backward and recompute — and keeps no
+// ReLU workspace.
 // SyncBatchNorm (Context::batch_norm_group of more than one rank, train.sync_bn): training
 // forward and backward run batchnorm_sync.h's loops instead of oneDNN (whose BN reduces over the
 // tensor it is given, one rank's rows), with the global statistics of one allreduce each; the
@@ -19,6 +21,7 @@
 #include "plugins/reference/batchnorm_sync.h"
 
 #include "plugins/onednn/batchnorm_add_kernel.h"
+#include "plugins/onednn/batchnorm_bf16_kernel.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
 #include "engine/ops/add.h"
@@ -54,6 +57,10 @@ class BatchNorm2dOnednn final : public Layer {
     for (const auto& [tag, width] : {std::pair{memory::format_tag::nChw16c, 16}, std::pair{memory::format_tag::nChw8c, 8}})
       if (data == memory::desc(data.dims(), memory::data_type::f32, tag)) block_ = width;
     dims_ = {out[0], out[1], block_ ? (out[1] + block_ - 1) / block_ : 0, out[2] * out[3], block_};
+    // bf16 nhwc with channels a multiple of 16: batchnorm_bf16_kernel.h's loops in training.
+    nhwc_ = {out[0] * out[2] * out[3], out[1]};
+    bf16_nhwc_ = training_ && data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc) &&
+                 batchnorm_bf16_supports(nhwc_);
     if (training_ && block_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * block_), 0.f);
     flags f = flags::use_scale | flags::use_shift;
     if (p_.fuse_relu) f |= flags::fuse_norm_relu;
@@ -75,9 +82,11 @@ class BatchNorm2dOnednn final : public Layer {
     fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
     be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
     const bool has_ws = p_.fuse_relu && training_;
+    workspace_ = Tensor();
     if (has_ws) {
       fwd_.arg(DNNL_ARG_WORKSPACE, fwd.workspace_desc(), eng);
-      workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
+      if (!bf16_nhwc_)  // the bf16 loops recompute the mask from the input
+        workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
     }
     bwd_ = Op();
     recompute_ = Op();
@@ -111,7 +120,8 @@ class BatchNorm2dOnednn final : public Layer {
       be_.reserve_scratchpad(bwd.scratchpad_desc().get_size());
       // The input gradient is always computed (dγ and dβ come with it); without a consumer it
       // goes to a private buffer.
-      if (!info.needs_grad(0)) dx_scratch_ = be_.allocate(in[0]);
+      dx_scratch_ = Tensor();
+      if (!info.needs_grad(0) && !bf16_nhwc_) dx_scratch_ = be_.allocate(in[0]);
     }
     count_ = out[0] * out[2] * out[3];
     return in[0];
@@ -126,7 +136,12 @@ class BatchNorm2dOnednn final : public Layer {
       return;
     }
     group_ = nullptr;
-    if (add_) {
+    if (bf16_nhwc_) {
+      batchnorm_bf16_forward(x[0]->data_as<const uint16_t>(), add_ ? x[1]->data_as<const uint16_t>() : nullptr,
+                             y.data_as<uint16_t>(), nhwc_, parameters_[0].value.data_as<const float>(),
+                             parameters_[1].value.data_as<const float>(), p_.eps, add_ ? add_relu_ : p_.fuse_relu,
+                             mean_.data_as<float>(), var_.data_as<float>(), be_.threads());
+    } else if (add_) {
       batchnorm_add_forward(x[0]->data_as<const float>(), x[1]->data_as<const float>(), y.data_as<float>(), dims_,
                             parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
                             p_.eps, add_relu_, mean_.data_as<float>(), var_.data_as<float>(), lanes_.data(),
@@ -166,6 +181,15 @@ class BatchNorm2dOnednn final : public Layer {
       backward_synced(*x[0], dy, dx[0]);
       return;
     }
+    if (bf16_nhwc_) {
+      batchnorm_bf16_backward(x[0]->data_as<const uint16_t>(), dy.data_as<const uint16_t>(),
+                              dx[0] ? dx[0]->data_as<uint16_t>() : nullptr, nhwc_,
+                              parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
+                              mean_.data_as<const float>(), var_.data_as<const float>(), p_.eps, p_.fuse_relu,
+                              parameters_[0].grad.data_as<float>(), parameters_[1].grad.data_as<float>(),
+                              be_.threads());
+      return;
+    }
     bwd_.bind(DNNL_ARG_SRC, x[0]->data());
     bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
     bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0] ? dx[0]->data() : dx_scratch_.data());
@@ -184,10 +208,11 @@ class BatchNorm2dOnednn final : public Layer {
   bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
   bool can_replay_forward() const override { return training_; }
 
-  // Training, f32 nChw16c or nChw8c, no ReLU of its own: computes the residual add (+ReLU) after it.
+  // Training, f32 nChw16c or nChw8c or bf16 nhwc, no ReLU of its own: computes the residual add
+  // (+ReLU) after it.
   bool absorb_in_training(const AbsorbCandidate& next) override {
     const auto* add = dynamic_cast<const ops::AddParams*>(&next.params);
-    if (!add || !training_ || !block_ || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
+    if (!add || !training_ || !(block_ || bf16_nhwc_) || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
       return false;
     add_ = true;
     add_relu_ = add->fuse_relu;
@@ -203,6 +228,13 @@ class BatchNorm2dOnednn final : public Layer {
     if (!recompute_) throw GraphError(p_.str() + ": recompute on a layer prepared for eval");
     if (group_) {  // the synced forward's own normalisation, so the same bits
       normalize(x[0]->data_as<const float>(), nullptr, y.data_as<float>(), layout_, scale_, shift_, p_.fuse_relu);
+      return;
+    }
+    if (bf16_nhwc_) {
+      batchnorm_bf16_recompute(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), nhwc_,
+                               parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
+                               mean_.data_as<const float>(), var_.data_as<const float>(), p_.eps, p_.fuse_relu,
+                               be_.threads());
       return;
     }
     recompute_.bind(DNNL_ARG_SRC, x[0]->data());
@@ -270,6 +302,8 @@ class BatchNorm2dOnednn final : public Layer {
   TensorDesc desc_;                 // of the input and output
   BlockedDims dims_;
   int64_t block_ = 0;               // 16 or 8: f32 channel blocks batchnorm_add_forward reads; 0: none
+  bool bf16_nhwc_ = false;          // training through batchnorm_bf16_kernel.h
+  NhwcDims nhwc_;
   bool add_ = false, add_relu_ = false;  // an absorbed residual add (training) and its ReLU
   std::vector<float> lanes_;        // batchnorm_add_forward's per-lane statistics
   // SyncBatchNorm: the layout its loops read, the last training forward's group (null: local

@@ -110,6 +110,11 @@ class AddOnednn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (streamed() && bf16()) {
+      residual_add_bf16(x[0]->data_as<const uint16_t>(), x[1]->data_as<const uint16_t>(), y.data_as<uint16_t>(),
+                        y.bytes() / 2, p_.fuse_relu, be_.threads());
+      return;
+    }
     if (streamed()) {
       residual_add(static_cast<const float*>(x[0]->data()), static_cast<const float*>(x[1]->data()),
                    static_cast<float*>(y.data()), y.bytes() / static_cast<int64_t>(sizeof(float)), p_.fuse_relu,
@@ -137,9 +142,12 @@ class AddOnednn final : public Layer {
   bool backward_input_grads_equal() const override { return true; }
 
  private:
-  // f32 operands in one layout go through residual_kernels.h (streamed stores); bf16 and mixed
-  // layouts through oneDNN's primitives, which convert and reorder.
-  bool streamed() const { return a_md_ == b_md_ && a_md_.data_type() == memory::data_type::f32; }
+  // f32 or bf16 operands in one layout go through residual_kernels.h (streamed stores); mixed
+  // layouts and types through oneDNN's primitives, which convert and reorder.
+  bool streamed() const {
+    return a_md_ == b_md_ && (a_md_.data_type() == memory::data_type::f32 || bf16());
+  }
+  bool bf16() const { return a_md_.data_type() == memory::data_type::bf16; }
   // da is dy (+ dy_partial), masked by y > 0 with the ReLU; db is the same values in b's layout.
   void backward_into(const Tensor& y, const Tensor& dy, const Tensor* dy_partial, std::span<Tensor* const> dx) {
     const Tensor* first = nullptr;
@@ -153,6 +161,11 @@ class AddOnednn final : public Layer {
         to_b_.bind(DNNL_ARG_FROM, first->data());
         to_b_.bind(DNNL_ARG_TO, dx[i]->data());
         to_b_.run(be_.stream(), p_.str());
+      } else if (dy_partial && bf16()) {
+        residual_add_backward_bf16(dy.data_as<const uint16_t>(), dy_partial->data_as<const uint16_t>(),
+                                   y.data_as<const uint16_t>(), dx[i]->data_as<uint16_t>(), dx[i]->bytes() / 2,
+                                   p_.fuse_relu, be_.threads());
+        first = dx[i];
       } else if (dy_partial) {  // same layout: backward_sums_dy() asks for it
         residual_add_backward(static_cast<const float*>(dy.data()), static_cast<const float*>(dy_partial->data()),
                               static_cast<const float*>(y.data()), static_cast<float*>(dx[i]->data()),

@@ -1,6 +1,10 @@
 #include "plugins/onednn/residual_kernels.h"
 
+#include <omp.h>
+
 #include <cstring>
+
+#include "plugins/onednn/bf16_lanes.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -12,6 +16,44 @@ namespace {
 // Non-temporal stores need 16-byte aligned output; backend buffers are 64-byte aligned, so the
 // scalar loops below only ever run for unaligned views and the tails.
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+bool aligned32(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 31) == 0; }
+
+#if defined(CXR_HAVE_AVX512_BF16_PATH)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16")  // as cpu_has_avx512_bf16() checks
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12, inside _mm512_undefined_*
+void add_bf16_avx512(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t i0, int64_t i1, bool relu,
+                     bool stream) {
+  using namespace bf16_avx512;
+  for (int64_t i = i0; i < i1; i += 16) {
+    const Vec s = add(load_bf16(a + i), load_bf16(b + i));
+    store_bf16(out + i, relu ? relu_of(s) : s, stream);
+  }
+  fence();
+}
+void add_backward_bf16_avx512(const uint16_t* dy, const uint16_t* dy_partial, const uint16_t* y, uint16_t* out,
+                              int64_t i0, int64_t i1, bool relu, bool stream) {
+  using namespace bf16_avx512;
+  for (int64_t i = i0; i < i1; i += 16) {
+    const Vec s = add(load_bf16(dy + i), load_bf16(dy_partial + i));
+    store_bf16(out + i, relu ? where_positive(load_bf16(y + i), s) : s, stream);
+  }
+  fence();
+}
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+
+// Runs body(i0, i1) over 16-element-aligned shares of [0, vec_end) on `threads` threads.
+template <class Body>
+void split16(int64_t vec_end, int threads, Body body) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), team = omp_get_num_threads(), blocks = vec_end / 16;
+    body(blocks * t / team * 16, blocks * (t + 1) / team * 16);
+  }
+}
 
 }  // namespace
 
@@ -56,6 +98,41 @@ void residual_add_backward(const float* dy, const float* dy_partial, const float
   for (int64_t i = vec_end; i < n; ++i) {
     const float s = dy[i] + dy_partial[i];
     out[i] = !relu || y[i] > 0.f ? s : 0.f;
+  }
+}
+
+void residual_add_bf16(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t n, bool relu, int threads) {
+  using bf16_portable::bf16_to_float, bf16_portable::float_to_bf16;
+  int64_t vec_end = 0;
+#if defined(CXR_HAVE_AVX512_BF16_PATH)
+  if (cpu_has_avx512_bf16()) {
+    vec_end = n / 16 * 16;
+    const bool stream = aligned32(a) && aligned32(b) && aligned32(out);
+    split16(vec_end, threads, [&](int64_t i0, int64_t i1) { add_bf16_avx512(a, b, out, i0, i1, relu, stream); });
+  }
+#endif
+  for (int64_t i = vec_end; i < n; ++i) {
+    const float s = bf16_to_float(a[i]) + bf16_to_float(b[i]);
+    out[i] = float_to_bf16(relu ? relu_keeping_nan(s) : s);
+  }
+}
+
+void residual_add_backward_bf16(const uint16_t* dy, const uint16_t* dy_partial, const uint16_t* y, uint16_t* out,
+                                int64_t n, bool relu, int threads) {
+  using bf16_portable::bf16_to_float, bf16_portable::float_to_bf16;
+  int64_t vec_end = 0;
+#if defined(CXR_HAVE_AVX512_BF16_PATH)
+  if (cpu_has_avx512_bf16()) {
+    vec_end = n / 16 * 16;
+    const bool stream = aligned32(dy) && aligned32(dy_partial) && aligned32(y) && aligned32(out);
+    split16(vec_end, threads, [&](int64_t i0, int64_t i1) {
+      add_backward_bf16_avx512(dy, dy_partial, y, out, i0, i1, relu, stream);
+    });
+  }
+#endif
+  for (int64_t i = vec_end; i < n; ++i) {
+    const float s = bf16_to_float(dy[i]) + bf16_to_float(dy_partial[i]);
+    out[i] = float_to_bf16(!relu || bf16_to_float(y[i]) > 0.f ? s : 0.f);
   }
 }
 

@@ -19,4 +19,12 @@ void residual_add(const float* a, const float* b, float* out, int64_t n, bool re
 void residual_add_backward(const float* dy, const float* dy_partial, const float* y, float* out, int64_t n,
                            bool relu, int threads);
 
+// The same two passes over bf16 buffers (bf16 activations): summed in float and rounded once to
+// bf16 (to nearest even, as oneDNN's binary add does), streamed where the buffers are 32-byte
+// aligned; AVX512_BF16 where the CPU has it (every CPU bf16 runs on), else bf16_lanes.h's
+// portable rounding, the same bits.
+void residual_add_bf16(const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t n, bool relu, int threads);
+void residual_add_backward_bf16(const uint16_t* dy, const uint16_t* dy_partial, const uint16_t* y, uint16_t* out,
+                                int64_t n, bool relu, int threads);
+
 }  // namespace cxr::dnn

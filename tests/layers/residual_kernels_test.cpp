@@ -4,7 +4,7 @@
 // (a NaN loss must stay visible to the trainer, which stops on it). The BN+add training kernel
 // against a double-precision definition of batch norm, in both block widths (nChw16c for AVX-512,
 // nChw8c below it), with padding channels, aligned and unaligned buffers, and its AVX2 and SSE2
-// paths giving the same bits.
+// paths giving the same bits. The bf16 residual loops against their definition.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "plugins/onednn/batchnorm_add_kernel.h"
+#include "plugins/onednn/bf16_lanes.h"
 #include "plugins/onednn/residual_kernels.h"
 
 namespace cxr::dnn {
@@ -63,6 +64,37 @@ TEST(ResidualKernels, NonFiniteValuesPassThroughTheReluLikeOneDnns) {
     EXPECT_EQ(out[3], 0.f);
     EXPECT_TRUE(std::isnan(out[n - 1])) << n;
   }
+}
+
+// The bf16 versions against their definition: float sum of the two bf16 values, ReLU (NaN kept)
+// or the y > 0 mask, one round to nearest even; lengths with scalar tails, views off the 32-byte
+// alignment the streamed stores need, NaN through the forward ReLU.
+TEST(ResidualKernels, Bf16VersionsMatchTheirDefinition) {
+  using bf16_portable::bf16_to_float, bf16_portable::float_to_bf16;
+  for (size_t n : {1u, 16u, 37u, 4096u, 100003u})
+    for (size_t offset : {0u, 1u, 16u})
+      for (bool relu : {false, true}) {
+        std::mt19937 rng(static_cast<unsigned>(n + offset));
+        std::normal_distribution<float> normal;
+        std::vector<uint16_t> a(n + 32), b(n + 32), y(n + 32), out(n + 32, 0x1234);
+        for (size_t i = 0; i < a.size(); ++i)
+          a[i] = float_to_bf16(normal(rng)), b[i] = float_to_bf16(normal(rng)),
+          y[i] = float_to_bf16(std::max(0.f, normal(rng)));
+        if (n > 3) a[offset + 2] = 0x7fc0;  // NaN
+        const uint16_t *pa = a.data() + offset, *pb = b.data() + offset, *py = y.data() + offset;
+        residual_add_bf16(pa, pb, out.data() + offset, static_cast<int64_t>(n), relu, 2);
+        for (size_t i = 0; i < n; ++i) {
+          const float s = bf16_to_float(pa[i]) + bf16_to_float(pb[i]);
+          ASSERT_EQ(out[offset + i], float_to_bf16(relu ? relu_keeping_nan(s) : s)) << n << " " << offset << " " << i;
+        }
+        EXPECT_EQ(out[offset + n], 0x1234) << "wrote past the end";
+        residual_add_backward_bf16(pa, pb, py, out.data() + offset, static_cast<int64_t>(n), relu, 2);
+        for (size_t i = 0; i < n; ++i) {
+          const float s = bf16_to_float(pa[i]) + bf16_to_float(pb[i]);
+          ASSERT_EQ(out[offset + i], float_to_bf16(!relu || bf16_to_float(py[i]) > 0.f ? s : 0.f))
+              << n << " " << offset << " " << i;
+        }
+      }
 }
 
 // A blocked tensor in 64-byte-aligned memory, viewed from `offset` floats in (0: the AVX2 path,
