@@ -6,8 +6,8 @@
 // inference-mode pass over them), so the network need not keep it for the next convolution.
 // A training BN without ReLU (a bottleneck's last, a downsample's) absorbs the residual add
 // after it and runs batchnorm_add_kernel.h instead; its backward is oneDNN's as before, fed the
-// statistics that kernel saved. bf16 in nhwc (an AMX CPU) trains through batchnorm_bf16_kernel.h
-// instead of oneDNN — forward (with the absorbed add), backward and recompute — and keeps no
+// statistics that kernel saved. bf16 (nhwc on an AMX CPU, nChw16c on other AVX512_BF16 ones)
+// trains through batchnorm_bf16_kernel.h instead of oneDNN — forward (with the absorbed add), backward and recompute — and keeps no
 // ReLU workspace.
 // SyncBatchNorm (Context::batch_norm_group of more than one rank, train.sync_bn): training
 // forward and backward run batchnorm_sync.h's loops instead of oneDNN (whose BN reduces over the
@@ -57,10 +57,11 @@ class BatchNorm2dOnednn final : public Layer {
     for (const auto& [tag, width] : {std::pair{memory::format_tag::nChw16c, 16}, std::pair{memory::format_tag::nChw8c, 8}})
       if (data == memory::desc(data.dims(), memory::data_type::f32, tag)) block_ = width;
     dims_ = {out[0], out[1], block_ ? (out[1] + block_ - 1) / block_ : 0, out[2] * out[3], block_};
-    // bf16 nhwc with channels a multiple of 16: batchnorm_bf16_kernel.h's loops in training.
-    nhwc_ = {out[0] * out[2] * out[3], out[1]};
-    bf16_nhwc_ = training_ && data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc) &&
-                 batchnorm_bf16_supports(nhwc_);
+    // bf16 in nhwc or nChw16c, channels a multiple of 16: batchnorm_bf16_kernel.h's loops in training.
+    const bool bf16_blocked = data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nChw16c);
+    bf16_dims_ = {out[0], out[1], out[2] * out[3], bf16_blocked};
+    bf16_loops_ = training_ && batchnorm_bf16_supports(bf16_dims_) &&
+                  (bf16_blocked || data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc));
     if (training_ && block_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * block_), 0.f);
     flags f = flags::use_scale | flags::use_shift;
     if (p_.fuse_relu) f |= flags::fuse_norm_relu;
@@ -85,7 +86,7 @@ class BatchNorm2dOnednn final : public Layer {
     workspace_ = Tensor();
     if (has_ws) {
       fwd_.arg(DNNL_ARG_WORKSPACE, fwd.workspace_desc(), eng);
-      if (!bf16_nhwc_)  // the bf16 loops recompute the mask from the input
+      if (!bf16_loops_)  // the bf16 loops recompute the mask from the input
         workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
     }
     bwd_ = Op();
@@ -121,7 +122,7 @@ class BatchNorm2dOnednn final : public Layer {
       // The input gradient is always computed (dγ and dβ come with it); without a consumer it
       // goes to a private buffer.
       dx_scratch_ = Tensor();
-      if (!info.needs_grad(0) && !bf16_nhwc_) dx_scratch_ = be_.allocate(in[0]);
+      if (!info.needs_grad(0) && !bf16_loops_) dx_scratch_ = be_.allocate(in[0]);
     }
     count_ = out[0] * out[2] * out[3];
     return in[0];
@@ -136,9 +137,9 @@ class BatchNorm2dOnednn final : public Layer {
       return;
     }
     group_ = nullptr;
-    if (bf16_nhwc_) {
+    if (bf16_loops_) {
       batchnorm_bf16_forward(x[0]->data_as<const uint16_t>(), add_ ? x[1]->data_as<const uint16_t>() : nullptr,
-                             y.data_as<uint16_t>(), nhwc_, parameters_[0].value.data_as<const float>(),
+                             y.data_as<uint16_t>(), bf16_dims_, parameters_[0].value.data_as<const float>(),
                              parameters_[1].value.data_as<const float>(), p_.eps, add_ ? add_relu_ : p_.fuse_relu,
                              mean_.data_as<float>(), var_.data_as<float>(), be_.threads());
     } else if (add_) {
@@ -181,9 +182,9 @@ class BatchNorm2dOnednn final : public Layer {
       backward_synced(*x[0], dy, dx[0]);
       return;
     }
-    if (bf16_nhwc_) {
+    if (bf16_loops_) {
       batchnorm_bf16_backward(x[0]->data_as<const uint16_t>(), dy.data_as<const uint16_t>(),
-                              dx[0] ? dx[0]->data_as<uint16_t>() : nullptr, nhwc_,
+                              dx[0] ? dx[0]->data_as<uint16_t>() : nullptr, bf16_dims_,
                               parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
                               mean_.data_as<const float>(), var_.data_as<const float>(), p_.eps, p_.fuse_relu,
                               parameters_[0].grad.data_as<float>(), parameters_[1].grad.data_as<float>(),
@@ -208,11 +209,11 @@ class BatchNorm2dOnednn final : public Layer {
   bool can_recompute_output() const override { return training_; }  // the network never asks an absorber
   bool can_replay_forward() const override { return training_; }
 
-  // Training, f32 nChw16c or nChw8c or bf16 nhwc, no ReLU of its own: computes the residual add
+  // Training, f32 nChw16c or nChw8c or bf16 (the loops above), no ReLU of its own: computes the residual add
   // (+ReLU) after it.
   bool absorb_in_training(const AbsorbCandidate& next) override {
     const auto* add = dynamic_cast<const ops::AddParams*>(&next.params);
-    if (!add || !training_ || !(block_ || bf16_nhwc_) || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
+    if (!add || !training_ || !(block_ || bf16_loops_) || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
       return false;
     add_ = true;
     add_relu_ = add->fuse_relu;
@@ -230,8 +231,8 @@ class BatchNorm2dOnednn final : public Layer {
       normalize(x[0]->data_as<const float>(), nullptr, y.data_as<float>(), layout_, scale_, shift_, p_.fuse_relu);
       return;
     }
-    if (bf16_nhwc_) {
-      batchnorm_bf16_recompute(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), nhwc_,
+    if (bf16_loops_) {
+      batchnorm_bf16_recompute(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), bf16_dims_,
                                parameters_[0].value.data_as<const float>(), parameters_[1].value.data_as<const float>(),
                                mean_.data_as<const float>(), var_.data_as<const float>(), p_.eps, p_.fuse_relu,
                                be_.threads());
@@ -302,8 +303,8 @@ class BatchNorm2dOnednn final : public Layer {
   TensorDesc desc_;                 // of the input and output
   BlockedDims dims_;
   int64_t block_ = 0;               // 16 or 8: f32 channel blocks batchnorm_add_forward reads; 0: none
-  bool bf16_nhwc_ = false;          // training through batchnorm_bf16_kernel.h
-  NhwcDims nhwc_;
+  bool bf16_loops_ = false;         // training through batchnorm_bf16_kernel.h
+  Bf16Dims bf16_dims_;
   bool add_ = false, add_relu_ = false;  // an absorbed residual add (training) and its ReLU
   std::vector<float> lanes_;        // batchnorm_add_forward's per-lane statistics
   // SyncBatchNorm: the layout its loops read, the last training forward's group (null: local

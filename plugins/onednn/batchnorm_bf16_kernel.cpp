@@ -33,9 +33,9 @@ namespace {
 
 bool use_vector(Bf16Isa isa) { return isa == Bf16Isa::best && cpu_has_avx512_bf16(); }
 
-void check(const NhwcDims& d, const char* what) {
+void check(const Bf16Dims& d, const char* what) {
   if (!batchnorm_bf16_supports(d))
-    throw std::invalid_argument(std::string(what) + ": " + std::to_string(d.rows) + " rows of " +
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(d.rows()) + " rows of " +
                                 std::to_string(d.channels) + " channels (a multiple of 16 expected)");
 }
 
@@ -43,16 +43,30 @@ bool aligned32(const void* a, const void* b = nullptr) {
   return ((reinterpret_cast<uintptr_t>(a) | reinterpret_cast<uintptr_t>(b)) & 31) == 0;
 }
 
-// Thread t's rows of [0, rows): contiguous, the same split whichever loops run.
-std::pair<int64_t, int64_t> rows_of(int64_t rows, int t, int threads) {
-  return {rows * t / threads, rows * (t + 1) / threads};
+// A contiguous run of rows of `width` channels (the row stride), channels [c0, c0 + width).
+struct Piece {
+  int64_t offset, c0, width, r0, r1;
+};
+
+// Thread t's pieces: nhwc, its share of the rows; nChw16c, its share of the (image, channel
+// block) planes, each HW rows of 16 channels. The same split whichever loops run.
+template <class Each>
+void pieces_of(const Bf16Dims& d, int t, int threads, Each each) {
+  if (!d.blocked) {
+    const int64_t rows = d.rows();
+    each(Piece{0, 0, d.channels, rows * t / threads, rows * (t + 1) / threads});
+    return;
+  }
+  const int64_t blocks = d.channels / 16, planes = d.n * blocks;
+  for (int64_t p = planes * t / threads; p < planes * (t + 1) / threads; ++p)
+    each(Piece{p * d.spatial * 16, p % blocks * 16, 16, 0, d.spatial});
 }
 
-// Runs body(t, r0, r1, scratch) on `threads` threads; scratch: 2·C floats per thread, each
-// thread's on cache lines of its own (the accumulators are written every row: a line shared by
-// two threads ran the statistics 3x slower).
+// Runs body(t, piece, scratch) over every thread's pieces on `threads` threads; scratch: 2·C
+// floats per thread, each thread's on cache lines of its own (the accumulators are written
+// every few rows: a line shared by two threads ran the statistics 3x slower).
 template <class Body>
-void each_thread(const NhwcDims& d, int threads, Body body) {
+void each_piece(const Bf16Dims& d, int threads, Body body) {
   threads = std::max(1, threads);
   constexpr int64_t kLine = 16;  // floats per cache line
   const int64_t stride = (2 * d.channels + kLine - 1) / kLine * kLine;
@@ -62,34 +76,35 @@ void each_thread(const NhwcDims& d, int threads, Body body) {
   {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
     // A smaller team than asked does every share itself, in the same split.
-    for (int share = t; share < threads; share += team) {
-      const auto [r0, r1] = rows_of(d.rows, share, threads);
-      body(share, r0, r1, base + stride * share);
-    }
+    for (int share = t; share < threads; share += team)
+      pieces_of(d, share, threads, [&](const Piece& p) { body(share, p, base + stride * share); });
   }
 }
 
 // Per-thread double sums [Σa (C), Σb (C)], each thread's on cache lines of its own.
 struct ThreadSums {
-  int64_t channels, stride;
+  int64_t stride;
   std::vector<double> v;
-  ThreadSums(int64_t c, int threads) : channels(c), stride((2 * c + 7) / 8 * 8), v(static_cast<size_t>(stride * threads + 8)) {}
+  ThreadSums(int64_t channels, int threads)
+      : stride((2 * channels + 7) / 8 * 8), v(static_cast<size_t>(stride * threads + 8)) {}
   double* of(int t) { return v.data() + stride * t; }
 };
 
-void normalize_all(const uint16_t* x, const uint16_t* identity, uint16_t* y, const NhwcDims& d,
+void normalize_all(const uint16_t* x, const uint16_t* identity, uint16_t* y, const Bf16Dims& d,
                    const Bf16BatchNormCoefficients& co, bool relu, int threads, Bf16Isa isa) {
   const bool vec = use_vector(isa), stream = aligned32(x, y) && (!identity || aligned32(identity));
-  each_thread(d, threads, [&](int, int64_t r0, int64_t r1, float*) {
+  each_piece(d, threads, [&](int, const Piece& p, float*) {
+    const uint16_t* id = identity ? identity + p.offset : nullptr;
+    const float *scale = co.scale.data() + p.c0, *shift = co.shift.data() + p.c0;
 #if defined(CXR_HAVE_AVX512_BF16_PATH)
     if (vec) {
-      bf16_avx512::normalize(x, identity, y, d.channels, r0, r1, co.scale.data(), co.shift.data(), relu, stream);
+      bf16_avx512::normalize(x + p.offset, id, y + p.offset, p.width, p.r0, p.r1, scale, shift, relu, stream);
       bf16_avx512::fence();
       return;
     }
 #endif
     (void)vec;
-    bf16_portable::normalize(x, identity, y, d.channels, r0, r1, co.scale.data(), co.shift.data(), relu, stream);
+    bf16_portable::normalize(x + p.offset, id, y + p.offset, p.width, p.r0, p.r1, scale, shift, relu, stream);
   });
 }
 
@@ -97,7 +112,7 @@ void normalize_all(const uint16_t* x, const uint16_t* identity, uint16_t* y, con
 
 const char* batchnorm_bf16_isa() { return cpu_has_avx512_bf16() ? "avx512_bf16" : "portable"; }
 
-bool batchnorm_bf16_supports(const NhwcDims& d) { return d.rows > 0 && d.channels > 0 && d.channels % 16 == 0; }
+bool batchnorm_bf16_supports(const Bf16Dims& d) { return d.rows() > 0 && d.channels > 0 && d.channels % 16 == 0; }
 
 Bf16BatchNormCoefficients batchnorm_bf16_coefficients(const float* gamma, const float* beta, const float* mean,
                                                       const float* var, int64_t channels, double eps) {
@@ -112,26 +127,29 @@ Bf16BatchNormCoefficients batchnorm_bf16_coefficients(const float* gamma, const 
   return co;
 }
 
-void batchnorm_bf16_forward(const uint16_t* x, const uint16_t* identity, uint16_t* y, const NhwcDims& d,
+void batchnorm_bf16_forward(const uint16_t* x, const uint16_t* identity, uint16_t* y, const Bf16Dims& d,
                             const float* gamma, const float* beta, double eps, bool relu, float* mean, float* var,
                             int threads, Bf16Isa isa) {
   check(d, "batchnorm_bf16_forward");
   const int64_t C = d.channels;
   threads = std::max(1, threads);
   const bool vec = use_vector(isa);
-  // Deviations from row 0: a value of the batch, so Σ(x − centre) stays near the spread.
+  // Deviations from image 0's first pixel: a value of the batch, so Σ(x − centre) stays near the spread.
   std::vector<float> centre(static_cast<size_t>(C));
-  for (int64_t c = 0; c < C; ++c) centre[c] = bf16_portable::bf16_to_float(x[c]);
+  for (int64_t c = 0; c < C; ++c)
+    centre[c] = bf16_portable::bf16_to_float(x[d.blocked ? c / 16 * d.spatial * 16 + c % 16 : c]);
   ThreadSums sums(C, threads);
-  each_thread(d, threads, [&](int t, int64_t r0, int64_t r1, float* acc) {
-    double* sum = sums.of(t);
+  each_piece(d, threads, [&](int t, const Piece& p, float* acc) {
+    double* sum = sums.of(t) + p.c0;
+    float* a = acc + p.c0;
 #if defined(CXR_HAVE_AVX512_BF16_PATH)
-    if (vec) return bf16_avx512::statistics(x, C, r0, r1, centre.data(), acc, acc + C, sum, sum + C);
+    if (vec)
+      return bf16_avx512::statistics(x + p.offset, p.width, p.r0, p.r1, centre.data() + p.c0, a, a + C, sum, sum + C);
 #endif
     (void)vec;
-    bf16_portable::statistics(x, C, r0, r1, centre.data(), acc, acc + C, sum, sum + C);
+    bf16_portable::statistics(x + p.offset, p.width, p.r0, p.r1, centre.data() + p.c0, a, a + C, sum, sum + C);
   });
-  const auto n = static_cast<double>(d.rows);
+  const auto n = static_cast<double>(d.rows());
   for (int64_t c = 0; c < C; ++c) {
     double s = 0, q = 0;
     for (int t = 0; t < threads; ++t) s += sums.of(t)[c], q += sums.of(t)[C + c];
@@ -142,14 +160,14 @@ void batchnorm_bf16_forward(const uint16_t* x, const uint16_t* identity, uint16_
   normalize_all(x, identity, y, d, batchnorm_bf16_coefficients(gamma, beta, mean, var, C, eps), relu, threads, isa);
 }
 
-void batchnorm_bf16_recompute(const uint16_t* x, uint16_t* y, const NhwcDims& d, const float* gamma, const float* beta,
+void batchnorm_bf16_recompute(const uint16_t* x, uint16_t* y, const Bf16Dims& d, const float* gamma, const float* beta,
                               const float* mean, const float* var, double eps, bool relu, int threads, Bf16Isa isa) {
   check(d, "batchnorm_bf16_recompute");
   normalize_all(x, nullptr, y, d, batchnorm_bf16_coefficients(gamma, beta, mean, var, d.channels, eps), relu, threads,
                 isa);
 }
 
-void batchnorm_bf16_backward(const uint16_t* x, const uint16_t* dy, uint16_t* dx, const NhwcDims& d,
+void batchnorm_bf16_backward(const uint16_t* x, const uint16_t* dy, uint16_t* dx, const Bf16Dims& d,
                              const float* gamma, const float* beta, const float* mean, const float* var, double eps,
                              bool relu, float* dgamma, float* dbeta, int threads, Bf16Isa isa) {
   check(d, "batchnorm_bf16_backward");
@@ -158,18 +176,20 @@ void batchnorm_bf16_backward(const uint16_t* x, const uint16_t* dy, uint16_t* dx
   const bool vec = use_vector(isa);
   const Bf16BatchNormCoefficients co = batchnorm_bf16_coefficients(gamma, beta, mean, var, C, eps);
   ThreadSums sums(C, threads);
-  each_thread(d, threads, [&](int t, int64_t r0, int64_t r1, float* acc) {
-    double* sum = sums.of(t);
+  each_piece(d, threads, [&](int t, const Piece& p, float* acc) {
+    double* sum = sums.of(t) + p.c0;
+    float* a = acc + p.c0;
+    const float *m = mean + p.c0, *scale = co.scale.data() + p.c0, *shift = co.shift.data() + p.c0;
 #if defined(CXR_HAVE_AVX512_BF16_PATH)
     if (vec)
-      return bf16_avx512::gradient_sums(x, dy, C, r0, r1, mean, co.scale.data(), co.shift.data(), relu, acc, acc + C, sum,
-                                   sum + C);
+      return bf16_avx512::gradient_sums(x + p.offset, dy + p.offset, p.width, p.r0, p.r1, m, scale, shift, relu, a,
+                                        a + C, sum, sum + C);
 #endif
     (void)vec;
-    bf16_portable::gradient_sums(x, dy, C, r0, r1, mean, co.scale.data(), co.shift.data(), relu, acc, acc + C, sum,
-                            sum + C);
+    bf16_portable::gradient_sums(x + p.offset, dy + p.offset, p.width, p.r0, p.r1, m, scale, shift, relu, a, a + C,
+                                 sum, sum + C);
   });
-  const auto n = static_cast<double>(d.rows);
+  const auto n = static_cast<double>(d.rows());
   std::vector<float> a(static_cast<size_t>(C)), b(static_cast<size_t>(C)), k(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     double sg = 0, sgd = 0;
@@ -184,17 +204,19 @@ void batchnorm_bf16_backward(const uint16_t* x, const uint16_t* dy, uint16_t* dx
   }
   if (!dx) return;
   const bool stream = aligned32(x, dy) && aligned32(dx);
-  each_thread(d, threads, [&](int, int64_t r0, int64_t r1, float*) {
+  each_piece(d, threads, [&](int, const Piece& p, float*) {
+    const float *m = mean + p.c0, *scale = co.scale.data() + p.c0, *shift = co.shift.data() + p.c0;
+    const float *pa = a.data() + p.c0, *pb = b.data() + p.c0, *pk = k.data() + p.c0;
 #if defined(CXR_HAVE_AVX512_BF16_PATH)
     if (vec) {
-      bf16_avx512::input_gradient(x, dy, dx, C, r0, r1, mean, co.scale.data(), co.shift.data(), relu, a.data(), b.data(),
-                             k.data(), stream);
+      bf16_avx512::input_gradient(x + p.offset, dy + p.offset, dx + p.offset, p.width, p.r0, p.r1, m, scale, shift,
+                                  relu, pa, pb, pk, stream);
       bf16_avx512::fence();
       return;
     }
 #endif
-    bf16_portable::input_gradient(x, dy, dx, C, r0, r1, mean, co.scale.data(), co.shift.data(), relu, a.data(), b.data(),
-                             k.data(), stream);
+    bf16_portable::input_gradient(x + p.offset, dy + p.offset, dx + p.offset, p.width, p.r0, p.r1, m, scale, shift,
+                                  relu, pa, pb, pk, stream);
   });
 }
 

@@ -1,4 +1,4 @@
-// The bf16 nhwc batch-norm training loops (plugins/onednn/batchnorm_bf16_kernel.h) against a
+// The bf16 batch-norm training loops, nhwc and nChw16c, (plugins/onednn/batchnorm_bf16_kernel.h) against a
 // double-precision definition of batch norm computed from the same bf16 inputs: the statistics,
 // y with and without the absorbed residual add and ReLU, the recompute giving the forward's bits,
 // dγ, dβ and dx with and without the fused ReLU (its mask taken from the forward's output), for
@@ -23,11 +23,14 @@ namespace {
 using bf16_portable::bf16_to_float;
 using bf16_portable::float_to_bf16;
 
+// Values per logical (row, channel), row = image·H·W + pixel, stored in nhwc or nChw16c.
 struct Problem {
-  NhwcDims d;
+  static constexpr int64_t kSpatial = 7;  // H·W of the nChw16c problems (rows: a multiple of it)
+  Bf16Dims d;
   std::vector<uint16_t> x, identity, dy;
   std::vector<float> gamma, beta;
-  Problem(int64_t rows, int64_t channels, unsigned seed) : d{rows, channels} {
+  Problem(int64_t rows, int64_t channels, unsigned seed, bool blocked = false)
+      : d{blocked ? rows / kSpatial : rows, channels, blocked ? kSpatial : 1, blocked} {
     std::mt19937 rng(seed);
     std::normal_distribution<float> normal;
     std::uniform_real_distribution<float> uniform(-1.f, 1.f);
@@ -40,16 +43,19 @@ struct Problem {
       gamma.push_back(1.f + 0.5f * uniform(rng));
       beta.push_back(0.5f * uniform(rng));
     }
-    for (size_t i = 0; i < n; ++i) {
-      const size_t c = i % static_cast<size_t>(channels);
-      x[i] = float_to_bf16(offset[c] + spread[c] * normal(rng));
-      identity[i] = float_to_bf16(normal(rng));
-      dy[i] = float_to_bf16(normal(rng));
-    }
+    for (int64_t r = 0; r < d.rows(); ++r)
+      for (int64_t c = 0; c < channels; ++c) {
+        x[index(r, c)] = float_to_bf16(offset[c] + spread[c] * normal(rng));
+        identity[index(r, c)] = float_to_bf16(normal(rng));
+        dy[index(r, c)] = float_to_bf16(normal(rng));
+      }
   }
-  double at(const std::vector<uint16_t>& v, int64_t r, int64_t c) const {
-    return bf16_to_float(v[static_cast<size_t>(r * d.channels + c)]);
+  size_t index(int64_t r, int64_t c) const {
+    if (!d.blocked) return static_cast<size_t>(r * d.channels + c);
+    const int64_t image = r / d.spatial, pixel = r % d.spatial;
+    return static_cast<size_t>(((image * (d.channels / 16) + c / 16) * d.spatial + pixel) * 16 + c % 16);
   }
+  double at(const std::vector<uint16_t>& v, int64_t r, int64_t c) const { return bf16_to_float(v[index(r, c)]); }
 };
 
 struct Stats {
@@ -60,10 +66,10 @@ Stats reference_stats(const Problem& p) {
   Stats s{std::vector<double>(p.d.channels), std::vector<double>(p.d.channels)};
   for (int64_t c = 0; c < p.d.channels; ++c) {
     double m = 0, v = 0;
-    for (int64_t r = 0; r < p.d.rows; ++r) m += p.at(p.x, r, c);
-    m /= static_cast<double>(p.d.rows);
-    for (int64_t r = 0; r < p.d.rows; ++r) v += (p.at(p.x, r, c) - m) * (p.at(p.x, r, c) - m);
-    s.mean[c] = m, s.var[c] = v / static_cast<double>(p.d.rows);
+    for (int64_t r = 0; r < p.d.rows(); ++r) m += p.at(p.x, r, c);
+    m /= static_cast<double>(p.d.rows());
+    for (int64_t r = 0; r < p.d.rows(); ++r) v += (p.at(p.x, r, c) - m) * (p.at(p.x, r, c) - m);
+    s.mean[c] = m, s.var[c] = v / static_cast<double>(p.d.rows());
   }
   return s;
 }
@@ -77,10 +83,11 @@ void expect_bf16_near(uint16_t got, double want, double terms, const std::string
 }
 
 TEST(BatchNormBf16Kernel, ForwardMatchesDoublePrecisionBatchNorm) {
-  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{1, 16}, {7, 64}, {33, 16}, {1000, 48}, {3137, 256}})
+  for (bool blocked : {false, true})
+  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{7, 16}, {7, 64}, {35, 16}, {1001, 48}, {3136, 256}})
     for (int threads : {1, 2, 3})
       for (int variant = 0; variant < 3; ++variant) {  // plain, fused ReLU, absorbed add + ReLU
-        const Problem p(rows, channels, static_cast<unsigned>(rows + channels));
+        const Problem p(rows, channels, static_cast<unsigned>(rows + channels), blocked);
         const bool relu = variant > 0, add = variant == 2;
         std::vector<uint16_t> y(p.x.size());
         std::vector<float> mean(channels), var(channels);
@@ -88,7 +95,8 @@ TEST(BatchNormBf16Kernel, ForwardMatchesDoublePrecisionBatchNorm) {
                                p.beta.data(), kEps, relu, mean.data(), var.data(), threads);
         const Stats s = reference_stats(p);
         const std::string shape = std::to_string(rows) + "x" + std::to_string(channels) + " threads " +
-                                  std::to_string(threads) + " variant " + std::to_string(variant);
+                                  std::to_string(threads) + " variant " + std::to_string(variant) +
+                                  (blocked ? " nChw16c" : " nhwc");
         for (int64_t c = 0; c < channels; ++c) {
           ASSERT_NEAR(mean[c], s.mean[c], 1e-6 * (std::abs(s.mean[c]) + std::sqrt(s.var[c]))) << shape << " c " << c;
           ASSERT_NEAR(var[c], s.var[c], 2e-6 * s.var[c] + 1e-12) << shape << " c " << c;
@@ -99,7 +107,7 @@ TEST(BatchNormBf16Kernel, ForwardMatchesDoublePrecisionBatchNorm) {
             double z = (p.at(p.x, r, c) - s.mean[c]) * scale + p.beta[c];
             if (add) z += p.at(p.identity, r, c);
             const double want = relu ? std::max(0.0, z) : z;
-            expect_bf16_near(y[static_cast<size_t>(r * channels + c)], want,
+            expect_bf16_near(y[p.index(r, c)], want,
                              std::abs(p.at(p.x, r, c) * scale) + 1.0 + std::abs(z),
                              shape + " r " + std::to_string(r) + " c " + std::to_string(c));
           }
@@ -112,10 +120,11 @@ TEST(BatchNormBf16Kernel, ForwardMatchesDoublePrecisionBatchNorm) {
 }
 
 TEST(BatchNormBf16Kernel, BackwardMatchesDoublePrecisionGradients) {
-  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{5, 16}, {33, 64}, {2049, 32}})
+  for (bool blocked : {false, true})
+  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{7, 16}, {35, 64}, {2051, 32}})
     for (int threads : {1, 2})
       for (bool relu : {false, true}) {
-        const Problem p(rows, channels, static_cast<unsigned>(3 * rows + channels));
+        const Problem p(rows, channels, static_cast<unsigned>(3 * rows + channels), blocked);
         std::vector<uint16_t> y(p.x.size()), dx(p.x.size());
         std::vector<float> mean(channels), var(channels), dgamma(channels), dbeta(channels);
         batchnorm_bf16_forward(p.x.data(), nullptr, y.data(), p.d, p.gamma.data(), p.beta.data(), kEps, relu,
@@ -123,7 +132,7 @@ TEST(BatchNormBf16Kernel, BackwardMatchesDoublePrecisionGradients) {
         batchnorm_bf16_backward(p.x.data(), p.dy.data(), dx.data(), p.d, p.gamma.data(), p.beta.data(), mean.data(),
                                 var.data(), kEps, relu, dgamma.data(), dbeta.data(), threads);
         const std::string shape = std::to_string(rows) + "x" + std::to_string(channels) + " threads " +
-                                  std::to_string(threads) + (relu ? " relu" : "");
+                                  std::to_string(threads) + (relu ? " relu" : "") + (blocked ? " nChw16c" : " nhwc");
         const auto n = static_cast<double>(rows);
         for (int64_t c = 0; c < channels; ++c) {
           // The definition, from the statistics the forward saved; g masked where its y is 0.
@@ -131,7 +140,7 @@ TEST(BatchNormBf16Kernel, BackwardMatchesDoublePrecisionGradients) {
           double sg = 0, sgx = 0, sabs = 0;
           std::vector<double> g(static_cast<size_t>(rows));
           for (int64_t r = 0; r < rows; ++r) {
-            const bool pass = !relu || bf16_to_float(y[static_cast<size_t>(r * channels + c)]) > 0.f;
+            const bool pass = !relu || bf16_to_float(y[p.index(r, c)]) > 0.f;
             g[r] = pass ? p.at(p.dy, r, c) : 0.0;
             sg += g[r], sgx += g[r] * (p.at(p.x, r, c) - m) * inv_std, sabs += std::abs(g[r]);
           }
@@ -141,7 +150,7 @@ TEST(BatchNormBf16Kernel, BackwardMatchesDoublePrecisionGradients) {
             const double xhat = (p.at(p.x, r, c) - m) * inv_std;
             const double want = p.gamma[c] * inv_std * (g[r] - sg / n - xhat * sgx / n);
             const double terms = p.gamma[c] * inv_std * (std::abs(g[r]) + std::abs(sg / n) + std::abs(xhat * sgx / n));
-            expect_bf16_near(dx[static_cast<size_t>(r * channels + c)], want, terms,
+            expect_bf16_near(dx[p.index(r, c)], want, terms,
                              shape + " r " + std::to_string(r) + " c " + std::to_string(c));
           }
         }
@@ -156,9 +165,10 @@ TEST(BatchNormBf16Kernel, BackwardMatchesDoublePrecisionGradients) {
 
 TEST(BatchNormBf16Kernel, AVX512AndPortableLoopsGiveTheSameBits) {
   if (!cpu_has_avx512_bf16()) GTEST_SKIP() << "this CPU has no AVX512_BF16: only the portable loops run here";
-  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{1, 16}, {37, 64}, {1500, 128}})
+  for (bool blocked : {false, true})
+  for (auto [rows, channels] : {std::pair<int64_t, int64_t>{7, 16}, {35, 64}, {1505, 128}})
     for (bool relu : {false, true}) {
-      const Problem p(rows, channels, 11);
+      const Problem p(rows, channels, 11, blocked);
       std::vector<uint16_t> y[2], dx[2];
       std::vector<float> mean[2], var[2], dg[2], db[2];
       for (int k = 0; k < 2; ++k) {
@@ -214,8 +224,8 @@ TEST(BatchNormBf16Kernel, RoundingIsVcvtneps2bf16s) {
 TEST(BatchNormBf16Kernel, RefusesChannelsThatAreNotAMultipleOf16) {
   std::vector<uint16_t> x(24), y(24);
   std::vector<float> g(24, 1.f), b(24, 0.f), m(24), v(24);
-  EXPECT_FALSE(batchnorm_bf16_supports({1, 24}));
-  EXPECT_THROW(batchnorm_bf16_forward(x.data(), nullptr, y.data(), {1, 24}, g.data(), b.data(), kEps, false, m.data(),
+  EXPECT_FALSE(batchnorm_bf16_supports({1, 24, 1}));
+  EXPECT_THROW(batchnorm_bf16_forward(x.data(), nullptr, y.data(), {1, 24, 1}, g.data(), b.data(), kEps, false, m.data(),
                                       v.data(), 1),
                std::invalid_argument);
 }
