@@ -61,7 +61,8 @@ class BatchNorm2dOnednn final : public Layer {
     const bool bf16_blocked = data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nChw16c);
     bf16_dims_ = {out[0], out[1], out[2] * out[3], bf16_blocked};
     bf16_loops_ = training_ && batchnorm_bf16_supports(bf16_dims_) &&
-                  (bf16_blocked || data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc));
+                  (bf16_blocked ||
+                   data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc));
     if (training_ && block_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * block_), 0.f);
     flags f = flags::use_scale | flags::use_shift;
     if (p_.fuse_relu) f |= flags::fuse_norm_relu;
@@ -213,7 +214,8 @@ class BatchNorm2dOnednn final : public Layer {
   // (+ReLU) after it.
   bool absorb_in_training(const AbsorbCandidate& next) override {
     const auto* add = dynamic_cast<const ops::AddParams*>(&next.params);
-    if (!add || !training_ || !(block_ || bf16_loops_) || p_.fuse_relu || next.others.size() != 1 || !next.others[0].same_as(desc_))
+    if (!add || !training_ || !(block_ || bf16_loops_) || p_.fuse_relu || next.others.size() != 1 ||
+        !next.others[0].same_as(desc_))
       return false;
     add_ = true;
     add_relu_ = add->fuse_relu;

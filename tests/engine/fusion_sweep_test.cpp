@@ -273,8 +273,8 @@ TEST(FusionSweep, Bf16GraphsAgreeWithFusionsAndRecomputeOnAndOff) {
     EXPECT_NEAR(plain.loss, truth.loss, 2e-2 * std::max(1.0, std::abs(truth.loss))) << where << " vs reference";
     EXPECT_LT(overall_relative_gradient(plain, truth), kOverall) << where << " vs reference";
     EXPECT_LT(worst_relative_gradient(plain, truth, &at), kWorst) << where << " vs reference, parameter " << at;
-    std::printf("%s: plain vs reference %.3f overall, %.3f worst\n", where.c_str(), overall_relative_gradient(plain, truth),
-                worst_relative_gradient(plain, truth, &at));
+    std::printf("%s: plain vs reference %.3f overall, %.3f worst\n", where.c_str(),
+                overall_relative_gradient(plain, truth), worst_relative_gradient(plain, truth, &at));
     for (bool recompute : {false, true}) {
       const SweepResult fused = run_config("onednn", graph, true, recompute, seed, DType::BF16, kBf16Input, true);
       const std::string what = where + " fused" + (recompute ? " + recompute" : "");
