@@ -9,11 +9,13 @@
 // In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op;
 // then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
 // block's output is written once instead of written, read twice and written again.
-// bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why).
+// bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why),
+// and so are the input gradients of 1×1 stride-1 convolutions (conv_data_gradient.h).
 #include <cmath>
 #include <optional>
 #include <string>
 
+#include "plugins/onednn/conv_data_gradient.h"
 #include "plugins/onednn/conv_weight_gradient.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
@@ -106,7 +108,9 @@ class Conv2dOnednn final : public Layer {
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     auto& s = be_.stream();
-    if (dx[0]) {
+    if (dx[0] && matmul_dg_) {
+      matmul_dg_.run(parameters_[0].value.data(), dy.data(), dx[0]->data());
+    } else if (dx[0]) {
       if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
       const void* w = parameters_[0].value.data();
       if (w_bd_reorder_) {
@@ -312,6 +316,9 @@ class Conv2dOnednn final : public Layer {
         dsrc_buf_ = be_.allocate(desc_of(src_md_, in[0].shape));
       }
     }
+    matmul_dg_ = MatmulDataGradient();
+    if (info.training && info.needs_grad(0) && MatmulDataGradient::wanted(p_, src_in, src_md_, dst_md_, be_))
+      matmul_dg_ = MatmulDataGradient(p_, src_md_, dst_md_, be_);
     matmul_wg_ = MatmulWeightGradient();
     if (info.training && MatmulWeightGradient::wanted(p_, src_in, src_md_, dst_md_, be_)) {
       matmul_wg_ = MatmulWeightGradient(p_, src_md_, dst_md_, be_);
@@ -362,6 +369,7 @@ class Conv2dOnednn final : public Layer {
   memory::desc src_md_, dst_md_, w_fwd_md_, w_bd_md_, dw_md_;
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
   MatmulWeightGradient matmul_wg_;     // the weight gradient as a matmul, when wanted
+  MatmulDataGradient matmul_dg_;       // the input gradient as a matmul, when wanted
   Op bw_src_reorder_, bw_dy_reorder_;  // to the weight gradient's own layout, when that is faster
   size_t bw_dy_offset_ = 0;            // where its output-gradient copy starts in the activation scratch
   Tensor src_buf_, dsrc_buf_;

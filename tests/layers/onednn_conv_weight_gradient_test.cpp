@@ -7,6 +7,11 @@
 // convolution weight gradient on the same bf16 memory. Both the conv2d layer (its backward, over
 // a NaN-filled gradient: the gradient is overwritten) and the class alone. Without AMX the
 // path is never taken: a visible skip.
+// The input gradient of a 1×1 stride-1 convolution as a matmul (conv_data_gradient.h), the same
+// way: the layer's dx (over a NaN-filled buffer) against a float64 sum of the same bf16 dy and
+// bf16-rounded weights (only the f32 summation order and the one rounding to bf16 differ:
+// ‖dx − ref‖ ≤ 4e-3 ‖ref‖, where a transposed or misplaced operand is off by O(‖ref‖)), and
+// against oneDNN's own convolution backward data on the same memory.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +22,8 @@
 #include <vector>
 
 #include "engine/ops/conv2d.h"
+#include "plugins/onednn/bf16_lanes.h"
+#include "plugins/onednn/conv_data_gradient.h"
 #include "plugins/onednn/conv_weight_gradient.h"
 #include "tests/layers/test_registry.h"
 
@@ -150,6 +157,91 @@ INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvWeightGradient,
                            char name[64];
                            std::snprintf(name, sizeof name, "k%lds%ld_C%ldK%ld_%ldx%ld", long(s.kernel), long(s.stride),
                                          long(s.c), long(s.k), long(s.h), long(s.w));
+                           return std::string(name);
+                         });
+
+class OnednnConvDataGradient : public ::testing::TestWithParam<Shape4> {};
+
+TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
+  if (!OnednnBackend::has_amx())
+    GTEST_SKIP() << "no AMX on this CPU (" << OnednnBackend::isa_name()
+                 << "): bf16 runs channel-blocked and its input gradient is oneDNN's convolution";
+  const Shape4 s = GetParam();
+  OnednnBackend be(2, DType::BF16);
+  ops::Conv2dParams p;
+  p.in_channels = s.c, p.out_channels = s.k, p.kernel = 1, p.stride = 1, p.padding = 0;
+  const TensorDesc in = be.activation_desc({s.n, s.c, s.h, s.w});
+  auto layer = swept_registry().create(p, be);
+  const TensorDesc in_descs[1] = {in};
+  const TensorDesc out = layer->prepare(in_descs, PrepareInfo{});
+  const memory::desc src_md = dnn::md_of(in), dst_md = dnn::md_of(out);
+  ASSERT_TRUE(dnn::MatmulDataGradient::wanted(p, src_md, src_md, dst_md, be)) << p.str() << " takes the other path";
+
+  Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
+  std::vector<float> xv = random(numel(in.shape), 3), dyv = random(numel(out.shape), 4);
+  be.write_plain(x, xv.data());
+  be.write_plain(dy, dyv.data());
+  be.read_plain(dy, dyv.data());
+  Tensor& w = layer->parameters()[0].value;
+  const std::vector<float> wv = random(w.numel(), 5);
+  std::copy(wv.begin(), wv.end(), w.data_as<float>());
+  // dx[n][c][h][w] = Σ_k dy[n][k][h][w] · bf16(W[k][c]), in double (plain nchw).
+  const int64_t hw = s.h * s.w;
+  std::vector<double> want(static_cast<size_t>(s.n * s.c * hw), 0.0);
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t k = 0; k < s.k; ++k) {
+        const double wkc = dnn::bf16_portable::bf16_to_float(dnn::bf16_portable::float_to_bf16(wv[k * s.c + c]));
+        for (int64_t i = 0; i < hw; ++i)
+          want[static_cast<size_t>((n * s.c + c) * hw + i)] += dyv[static_cast<size_t>((n * s.k + k) * hw + i)] * wkc;
+      }
+
+  Context ctx;
+  const Tensor* xs[1] = {&x};
+  Tensor* dxs[1] = {&dx};
+  layer->forward(xs, y, ctx);
+  std::fill_n(dx.data_as<uint16_t>(), numel(in.shape), uint16_t{0x7fc0});  // NaN: dx is overwritten
+  layer->backward(xs, y, dy, dxs, ctx);
+  std::vector<float> got(want.size());
+  be.read_plain(dx, got.data());
+  const double layer_err = relative_error(got.data(), want);
+  EXPECT_LE(layer_err, 4e-3) << p.str() << " layer vs float64";
+
+  // oneDNN's own convolution backward data on the same bf16 memory.
+  auto& eng = be.engine();
+  const memory::desc w_md(dnn::dims_of(p.weight_shape()), memory::data_type::bf16, tag::any);
+  const memory::dims st{1, 1}, pad{0, 0};
+  const auto alg = dnnl::algorithm::convolution_direct;
+  const dnnl::convolution_forward::primitive_desc fwd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, w_md, dst_md, st, pad, pad), eng);
+  const dnnl::convolution_backward_data::primitive_desc bd(
+      dnnl::convolution_backward_data::desc(alg, src_md, w_md, dst_md, st, pad, pad), eng, fwd);
+  memory plain_w(memory::desc(dnn::dims_of(p.weight_shape()), memory::data_type::f32, tag::oihw), eng, w.data());
+  memory mw(bd.weights_desc(), eng), mdy(dst_md, eng, dy.data());
+  Tensor dx_conv = be.allocate(in);
+  memory mdx(src_md, eng, dx_conv.data());
+  dnnl::reorder(plain_w, mw).execute(be.stream(), plain_w, mw);
+  dnnl::convolution_backward_data(bd).execute(be.stream(),
+                                              {{DNNL_ARG_DIFF_DST, mdy}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mdx}});
+  be.stream().wait();
+  std::vector<float> conv(want.size());
+  be.read_plain(dx_conv, conv.data());
+  const std::vector<double> conv_d(conv.begin(), conv.end());
+  const double conv_err = relative_error(got.data(), conv_d);
+  EXPECT_LE(conv_err, 6e-3) << p.str() << " vs " << bd.impl_info_str();
+  std::printf("[%s on %s] input gradient relative error: layer %.1e vs float64; %.1e vs %s\n", p.str().c_str(),
+              in.str().c_str(), layer_err, conv_err, bd.impl_info_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvDataGradient,
+                         ::testing::Values(Shape4{3, 32, 24, 7, 5, 1, 1, 0},   // narrowing
+                                           Shape4{2, 16, 64, 9, 7, 1, 1, 0},   // widening
+                                           Shape4{1, 48, 48, 1, 1, 1, 1, 0}),  // one pixel
+                         [](const auto& info) {
+                           const Shape4& s = info.param;
+                           char name[64];
+                           std::snprintf(name, sizeof name, "C%ldK%ld_%ldx%ld", long(s.c), long(s.k), long(s.h),
+                                         long(s.w));
                            return std::string(name);
                          });
 
