@@ -28,15 +28,7 @@ MatmulDataGradient::MatmulDataGradient(const ops::Conv2dParams& p, const memory:
   const memory::desc a({rows, k}, dt::bf16, memory::dims{k, 1});
   const memory::desc b({k, c}, dt::bf16, memory::dims{c, 1});
   const memory::desc out({rows, c}, dt::bf16, memory::dims{c, 1});
-  const auto pd = checked("matmul (convolution input gradient)", name_, "", [&] {
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, out), user_scratchpad(), eng);
-  });
-  matmul_ = Op(dnnl::matmul(pd), "matmul (convolution input gradient)");
-  matmul_.arg(DNNL_ARG_SRC, a, eng);
-  matmul_.arg(DNNL_ARG_WEIGHTS, b, eng);
-  matmul_.arg(DNNL_ARG_DST, out, eng);
-  matmul_.arg(DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc(), eng);
-  backend.reserve_scratchpad(pd.scratchpad_desc().get_size());
+  matmul_ = make_matmul(a, b, out, backend, "matmul (convolution input gradient)", name_);
 }
 
 void MatmulDataGradient::run(const void* weights, const void* dy, void* dx) {

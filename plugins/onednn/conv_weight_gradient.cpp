@@ -44,15 +44,7 @@ MatmulWeightGradient::MatmulWeightGradient(const ops::Conv2dParams& p, const mem
   const memory::desc a({kout, rows}, dt::bf16, memory::dims{1, kout});
   const memory::desc b({rows, cols}, dt::bf16, memory::dims{cols, 1});
   const memory::desc c({kout, cols}, dt::f32, memory::dims{cols, 1});
-  const auto pd = checked("matmul (convolution weight gradient)", name_, "", [&] {
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), user_scratchpad(), eng);
-  });
-  matmul_ = Op(dnnl::matmul(pd), "matmul (convolution weight gradient)");
-  matmul_.arg(DNNL_ARG_SRC, a, eng);
-  matmul_.arg(DNNL_ARG_WEIGHTS, b, eng);
-  matmul_.arg(DNNL_ARG_DST, c, eng);
-  matmul_.arg(DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc(), eng);
-  backend.reserve_scratchpad(pd.scratchpad_desc().get_size());
+  matmul_ = make_matmul(a, b, c, backend, "matmul (convolution weight gradient)", name_);
   if (im2col_) backend.reserve_activation_scratch(static_cast<size_t>(rows * cols) * 2);
   permute_ = Op();
   if (k_ > 1) {

@@ -64,6 +64,21 @@ void Op::run(dnnl::stream& stream, const std::string& layer) {
   }
 }
 
+Op make_matmul(const dnnl::memory::desc& a, const dnnl::memory::desc& b, const dnnl::memory::desc& c,
+               OnednnBackend& backend, const std::string& what, const std::string& layer) {
+  auto& eng = backend.engine();
+  const auto pd = checked(what, layer, "", [&] {
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), user_scratchpad(), eng);
+  });
+  Op op(dnnl::matmul(pd), what);
+  op.arg(DNNL_ARG_SRC, a, eng);
+  op.arg(DNNL_ARG_WEIGHTS, b, eng);
+  op.arg(DNNL_ARG_DST, c, eng);
+  op.arg(DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc(), eng);
+  backend.reserve_scratchpad(pd.scratchpad_desc().get_size());
+  return op;
+}
+
 Op make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::engine& eng,
                 const std::string& layer) {
   auto pd = checked("reorder", layer, "", [&] {

@@ -60,6 +60,11 @@ class Op {
 Op make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::engine& eng,
                 const std::string& layer);
 
+// A matmul c = a · b (descriptors with their strides), as an Op with DNNL_ARG_SRC / WEIGHTS / DST
+// and the backend's shared scratchpad (reserved here). `what` names it in errors.
+Op make_matmul(const dnnl::memory::desc& a, const dnnl::memory::desc& b, const dnnl::memory::desc& c,
+               OnednnBackend& backend, const std::string& what, const std::string& layer);
+
 // Cast of the backend a layer is created with.
 OnednnBackend& onednn(Backend& backend);
 // The oneDNN type activations are computed in on this backend (train.precision).
