@@ -43,10 +43,8 @@ class BatchNorm2dOnednn final : public Layer {
 
   TensorDesc prepare(std::span<const TensorDesc> in, const PrepareInfo& info) override {
     const Shape out = p_.output_shape(std::vector<Shape>{in[0].shape});
-    auto& eng = be_.engine();
     const std::string name = p_.str(), shapes = in[0].str();
     const memory::desc data = md_of(in[0]);
-    const memory::desc c_md = plain_md({p_.channels});
     training_ = info.training;
     add_ = false;  // a new prepare undoes absorb_in_training
     desc_ = in[0];
@@ -64,68 +62,14 @@ class BatchNorm2dOnednn final : public Layer {
                   (bf16_blocked ||
                    data == memory::desc(data.dims(), memory::data_type::bf16, memory::format_tag::nhwc));
     if (training_ && block_ && !p_.fuse_relu) lanes_.assign(static_cast<size_t>(3 * dims_.blocks * block_), 0.f);
-    flags f = flags::use_scale | flags::use_shift;
-    if (p_.fuse_relu) f |= flags::fuse_norm_relu;
-    auto attr = user_scratchpad();
-    auto fwd = checked("batch normalization forward", name, shapes, [&] {
-      const auto prop = training_ ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-      return dnnl::batch_normalization_forward::primitive_desc(
-          dnnl::batch_normalization_forward::desc(prop, data, static_cast<float>(p_.eps),
-                                                  training_ ? f : f | flags::use_global_stats),
-          attr, eng);
-    });
-    fwd_ = Op(dnnl::batch_normalization_forward(fwd), "batch normalization forward");
-    fwd_.arg(DNNL_ARG_SRC, data, eng);
-    fwd_.arg(DNNL_ARG_DST, data, eng);
-    fwd_.arg(DNNL_ARG_SCALE, c_md, eng);
-    fwd_.arg(DNNL_ARG_SHIFT, c_md, eng);
-    fwd_.arg(DNNL_ARG_MEAN, c_md, eng);
-    fwd_.arg(DNNL_ARG_VARIANCE, c_md, eng);
-    fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
-    be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
-    const bool has_ws = p_.fuse_relu && training_;
-    workspace_ = Tensor();
-    if (has_ws) {
-      fwd_.arg(DNNL_ARG_WORKSPACE, fwd.workspace_desc(), eng);
-      if (!bf16_loops_)  // the bf16 loops recompute the mask from the input
-        workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
-    }
+    count_ = out[0] * out[2] * out[3];
+    fwd_ = Op();
     bwd_ = Op();
     recompute_ = Op();
-    if (training_) {
-      auto re = checked("batch normalization recompute", name, shapes, [&] {
-        return dnnl::batch_normalization_forward::primitive_desc(
-            dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, data,
-                                                    static_cast<float>(p_.eps), f | flags::use_global_stats),
-            attr, eng);
-      });
-      recompute_ = Op(dnnl::batch_normalization_forward(re), "batch normalization recompute");
-      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DST}) recompute_.arg(a, data, eng);
-      for (int a : {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE}) recompute_.arg(a, c_md, eng);
-      recompute_.arg(DNNL_ARG_SCRATCHPAD, re.scratchpad_desc(), eng);
-      be_.reserve_scratchpad(re.scratchpad_desc().get_size());
-      auto bwd = checked("batch normalization backward", name, shapes, [&] {
-        return dnnl::batch_normalization_backward::primitive_desc(
-            dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, data, data,
-                                                     static_cast<float>(p_.eps), f),
-            attr, eng, fwd);
-      });
-      bwd_ = Op(dnnl::batch_normalization_backward(bwd), "batch normalization backward");
-      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) bwd_.arg(a, data, eng);
-      // oneDNN 2.6 refuses to execute this backward without DNNL_ARG_SHIFT, though it does not
-      // read it.
-      for (int a : {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE,
-                    DNNL_ARG_DIFF_SHIFT})
-        bwd_.arg(a, c_md, eng);
-      if (has_ws) bwd_.arg(DNNL_ARG_WORKSPACE, bwd.workspace_desc(), eng);
-      bwd_.arg(DNNL_ARG_SCRATCHPAD, bwd.scratchpad_desc(), eng);
-      be_.reserve_scratchpad(bwd.scratchpad_desc().get_size());
-      // The input gradient is always computed (dγ and dβ come with it); without a consumer it
-      // goes to a private buffer.
-      dx_scratch_ = Tensor();
-      if (!info.needs_grad(0) && !bf16_loops_) dx_scratch_ = be_.allocate(in[0]);
-    }
-    count_ = out[0] * out[2] * out[3];
+    workspace_ = Tensor();
+    dx_scratch_ = Tensor();
+    // The bf16 loops do the whole training step themselves: no oneDNN primitive (nor its scratchpad) is built.
+    if (!bf16_loops_) prepare_primitives(data, info, name, shapes);
     return in[0];
   }
 
@@ -178,7 +122,7 @@ class BatchNorm2dOnednn final : public Layer {
 
   void backward(std::span<const Tensor* const> x, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
-    if (!bwd_) throw GraphError(p_.str() + ": backward on a layer prepared for eval");
+    if (!training_) throw GraphError(p_.str() + ": backward on a layer prepared for eval");
     if (group_) {
       backward_synced(*x[0], dy, dx[0]);
       return;
@@ -228,7 +172,7 @@ class BatchNorm2dOnednn final : public Layer {
 
   // The training forward's output again: same kernel family, the batch statistics it saved.
   void recompute(std::span<const Tensor* const> x, Tensor& y, Context&) override {
-    if (!recompute_) throw GraphError(p_.str() + ": recompute on a layer prepared for eval");
+    if (!training_) throw GraphError(p_.str() + ": recompute on a layer prepared for eval");
     if (group_) {  // the synced forward's own normalisation, so the same bits
       normalize(x[0]->data_as<const float>(), nullptr, y.data_as<float>(), layout_, scale_, shift_, p_.fuse_relu);
       return;
@@ -251,6 +195,69 @@ class BatchNorm2dOnednn final : public Layer {
   }
 
  private:
+  // oneDNN's forward (training or inference), and in training its backward and the recompute's inference forward.
+  void prepare_primitives(const memory::desc& data, const PrepareInfo& info, const std::string& name,
+                          const std::string& shapes) {
+    auto& eng = be_.engine();
+    const memory::desc c_md = plain_md({p_.channels});
+    flags f = flags::use_scale | flags::use_shift;
+    if (p_.fuse_relu) f |= flags::fuse_norm_relu;
+    auto attr = user_scratchpad();
+    auto fwd = checked("batch normalization forward", name, shapes, [&] {
+      const auto prop = training_ ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+      return dnnl::batch_normalization_forward::primitive_desc(
+          dnnl::batch_normalization_forward::desc(prop, data, static_cast<float>(p_.eps),
+                                                  training_ ? f : f | flags::use_global_stats),
+          attr, eng);
+    });
+    fwd_ = Op(dnnl::batch_normalization_forward(fwd), "batch normalization forward");
+    fwd_.arg(DNNL_ARG_SRC, data, eng);
+    fwd_.arg(DNNL_ARG_DST, data, eng);
+    fwd_.arg(DNNL_ARG_SCALE, c_md, eng);
+    fwd_.arg(DNNL_ARG_SHIFT, c_md, eng);
+    fwd_.arg(DNNL_ARG_MEAN, c_md, eng);
+    fwd_.arg(DNNL_ARG_VARIANCE, c_md, eng);
+    fwd_.arg(DNNL_ARG_SCRATCHPAD, fwd.scratchpad_desc(), eng);
+    be_.reserve_scratchpad(fwd.scratchpad_desc().get_size());
+    const bool has_ws = p_.fuse_relu && training_;
+    if (has_ws) {
+      fwd_.arg(DNNL_ARG_WORKSPACE, fwd.workspace_desc(), eng);
+      workspace_ = host_allocate(plain_desc({static_cast<int64_t>(fwd.workspace_desc().get_size() + 3) / 4}));
+    }
+    if (training_) {
+      auto re = checked("batch normalization recompute", name, shapes, [&] {
+        return dnnl::batch_normalization_forward::primitive_desc(
+            dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, data,
+                                                    static_cast<float>(p_.eps), f | flags::use_global_stats),
+            attr, eng);
+      });
+      recompute_ = Op(dnnl::batch_normalization_forward(re), "batch normalization recompute");
+      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DST}) recompute_.arg(a, data, eng);
+      for (int a : {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE}) recompute_.arg(a, c_md, eng);
+      recompute_.arg(DNNL_ARG_SCRATCHPAD, re.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(re.scratchpad_desc().get_size());
+      auto bwd = checked("batch normalization backward", name, shapes, [&] {
+        return dnnl::batch_normalization_backward::primitive_desc(
+            dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, data, data,
+                                                     static_cast<float>(p_.eps), f),
+            attr, eng, fwd);
+      });
+      bwd_ = Op(dnnl::batch_normalization_backward(bwd), "batch normalization backward");
+      for (int a : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) bwd_.arg(a, data, eng);
+      // oneDNN 2.6 refuses to execute this backward without DNNL_ARG_SHIFT, though it does not
+      // read it.
+      for (int a : {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE,
+                    DNNL_ARG_DIFF_SHIFT})
+        bwd_.arg(a, c_md, eng);
+      if (has_ws) bwd_.arg(DNNL_ARG_WORKSPACE, bwd.workspace_desc(), eng);
+      bwd_.arg(DNNL_ARG_SCRATCHPAD, bwd.scratchpad_desc(), eng);
+      be_.reserve_scratchpad(bwd.scratchpad_desc().get_size());
+      // The input gradient is always computed (dγ and dβ come with it); without a consumer it
+      // goes to a private buffer.
+      if (!info.needs_grad(0)) dx_scratch_ = be_.allocate(desc_);
+    }
+  }
+
   // SyncBatchNorm forward (see the top): [Σx, Σx², count] allreduced once, normalise with the
   // global statistics (+ the absorbed add and its ReLU), running statistics of the global batch.
   void forward_synced(std::span<const Tensor* const> x, Tensor& y, Communicator& group, bool replaying) {

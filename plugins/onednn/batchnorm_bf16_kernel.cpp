@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-
+#include <cstdint>
 
 namespace cxr::dnn {
 
@@ -30,6 +30,20 @@ namespace bf16_avx512 {
 #endif
 
 namespace {
+
+// Cache lines for the per-thread accumulators, which must not share one (see each_piece).
+constexpr size_t kLineBytes = 64;
+template <class T>
+int64_t whole_lines(int64_t count) {
+  constexpr auto per_line = static_cast<int64_t>(kLineBytes / sizeof(T));
+  return (count + per_line - 1) / per_line * per_line;
+}
+// The first line boundary at or after p (the buffer holds one spare line for it).
+template <class T>
+T* line_aligned(T* p) {
+  const auto misalign = reinterpret_cast<uintptr_t>(p) % kLineBytes;
+  return misalign ? reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(p) + kLineBytes - misalign) : p;
+}
 
 bool use_vector(Bf16Isa isa) { return isa == Bf16Isa::best && cpu_has_avx512_bf16(); }
 
@@ -68,10 +82,9 @@ void pieces_of(const Bf16Dims& d, int t, int threads, Each each) {
 template <class Body>
 void each_piece(const Bf16Dims& d, int threads, Body body) {
   threads = std::max(1, threads);
-  constexpr int64_t kLine = 16;  // floats per cache line
-  const int64_t stride = (2 * d.channels + kLine - 1) / kLine * kLine;
-  std::vector<float> scratch(static_cast<size_t>(stride * threads + kLine));
-  float* base = scratch.data() + (kLine - reinterpret_cast<uintptr_t>(scratch.data()) / sizeof(float) % kLine) % kLine;
+  const int64_t stride = whole_lines<float>(2 * d.channels);
+  std::vector<float> scratch(static_cast<size_t>(stride * threads) + kLineBytes / sizeof(float));
+  float* base = line_aligned(scratch.data());
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
@@ -85,9 +98,12 @@ void each_piece(const Bf16Dims& d, int threads, Body body) {
 struct ThreadSums {
   int64_t stride;
   std::vector<double> v;
+  double* base;
   ThreadSums(int64_t channels, int threads)
-      : stride((2 * channels + 7) / 8 * 8), v(static_cast<size_t>(stride * threads + 8)) {}
-  double* of(int t) { return v.data() + stride * t; }
+      : stride(whole_lines<double>(2 * channels)),
+        v(static_cast<size_t>(stride * threads) + kLineBytes / sizeof(double)),
+        base(line_aligned(v.data())) {}
+  double* of(int t) { return base + stride * t; }
 };
 
 void normalize_all(const uint16_t* x, const uint16_t* identity, uint16_t* y, const Bf16Dims& d,

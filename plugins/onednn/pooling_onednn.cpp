@@ -1,7 +1,11 @@
 // maxpool2d and global_avgpool (oneDNN pooling) and flatten (a reorder to plain at the network's
-// edge). Max pooling keeps oneDNN's workspace, so its backward needs neither input nor output.
+// edge). Max pooling keeps its argmax (a workspace), so its backward needs neither input nor output.
+// Max pooling over f32 or bf16 with the channels innermost (nhwc, nChw16c, nChw8c) runs
+// maxpool_kernel.h's loops instead of oneDNN's (that header says why).
 #include <cstring>
+#include <optional>
 
+#include "plugins/onednn/maxpool_kernel.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
 #include "engine/ops/flatten.h"
@@ -35,6 +39,16 @@ class PoolingOnednn final : public Layer {
     const memory::dims pad = max_ ? memory::dims{p_, p_} : memory::dims{0, 0};
     const auto alg = max_ ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
     const memory::desc src = md_of(in[0]);
+    own_.reset();
+    if (max_) own_ = own_geometry(src, x, out);
+    if (own_) {
+      dst_md_ = memory::desc(dims_of(out), src.data_type(), own_tag_);
+      fwd_ = bwd_ = Op();
+      has_ws_ = info.training;
+      bf16_ = src.data_type() == dt::bf16;
+      if (has_ws_) workspace_ = host_allocate(plain_desc({(numel(out) + 3) / 4}));  // a byte per output
+      return desc_of(dst_md_, out);
+    }
     const memory::desc dst_any(dims_of(out), src.data_type(), tag::any);
     const auto prop = info.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     auto attr = user_scratchpad();
@@ -70,6 +84,12 @@ class PoolingOnednn final : public Layer {
   }
 
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
+    if (own_) {
+      auto* argmax = has_ws_ ? workspace_.data_as<uint8_t>() : nullptr;
+      if (bf16_)
+        return maxpool_forward(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), argmax, *own_, be_.threads());
+      return maxpool_forward(x[0]->data_as<const float>(), y.data_as<float>(), argmax, *own_, be_.threads());
+    }
     fwd_.bind(DNNL_ARG_SRC, x[0]->data());
     fwd_.bind(DNNL_ARG_DST, y.data());
     if (has_ws_) fwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
@@ -80,6 +100,14 @@ class PoolingOnednn final : public Layer {
   void backward(std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
                 std::span<Tensor* const> dx, Context&) override {
     if (!dx[0]) return;
+    if (own_) {
+      if (!has_ws_) throw GraphError(name_ + ": backward on a layer prepared for eval");
+      const auto* argmax = workspace_.data_as<const uint8_t>();
+      if (bf16_)
+        return maxpool_backward(argmax, dy.data_as<const uint16_t>(), dx[0]->data_as<uint16_t>(), *own_,
+                                be_.threads());
+      return maxpool_backward(argmax, dy.data_as<const float>(), dx[0]->data_as<float>(), *own_, be_.threads());
+    }
     bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
     bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0]->data());
     if (has_ws_) bwd_.bind(DNNL_ARG_WORKSPACE, workspace_.data());
@@ -91,6 +119,23 @@ class PoolingOnednn final : public Layer {
   bool backward_reads_output() const override { return false; }
 
  private:
+  // The geometry maxpool_kernel.h's loops take for this input, when they take it: f32 or bf16 in
+  // nhwc, or channel-blocked by 16 or 8 with no padded channels.
+  std::optional<MaxPoolGeometry> own_geometry(const memory::desc& src, const Shape& x, const Shape& out) {
+    if (x.size() != 4 || (src.data_type() != dt::f32 && src.data_type() != dt::bf16)) return std::nullopt;
+    MaxPoolGeometry g;
+    g.h = x[2], g.w = x[3], g.oh = out[2], g.ow = out[3], g.kernel = k_, g.stride = s_, g.padding = p_;
+    const auto is = [&](tag t) { return src == memory::desc(src.dims(), src.data_type(), t); };
+    if (is(tag::nhwc)) {
+      own_tag_ = tag::nhwc, g.planes = x[0], g.block = x[1];
+    } else if (const int64_t b = is(tag::nChw16c) ? 16 : is(tag::nChw8c) ? 8 : 0; b && x[1] % b == 0) {
+      own_tag_ = b == 16 ? tag::nChw16c : tag::nChw8c, g.planes = x[0] * x[1] / b, g.block = b;
+    } else {
+      return std::nullopt;
+    }
+    return maxpool_kernel_supports(g) ? std::optional(g) : std::nullopt;
+  }
+
   OnednnBackend& be_;
   bool max_;
   int64_t k_, s_, p_;
@@ -99,6 +144,9 @@ class PoolingOnednn final : public Layer {
   Op fwd_, bwd_;
   Tensor workspace_;
   bool has_ws_ = false;
+  std::optional<MaxPoolGeometry> own_;  // maxpool_kernel.h runs this layer
+  tag own_tag_ = tag::undef;
+  bool bf16_ = false;
 };
 
 // [N, C, H, W] in any layout -> plain [N, C·H·W]: the reorder to nchw is the flatten.
