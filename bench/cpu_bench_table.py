@@ -8,6 +8,7 @@ import statistics
 import sys
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+native_bf16 = len(sys.argv) < 3 or sys.argv[2] == "yes"  # argv[2]: run_cpu_bench.sh's CPU check (BF16=on runs it anyway)
 ORDER = ["torch-eager-f32", "torch-compile-f32", "torch113-eager-f32", "cxrtune-f32-direct",
          "cxrtune-f32-winograd", "torch-eager-bf16", "torch-compile-bf16", "torch113-eager-bf16",
          "cxrtune-bf16-direct"]
@@ -85,7 +86,7 @@ for c in present:
         continue
     dtype = "bf16" if "bf16" in c else "f32"  # cxrtune-bf16-direct too: its share is of the bf16 limit
     t, i, m = med(rs, "train_images_per_s"), med(rs, "infer_images_per_s"), med(rs, "peak_rss_mib")
-    emulated = " (emulated: no native bf16)" if dtype == "bf16" and dtype not in gemm else ""
+    emulated = " (emulated: no native bf16)" if dtype == "bf16" and not native_bf16 else ""
     comp = ""
     if "compile" in c:
         cs = [r["compile_s"] for r in rs]
