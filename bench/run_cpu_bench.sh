@@ -160,6 +160,6 @@ elapsed=$(( $(date +%s) - start ))
 {
   echo "$cpu_model; ISA:$isa; $threads threads; native bf16: $native_bf16; $(date -u +%Y-%m-%dT%H:%MZ), ${elapsed} s"
   echo
-  "$old_python" "$here/cpu_bench_table.py" "$log"
+  "$old_python" "$here/cpu_bench_table.py" "$log" "$native_bf16"
 } | tee "$base.md"
 echo "raw: $log; table: $base.md" >&2
