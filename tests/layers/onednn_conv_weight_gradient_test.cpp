@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,6 +78,23 @@ double relative_error(const float* got, const std::vector<double>& want) {
   return std::isfinite(diff) ? std::sqrt(diff / norm) : std::numeric_limits<double>::infinity();
 }
 
+// The case's bf16 conv2d layer on the oneDNN backend, prepared for training, with its descriptors.
+struct PreparedConv {
+  OnednnBackend be{2, DType::BF16};
+  ops::Conv2dParams p;
+  TensorDesc in, out;
+  std::unique_ptr<Layer> layer;
+  memory::desc src_md, dst_md;
+  explicit PreparedConv(const Shape4& s) {
+    p.in_channels = s.c, p.out_channels = s.k, p.kernel = s.kernel, p.stride = s.stride, p.padding = s.pad;
+    in = be.activation_desc({s.n, s.c, s.h, s.w});
+    layer = swept_registry().create(p, be);
+    const TensorDesc in_descs[1] = {in};
+    out = layer->prepare(in_descs, PrepareInfo{});
+    src_md = dnn::md_of(in), dst_md = dnn::md_of(out);
+  }
+};
+
 class OnednnConvWeightGradient : public ::testing::TestWithParam<Shape4> {};
 
 TEST_P(OnednnConvWeightGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
@@ -84,15 +102,9 @@ TEST_P(OnednnConvWeightGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
     GTEST_SKIP() << "no AMX on this CPU (" << OnednnBackend::isa_name()
                  << "): bf16 runs channel-blocked and its weight gradient is oneDNN's convolution";
   const Shape4 s = GetParam();
-  OnednnBackend be(2, DType::BF16);
-  ops::Conv2dParams p;
-  p.in_channels = s.c, p.out_channels = s.k, p.kernel = s.kernel, p.stride = s.stride, p.padding = s.pad;
-  const TensorDesc in = be.activation_desc({s.n, s.c, s.h, s.w});
-  auto layer = swept_registry().create(p, be);
-  const TensorDesc in_descs[1] = {in};
-  const TensorDesc out = layer->prepare(in_descs, PrepareInfo{});
+  PreparedConv prepared(s);
+  auto& [be, p, in, out, layer, src_md, dst_md] = prepared;
   const int64_t oh = out.shape[2], ow = out.shape[3];
-  const memory::desc src_md = dnn::md_of(in), dst_md = dnn::md_of(out);
   ASSERT_TRUE(dnn::MatmulWeightGradient::wanted(p, src_md, src_md, dst_md, be)) << p.str() << " takes the other path";
 
   // Inputs rounded to bf16 by the backend, read back: the reference sums exactly those values.
@@ -167,14 +179,8 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
     GTEST_SKIP() << "no AMX on this CPU (" << OnednnBackend::isa_name()
                  << "): bf16 runs channel-blocked and its input gradient is oneDNN's convolution";
   const Shape4 s = GetParam();
-  OnednnBackend be(2, DType::BF16);
-  ops::Conv2dParams p;
-  p.in_channels = s.c, p.out_channels = s.k, p.kernel = 1, p.stride = 1, p.padding = 0;
-  const TensorDesc in = be.activation_desc({s.n, s.c, s.h, s.w});
-  auto layer = swept_registry().create(p, be);
-  const TensorDesc in_descs[1] = {in};
-  const TensorDesc out = layer->prepare(in_descs, PrepareInfo{});
-  const memory::desc src_md = dnn::md_of(in), dst_md = dnn::md_of(out);
+  PreparedConv prepared(s);
+  auto& [be, p, in, out, layer, src_md, dst_md] = prepared;
   ASSERT_TRUE(dnn::MatmulDataGradient::wanted(p, src_md, src_md, dst_md, be)) << p.str() << " takes the other path";
 
   Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
