@@ -1,10 +1,8 @@
 #include "plugins/onednn/maxpool_kernel.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
-
 
 // The vector helpers are internal (an anonymous namespace): the vector-argument ABI GCC warns about when they are
 // instantiated (-Wpsabi, at the end of this file) never meets another object file.
@@ -66,20 +64,13 @@ Isa isa_for(MaxPoolIsa asked) {
 #define CXR_MAXPOOL_DISPATCH(isa, call) return maxpool_portable::call
 #endif
 
-void forward_rows(Isa isa, const float* x, float* y, uint8_t* a, const MaxPoolGeometry& g, int64_t r0, int64_t r1) {
-  CXR_MAXPOOL_DISPATCH(isa, forward_rows_f32(x, y, a, g, r0, r1));
+template <class T>
+void forward_rows(Isa isa, const T* x, T* y, uint8_t* a, const MaxPoolGeometry& g, int64_t r0, int64_t r1) {
+  CXR_MAXPOOL_DISPATCH(isa, forward_entry(x, y, a, g, r0, r1));
 }
-void forward_rows(Isa isa, const uint16_t* x, uint16_t* y, uint8_t* a, const MaxPoolGeometry& g, int64_t r0,
-                  int64_t r1) {
-  CXR_MAXPOOL_DISPATCH(isa, forward_rows_bf16(x, y, a, g, r0, r1));
-}
-void backward_rows(Isa isa, const uint8_t* a, const float* dy, float* dx, const MaxPoolGeometry& g, int64_t r0,
-                   int64_t r1) {
-  CXR_MAXPOOL_DISPATCH(isa, backward_rows_f32(a, dy, dx, g, r0, r1));
-}
-void backward_rows(Isa isa, const uint8_t* a, const uint16_t* dy, uint16_t* dx, const MaxPoolGeometry& g, int64_t r0,
-                   int64_t r1) {
-  CXR_MAXPOOL_DISPATCH(isa, backward_rows_bf16(a, dy, dx, g, r0, r1));
+template <class T>
+void backward_rows(Isa isa, const uint8_t* a, const T* dy, T* dx, const MaxPoolGeometry& g, int64_t r0, int64_t r1) {
+  CXR_MAXPOOL_DISPATCH(isa, backward_entry(a, dy, dx, g, r0, r1));
 }
 #undef CXR_MAXPOOL_DISPATCH
 
@@ -89,6 +80,17 @@ void split_rows(int64_t rows, int threads, Rows run) {
   threads = static_cast<int>(std::clamp<int64_t>(threads, 1, std::max<int64_t>(rows, 1)));
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) run(rows * t / threads, rows * (t + 1) / threads);
+}
+
+template <class T>
+void forward_all(const T* x, T* y, uint8_t* argmax, const MaxPoolGeometry& g, int threads, MaxPoolIsa isa) {
+  const Isa use = isa_for(isa);
+  split_rows(g.planes * g.oh, threads, [&](int64_t r0, int64_t r1) { forward_rows(use, x, y, argmax, g, r0, r1); });
+}
+template <class T>
+void backward_all(const uint8_t* argmax, const T* dy, T* dx, const MaxPoolGeometry& g, int threads, MaxPoolIsa isa) {
+  const Isa use = isa_for(isa);
+  split_rows(g.planes * g.h, threads, [&](int64_t r0, int64_t r1) { backward_rows(use, argmax, dy, dx, g, r0, r1); });
 }
 
 }  // namespace
@@ -112,23 +114,19 @@ const char* maxpool_kernel_isa() {
 
 void maxpool_forward(const float* x, float* y, uint8_t* argmax, const MaxPoolGeometry& g, int threads,
                      MaxPoolIsa isa) {
-  const Isa use = isa_for(isa);
-  split_rows(g.planes * g.oh, threads, [&](int64_t r0, int64_t r1) { forward_rows(use, x, y, argmax, g, r0, r1); });
+  forward_all(x, y, argmax, g, threads, isa);
 }
 void maxpool_forward(const uint16_t* x, uint16_t* y, uint8_t* argmax, const MaxPoolGeometry& g, int threads,
                      MaxPoolIsa isa) {
-  const Isa use = isa_for(isa);
-  split_rows(g.planes * g.oh, threads, [&](int64_t r0, int64_t r1) { forward_rows(use, x, y, argmax, g, r0, r1); });
+  forward_all(x, y, argmax, g, threads, isa);
 }
 void maxpool_backward(const uint8_t* argmax, const float* dy, float* dx, const MaxPoolGeometry& g, int threads,
                       MaxPoolIsa isa) {
-  const Isa use = isa_for(isa);
-  split_rows(g.planes * g.h, threads, [&](int64_t r0, int64_t r1) { backward_rows(use, argmax, dy, dx, g, r0, r1); });
+  backward_all(argmax, dy, dx, g, threads, isa);
 }
 void maxpool_backward(const uint8_t* argmax, const uint16_t* dy, uint16_t* dx, const MaxPoolGeometry& g,
                       int threads, MaxPoolIsa isa) {
-  const Isa use = isa_for(isa);
-  split_rows(g.planes * g.h, threads, [&](int64_t r0, int64_t r1) { backward_rows(use, argmax, dy, dx, g, r0, r1); });
+  backward_all(argmax, dy, dx, g, threads, isa);
 }
 
 }  // namespace cxr::dnn

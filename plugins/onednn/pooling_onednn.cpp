@@ -40,9 +40,9 @@ class PoolingOnednn final : public Layer {
     const auto alg = max_ ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
     const memory::desc src = md_of(in[0]);
     own_.reset();
-    if (max_) own_ = own_geometry(src, x, out);
+    if (max_) own_ = own_pool(src, x, out);
     if (own_) {
-      dst_md_ = memory::desc(dims_of(out), src.data_type(), own_tag_);
+      dst_md_ = memory::desc(dims_of(out), src.data_type(), own_->layout);
       fwd_ = bwd_ = Op();
       has_ws_ = info.training;
       bf16_ = src.data_type() == dt::bf16;
@@ -86,9 +86,10 @@ class PoolingOnednn final : public Layer {
   void forward(std::span<const Tensor* const> x, Tensor& y, Context&) override {
     if (own_) {
       auto* argmax = has_ws_ ? workspace_.data_as<uint8_t>() : nullptr;
+      const MaxPoolGeometry& g = own_->geometry;
       if (bf16_)
-        return maxpool_forward(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), argmax, *own_, be_.threads());
-      return maxpool_forward(x[0]->data_as<const float>(), y.data_as<float>(), argmax, *own_, be_.threads());
+        return maxpool_forward(x[0]->data_as<const uint16_t>(), y.data_as<uint16_t>(), argmax, g, be_.threads());
+      return maxpool_forward(x[0]->data_as<const float>(), y.data_as<float>(), argmax, g, be_.threads());
     }
     fwd_.bind(DNNL_ARG_SRC, x[0]->data());
     fwd_.bind(DNNL_ARG_DST, y.data());
@@ -103,10 +104,10 @@ class PoolingOnednn final : public Layer {
     if (own_) {
       if (!has_ws_) throw GraphError(name_ + ": backward on a layer prepared for eval");
       const auto* argmax = workspace_.data_as<const uint8_t>();
+      const MaxPoolGeometry& g = own_->geometry;
       if (bf16_)
-        return maxpool_backward(argmax, dy.data_as<const uint16_t>(), dx[0]->data_as<uint16_t>(), *own_,
-                                be_.threads());
-      return maxpool_backward(argmax, dy.data_as<const float>(), dx[0]->data_as<float>(), *own_, be_.threads());
+        return maxpool_backward(argmax, dy.data_as<const uint16_t>(), dx[0]->data_as<uint16_t>(), g, be_.threads());
+      return maxpool_backward(argmax, dy.data_as<const float>(), dx[0]->data_as<float>(), g, be_.threads());
     }
     bwd_.bind(DNNL_ARG_DIFF_DST, dy.data());
     bwd_.bind(DNNL_ARG_DIFF_SRC, dx[0]->data());
@@ -119,21 +120,26 @@ class PoolingOnednn final : public Layer {
   bool backward_reads_output() const override { return false; }
 
  private:
-  // The geometry maxpool_kernel.h's loops take for this input, when they take it: f32 or bf16 in
-  // nhwc, or channel-blocked by 16 or 8 with no padded channels.
-  std::optional<MaxPoolGeometry> own_geometry(const memory::desc& src, const Shape& x, const Shape& out) {
+  // maxpool_kernel.h's loops for this input, when they take it: f32 or bf16 in nhwc, or
+  // channel-blocked by 16 or 8 with no padded channels; `layout` is the output's (the input's).
+  struct OwnPool {
+    MaxPoolGeometry geometry;
+    tag layout;
+  };
+  std::optional<OwnPool> own_pool(const memory::desc& src, const Shape& x, const Shape& out) const {
     if (x.size() != 4 || (src.data_type() != dt::f32 && src.data_type() != dt::bf16)) return std::nullopt;
-    MaxPoolGeometry g;
+    OwnPool own{{}, tag::nhwc};
+    MaxPoolGeometry& g = own.geometry;
     g.h = x[2], g.w = x[3], g.oh = out[2], g.ow = out[3], g.kernel = k_, g.stride = s_, g.padding = p_;
     const auto is = [&](tag t) { return src == memory::desc(src.dims(), src.data_type(), t); };
     if (is(tag::nhwc)) {
-      own_tag_ = tag::nhwc, g.planes = x[0], g.block = x[1];
+      g.planes = x[0], g.block = x[1];
     } else if (const int64_t b = is(tag::nChw16c) ? 16 : is(tag::nChw8c) ? 8 : 0; b && x[1] % b == 0) {
-      own_tag_ = b == 16 ? tag::nChw16c : tag::nChw8c, g.planes = x[0] * x[1] / b, g.block = b;
+      own.layout = b == 16 ? tag::nChw16c : tag::nChw8c, g.planes = x[0] * x[1] / b, g.block = b;
     } else {
       return std::nullopt;
     }
-    return maxpool_kernel_supports(g) ? std::optional(g) : std::nullopt;
+    return maxpool_kernel_supports(g) ? std::optional(own) : std::nullopt;
   }
 
   OnednnBackend& be_;
@@ -144,8 +150,7 @@ class PoolingOnednn final : public Layer {
   Op fwd_, bwd_;
   Tensor workspace_;
   bool has_ws_ = false;
-  std::optional<MaxPoolGeometry> own_;  // maxpool_kernel.h runs this layer
-  tag own_tag_ = tag::undef;
+  std::optional<OwnPool> own_;  // maxpool_kernel.h runs this layer
   bool bf16_ = false;
 };
 
