@@ -1,6 +1,6 @@
-"""The tables of bench/run_cpu_bench.sh from its JSON lines (argv[1]): the machine's limit and the
-FLOPs per image, every configuration's medians over rounds with its share of the limit, and
-cxrtune's like-for-like ratios (f32 against PyTorch f32, bf16 against bf16 autocast), each also
+"""The tables of bench/run_cpu_bench.sh from its JSON lines (argv[1]): the machine's limits (GEMM
+rates, memory bandwidth) and the FLOPs per image, every configuration's medians over rounds with
+its share of the limit, and cxrtune's like-for-like ratios (f32 against PyTorch f32, bf16 against bf16 autocast), each also
 per round (adjacent processes: steadier than a ratio of medians when the machine drifts).
 Standard library only (runs on Debian's python3)."""
 import json
@@ -43,7 +43,7 @@ def label(config):
 
 # The limit and the work per image.
 gemm = {}
-print("| limit | GFLOP/s (best of runs per round; median over rounds) |")
+print("| limit | best of runs per round; median over rounds |")
 print("| --- | --- |")
 for dtype in ("f32", "bf16"):
     rs = [r for r in rows if r.get("config") == f"gemm-limit-{dtype}"]
@@ -51,11 +51,16 @@ for dtype in ("f32", "bf16"):
     if vals:
         gemm[dtype] = statistics.median(vals)
         n = rs[0].get("n")
-        print(f"| oneDNN {dtype} GEMM {n}³, {rs[0].get('threads')} threads | {gemm[dtype]:.0f} "
+        print(f"| oneDNN {dtype} GEMM {n}³, {rs[0].get('threads')} threads | {gemm[dtype]:.0f} GFLOP/s "
               f"(rounds: {' '.join(f'{v:.0f}' for v in vals)}) |")
     elif rs or why(f"gemm-limit-{dtype}") or why("gemm-limit"):
         reason = (rs[0].get("why") if rs else None) or why(f"gemm-limit-{dtype}") or why("gemm-limit")
         print(f"| oneDNN {dtype} GEMM | not measured: {reason} |")
+mem = [r["gb_per_s"] for r in rows if r.get("config") == "memory-limit" and r.get("gb_per_s")]
+if mem:
+    first = next(r for r in rows if r.get("config") == "memory-limit")
+    print(f"| memory, STREAM triad over {first['mib']} MiB, {first['threads']} threads | "
+          f"{statistics.median(mem):.1f} GB/s (rounds: {' '.join(f'{v:.1f}' for v in mem)}) |")
 ours = next((r for r in rows if r.get("backend") not in (None, "pytorch", "gemm_limit") and "unavailable" not in r), None)
 peer = next((r for r in rows if r.get("backend") == "pytorch"), None)
 fwd = (ours or peer or {}).get("forward_gflop_per_image")

@@ -9,8 +9,8 @@
 # AMX the four bf16 rows run too: about 20 minutes, or ROUNDS=1 for about 11. These are estimates
 # from the per-step rates (about 3.5 s per training step for both programs); the script prints
 # the elapsed time. A smoke run (`bench/run_cpu_bench.sh build resnet18 4 64 1`) took 3 minutes on
-# a loaded machine. Needs BUILD_DIR's cxrtune and gemm_limit targets built
-# (`cmake --build build --target cxrtune gemm_limit`) and bench/setup_peer_venv.sh run once.
+# a loaded machine. Needs BUILD_DIR's cxrtune and machine_limits targets built
+# (`cmake --build build --target cxrtune machine_limits`) and bench/setup_peer_venv.sh run once.
 #
 # ROUNDS interleaved rounds (the machine's speed drifts between time windows; even rounds run the
 # configurations in reverse order), one process per configuration, THREADS threads each:
@@ -19,7 +19,9 @@
 #     own and kept out of the rates (cold cache in round 1, a fresh cache per run of this script);
 #   PyTorch of Debian (/usr/bin/python3, 1.13): eager f32 and bf16 autocast;
 #   cxrtune (BUILD_DIR/cli/cxrtune bench): f32 direct, f32 winograd, bf16 direct;
-#   the limit (BUILD_DIR/bench/gemm_limit): oneDNN f32 and bf16 GEMM GFLOP/s at GEMM_N³.
+#   the limits (BUILD_DIR/bench/machine_limits): oneDNN f32 and bf16 GEMM GFLOP/s at GEMM_N³, and
+#     the memory's triad GB/s (batch norm, the adds and the optimizer run at that speed; on a
+#     shared machine it moves with other tenants' traffic, and the ratios with it).
 # PyTorch runs channels_last with a tuned glibc malloc (torch_env below: without it PyTorch faults
 # pages every step) and WARMUP untimed steps.
 # bf16 rows run only where the CPU computes bf16 natively (AVX512_BF16 or AMX): elsewhere PyTorch
@@ -59,7 +61,7 @@ work=$(mktemp -d /tmp/cxr_cpu_bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export TORCHINDUCTOR_CACHE_DIR="$work/inductor"  # cold in round 1 of every run: a reproducible compile time
 cxrtune="$build/cli/cxrtune"
-gemm="$build/bench/gemm_limit"
+limits="$build/bench/machine_limits"
 
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 # A VM's model name can be as bare as "AMD EPYC": the family and model say which generation
@@ -104,7 +106,7 @@ have_peer=yes
 have_cxx=no
 command -v "${CXX:-g++}" > /dev/null && have_cxx=yes
 
-all="gemm-limit torch-eager-f32 torch-eager-bf16 torch-compile-f32 torch-compile-bf16 torch113-eager-f32"
+all="limits torch-eager-f32 torch-eager-bf16 torch-compile-f32 torch-compile-bf16 torch113-eager-f32"
 all="$all torch113-eager-bf16 cxrtune-f32-direct cxrtune-f32-winograd cxrtune-bf16-direct"
 configs=${ONLY:-$all}
 
@@ -112,19 +114,19 @@ run_config() {  # config round
   local c=$1 r=$2 dtype=f32
   [[ "$c" == *bf16* ]] && dtype=bf16
   if [[ $dtype == bf16 && $bf16_mode == off ]]; then return; fi
-  if [[ $dtype == bf16 && $native_bf16 == no && $bf16_mode != on && $c != gemm-limit ]]; then
+  if [[ $dtype == bf16 && $native_bf16 == no && $bf16_mode != on && $c != limits ]]; then
     note "$c" "$r" "no AVX512_BF16 or AMX on this CPU: PyTorch would emulate bf16 (slower than its f32), cxrtune refuses it (BF16=on times it anyway)"
     return
   fi
   case $c in
-    gemm-limit)
-      [[ -x "$gemm" ]] || { note "$c" "$r" "$gemm not built (cmake --build $build --target gemm_limit)"; return; }
+    limits)
+      [[ -x "$limits" ]] || { note "$c" "$r" "$limits not built (cmake --build $build --target machine_limits)"; return; }
       echo "round $r/$rounds: $c" >&2
-      if OMP_NUM_THREADS=$threads "$gemm" --n "$gemm_n" --threads "$threads" > "$work/gemm" 2> "$work/err"; then
+      if OMP_NUM_THREADS=$threads "$limits" --n "$gemm_n" --threads "$threads" > "$work/limits" 2> "$work/err"; then
         "$old_python" -c 'import json,sys
 for l in open(sys.argv[1]):
-    d=json.loads(l); d.update(config="gemm-limit-"+d["dtype"], round=int(sys.argv[2])); print(json.dumps(d))' \
-          "$work/gemm" "$r" >> "$log"
+    d=json.loads(l); d.update(config="gemm-limit-"+d["dtype"] if "dtype" in d else "memory-limit", round=int(sys.argv[2])); print(json.dumps(d))' \
+          "$work/limits" "$r" >> "$log"
       else
         note "$c" "$r" "failed: $(tail -1 "$work/err")"
       fi ;;

@@ -1,13 +1,20 @@
-// The machine's own compute limit for bench/run_cpu_bench.sh: oneDNN matrix multiplication of two
-// square N × N matrices (f32, and bf16 inputs with f32 output), on the given number of OpenMP
-// threads, the best of --repeat timed runs after one warm-up. A convolution network cannot run
-// faster than the GEMM rate of its data type, so a training rate times its FLOPs per image,
-// divided by this, is the share of the machine the network uses.
-// Prints one JSON line per data type:
+// The machine's own limits for bench/run_cpu_bench.sh, on the given number of OpenMP threads, each
+// the best of --repeat timed runs after one warm-up:
+// - compute: oneDNN matrix multiplication of two square N × N matrices (f32, and bf16 inputs with
+//   f32 output). A convolution network cannot run faster than the GEMM rate of its data type, so
+//   a training rate times its FLOPs per image, divided by this, is the share of the machine the
+//   network uses.
+// - memory: a STREAM-style triad a = b + s·c over three float arrays far larger than the caches,
+//   counted as STREAM counts it (three arrays' bytes per pass). Batch norm, the residual adds
+//   and the optimizer run at this speed, and a shared machine's memory speed moves on its own
+//   (another tenant's traffic): the bench prints it each round so that a ratio can be read
+//   against the bandwidth it was measured at.
+// Prints one JSON line per measurement:
 //   {"backend":"gemm_limit","dtype":"f32","n":4096,"threads":2,"gflop_per_s":..,"isa":"avx2"}
+//   {"backend":"memory_limit","kind":"triad","mib":..,"threads":2,"gb_per_s":..}
 // or, where oneDNN has no native kernel (bf16 without AVX512_BF16 / AMX):
 //   {"backend":"gemm_limit","dtype":"bf16","gflop_per_s":null,"why":"..."}
-// Usage: gemm_limit [--n 4096] [--repeat 5] [--threads 2] [--dtype f32|bf16|all]
+// Usage: machine_limits [--n 4096] [--repeat 5] [--threads 2] [--dtype f32|bf16|memory|all]
 #include <omp.h>
 
 #include <algorithm>
@@ -15,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +77,27 @@ double time_matmul(memory::data_type in, int64_t n, int repeat) {
   return best;
 }
 
+// Best seconds of `repeat` triads a = b + s·c over `count` floats each. The arrays are first
+// touched by the threads that use them (the same static split as the timed loop), so on a
+// machine with several memory nodes each thread streams from its own.
+double time_triad(size_t count, int repeat) {
+  std::unique_ptr<float[]> a(new float[count]), b(new float[count]), c(new float[count]);
+  const auto n = static_cast<int64_t>(count);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) a[i] = 0.f, b[i] = 1.f, c[i] = 2.f;
+  const float s = 0.5f;
+  double best = 1e30;
+  for (int r = 0; r <= repeat; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) best = std::min(best, dt);
+  }
+  if (a[n / 2] != 2.f) std::fprintf(stderr, "machine_limits: the triad computed %g, not 2\n", a[n / 2]);
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +110,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dtype")) which = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: gemm_limit [--n N] [--repeat R] [--threads T] [--dtype f32|bf16|all]\n");
+      std::fprintf(stderr, "usage: machine_limits [--n N] [--repeat R] [--threads T] [--dtype f32|bf16|memory|all]\n");
       return 2;
     }
   }
@@ -101,8 +130,14 @@ int main(int argc, char** argv) {
       std::printf("\"gflop_per_s\":%.1f,\"seconds\":%.4f}\n", flop / s / 1e9, s);
       std::fflush(stdout);
     }
+    if (which == "all" || which == "memory") {
+      const size_t count = size_t{64} << 20;  // 256 MiB per array, 768 MiB in all: far past any cache
+      const double s = time_triad(count, repeat);
+      std::printf("{\"backend\":\"memory_limit\",\"kind\":\"triad\",\"mib\":%zu,\"threads\":%d,\"gb_per_s\":%.1f}\n",
+                  3 * count * sizeof(float) >> 20, threads, 3.0 * static_cast<double>(count * sizeof(float)) / s / 1e9);
+    }
   } catch (const dnnl::error& e) {
-    std::fprintf(stderr, "gemm_limit: oneDNN: %s\n", e.what());
+    std::fprintf(stderr, "machine_limits: oneDNN: %s\n", e.what());
     return 3;
   }
   return 0;
