@@ -10,7 +10,7 @@
 // then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
 // block's output is written once instead of written, read twice and written again.
 // bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why),
-// and so are the input gradients of 1×1 stride-1 convolutions (conv_data_gradient.h).
+// and so are the input gradients of 1×1 convolutions without padding (conv_data_gradient.h).
 #include <cmath>
 #include <optional>
 #include <string>

@@ -7,11 +7,13 @@
 // convolution weight gradient on the same bf16 memory. Both the conv2d layer (its backward, over
 // a NaN-filled gradient: the gradient is overwritten) and the class alone. Without AMX the
 // path is never taken: a visible skip.
-// The input gradient of a 1×1 stride-1 convolution as a matmul (conv_data_gradient.h), the same
-// way: the layer's dx (over a NaN-filled buffer) against a float64 sum of the same bf16 dy and
-// bf16-rounded weights (only the f32 summation order and the one rounding to bf16 differ:
-// ‖dx − ref‖ ≤ 4e-3 ‖ref‖, where a transposed or misplaced operand is off by O(‖ref‖)), and
-// against oneDNN's own convolution backward data on the same memory.
+// The input gradient of a 1×1 convolution as a matmul (conv_data_gradient.h), the same way: the
+// layer's dx (over a NaN-filled buffer) against a float64 sum of the same bf16 dy and bf16-rounded
+// weights (only the f32 summation order and the one rounding to bf16 differ: ‖dx − ref‖ ≤ 4e-3
+// ‖ref‖, where a transposed or misplaced operand is off by O(‖ref‖)), and against oneDNN's own
+// convolution backward data on the same memory. Strides 2 and 3 on even and odd maps: the pixels
+// the convolution skips must be exactly zero (a NaN left there, or a gradient scattered one pixel
+// off, fails).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -191,15 +193,18 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
   Tensor& w = layer->parameters()[0].value;
   const std::vector<float> wv = random(w.numel(), 5);
   std::copy(wv.begin(), wv.end(), w.data_as<float>());
-  // dx[n][c][h][w] = Σ_k dy[n][k][h][w] · bf16(W[k][c]), in double (plain nchw).
-  const int64_t hw = s.h * s.w;
-  std::vector<double> want(static_cast<size_t>(s.n * s.c * hw), 0.0);
+  // dx[n][c][h][w] = Σ_k dy[n][k][h/s][w/s] · bf16(W[k][c]) where s divides h and w, else 0, in
+  // double (plain nchw).
+  const int64_t oh = out.shape[2], ow = out.shape[3];
+  std::vector<double> want(static_cast<size_t>(s.n * s.c * s.h * s.w), 0.0);
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t c = 0; c < s.c; ++c)
       for (int64_t k = 0; k < s.k; ++k) {
         const double wkc = dnn::bf16_portable::bf16_to_float(dnn::bf16_portable::float_to_bf16(wv[k * s.c + c]));
-        for (int64_t i = 0; i < hw; ++i)
-          want[static_cast<size_t>((n * s.c + c) * hw + i)] += dyv[static_cast<size_t>((n * s.k + k) * hw + i)] * wkc;
+        for (int64_t i = 0; i < oh; ++i)
+          for (int64_t j = 0; j < ow; ++j)
+            want[static_cast<size_t>(((n * s.c + c) * s.h + i * s.stride) * s.w + j * s.stride)] +=
+                dyv[static_cast<size_t>(((n * s.k + k) * oh + i) * ow + j)] * wkc;
       }
 
   Context ctx;
@@ -212,11 +217,14 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
   be.read_plain(dx, got.data());
   const double layer_err = relative_error(got.data(), want);
   EXPECT_LE(layer_err, 4e-3) << p.str() << " layer vs float64";
+  int64_t skipped_not_zero = 0;
+  for (size_t i = 0; i < want.size(); ++i) skipped_not_zero += want[i] == 0.0 && got[i] != 0.f;
+  EXPECT_EQ(skipped_not_zero, 0) << p.str() << ": pixels the convolution skips must get a zero gradient";
 
   // oneDNN's own convolution backward data on the same bf16 memory.
   auto& eng = be.engine();
   const memory::desc w_md(dnn::dims_of(p.weight_shape()), memory::data_type::bf16, tag::any);
-  const memory::dims st{1, 1}, pad{0, 0};
+  const memory::dims st{s.stride, s.stride}, pad{0, 0};
   const auto alg = dnnl::algorithm::convolution_direct;
   const dnnl::convolution_forward::primitive_desc fwd(
       dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, w_md, dst_md, st, pad, pad), eng);
@@ -242,12 +250,15 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
 INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvDataGradient,
                          ::testing::Values(Shape4{3, 32, 24, 7, 5, 1, 1, 0},   // narrowing
                                            Shape4{2, 16, 64, 9, 7, 1, 1, 0},   // widening
-                                           Shape4{1, 48, 48, 1, 1, 1, 1, 0}),  // one pixel
+                                           Shape4{1, 48, 48, 1, 1, 1, 1, 0},   // one pixel
+                                           Shape4{2, 32, 64, 8, 6, 1, 2, 0},   // a downsample: stride 2
+                                           Shape4{3, 16, 32, 7, 5, 1, 2, 0},   // odd maps: the last row read
+                                           Shape4{1, 48, 16, 7, 8, 1, 3, 0}),  // stride 3
                          [](const auto& info) {
                            const Shape4& s = info.param;
                            char name[64];
-                           std::snprintf(name, sizeof name, "C%ldK%ld_%ldx%ld", long(s.c), long(s.k), long(s.h),
-                                         long(s.w));
+                           std::snprintf(name, sizeof name, "s%ld_C%ldK%ld_%ldx%ld", long(s.stride), long(s.c),
+                                         long(s.k), long(s.h), long(s.w));
                            return std::string(name);
                          });
 
