@@ -61,7 +61,7 @@ if mem:
     first = next(r for r in rows if r.get("config") == "memory-limit")
     print(f"| memory, STREAM triad over {first['mib']} MiB, {first['threads']} threads | "
           f"{statistics.median(mem):.1f} GB/s (rounds: {' '.join(f'{v:.1f}' for v in mem)}) |")
-ours = next((r for r in rows if r.get("backend") not in (None, "pytorch", "gemm_limit") and "unavailable" not in r), None)
+ours = next((r for r in rows if r.get("config", "").startswith("cxrtune") and "unavailable" not in r), None)
 peer = next((r for r in rows if r.get("backend") == "pytorch"), None)
 fwd = (ours or peer or {}).get("forward_gflop_per_image")
 if fwd:
@@ -70,6 +70,8 @@ if fwd:
     print(f"\nFLOPs per image ({src}, conv + linear multiply-adds × 2): forward {fwd:.3f} GFLOP, "
           f"training step {3 * fwd:.3f} GFLOP (×3){check}. Winograd does fewer multiplies than that count, "
           "so its share can pass 100 %.\n")
+else:
+    print()
 
 
 def share(rate, flop, dtype):
