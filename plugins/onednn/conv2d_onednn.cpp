@@ -1,21 +1,22 @@
-// conv2d on oneDNN, in the backend's compute type (f32, or bf16 with f32 master weights and
-// f32 weight gradients). The source arrives in whatever layout the previous layer produced
-// (blocked nChw16c inside the network, plain nchw for the first conv) and is used as is when
-// oneDNN has a kernel for it; the destination is the backend's activation layout. Weights stay
-// plain OIHW parameters; their kernel-format copies (forward, backward data) and the weight
-// gradient before its reorder to plain pass through the backend's shared weight scratch, so no
-// layer keeps a copy of its own (reordering weights again costs far less than the convolution). Backward-data is not even built
-// when no one wants dx (the network's first conv), which saves the slow 7×7 C=3 kernel.
-// In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op;
-// then a residual add (+ReLU) reading it: the other summand joins as a binary post-op, so the
-// block's output is written once instead of written, read twice and written again.
-// bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why),
-// and so are the input gradients of 1×1 convolutions without padding (conv_data_gradient.h).
+// conv2d on oneDNN, in the backend's compute type (f32, or bf16 with f32 master weights and f32 weight gradients).
+// The source arrives in whatever layout the previous layer produced (blocked nChw16c inside the network, plain nchw
+// for the first conv) and is used as is when oneDNN has a kernel for it; the destination is the backend's activation
+// layout. Weights stay plain OIHW parameters; their kernel-format copies (forward, backward data) and the weight
+// gradient before its reorder to plain pass through the backend's shared weight scratch, so no layer keeps a copy of
+// its own (reordering weights again costs far less than the convolution). Backward-data is not even built when no
+// one wants dx (the network's first conv), which saves the slow 7×7 C=3 kernel.
+// In eval a following batchnorm2d (+ReLU) is absorbed: folded into weights, bias and a post-op; then a residual add
+// (+ReLU) reading it: the other summand joins as a binary post-op, so the block's output is written once instead of
+// written, read twice and written again.
+// bf16 on AMX in nhwc: most weight gradients are a oneDNN matmul (conv_weight_gradient.h says why), and so are the
+// input gradients of 1×1 convolutions without padding (conv_data_gradient.h); those of 3×3 stride-2 ones are four
+// stride-1 convolutions (conv_polyphase_data_gradient.h).
 #include <cmath>
 #include <optional>
 #include <string>
 
 #include "plugins/onednn/conv_data_gradient.h"
+#include "plugins/onednn/conv_polyphase_data_gradient.h"
 #include "plugins/onednn/conv_weight_gradient.h"
 #include "plugins/onednn/onednn_util.h"
 #include "plugins/onednn/register.h"
@@ -110,6 +111,8 @@ class Conv2dOnednn final : public Layer {
     auto& s = be_.stream();
     if (dx[0] && matmul_dg_) {
       matmul_dg_.run(parameters_[0].value.data(), dy.data(), dx[0]->data());
+    } else if (dx[0] && polyphase_dg_) {
+      polyphase_dg_.run(parameters_[0].value.data_as<const float>(), dy.data(), dx[0]->data());
     } else if (dx[0]) {
       if (!bwd_data_) throw GraphError(p_.str() + ": input gradient requested but not prepared");
       const void* w = parameters_[0].value.data();
@@ -319,6 +322,9 @@ class Conv2dOnednn final : public Layer {
     matmul_dg_ = MatmulDataGradient();
     if (info.training && info.needs_grad(0) && MatmulDataGradient::wanted(p_, src_in, src_md_, dst_md_, be_))
       matmul_dg_ = MatmulDataGradient(p_, src_md_, dst_md_, be_);
+    polyphase_dg_ = PolyphaseDataGradient();
+    if (info.training && info.needs_grad(0) && PolyphaseDataGradient::wanted(p_, src_in, src_md_, dst_md_, be_))
+      polyphase_dg_ = PolyphaseDataGradient(p_, src_md_, dst_md_, be_);
     matmul_wg_ = MatmulWeightGradient();
     if (info.training && MatmulWeightGradient::wanted(p_, src_in, src_md_, dst_md_, be_)) {
       matmul_wg_ = MatmulWeightGradient(p_, src_md_, dst_md_, be_);
@@ -370,6 +376,7 @@ class Conv2dOnednn final : public Layer {
   Op fwd_, bwd_data_, bwd_weights_, src_reorder_, dsrc_reorder_, w_reorder_, w_bd_reorder_, dw_reorder_;
   MatmulWeightGradient matmul_wg_;     // the weight gradient as a matmul, when wanted
   MatmulDataGradient matmul_dg_;       // the input gradient as a matmul, when wanted
+  PolyphaseDataGradient polyphase_dg_;  // or as four stride-1 convolutions
   Op bw_src_reorder_, bw_dy_reorder_;  // to the weight gradient's own layout, when that is faster
   size_t bw_dy_offset_ = 0;            // where its output-gradient copy starts in the activation scratch
   Tensor src_buf_, dsrc_buf_;
