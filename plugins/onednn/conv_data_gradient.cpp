@@ -13,7 +13,7 @@ using tag = memory::format_tag;
 bool MatmulDataGradient::wanted(const ops::Conv2dParams& p, const memory::desc& src_in, const memory::desc& src,
                                 const memory::desc& dst, const OnednnBackend& backend) {
   if (backend.compute_dtype() != DType::BF16 || backend.activation_tag() != tag::nhwc) return false;
-  if (p.kernel != 1 || p.stride < 1 || p.padding != 0 || src_in != src) return false;
+  if (p.kernel != 1 || p.padding != 0 || src_in != src) return false;
   const auto nhwc_bf16 = [](const memory::desc& md) {
     return md.data.ndims == 4 && md == memory::desc(md.dims(), dt::bf16, tag::nhwc);
   };
