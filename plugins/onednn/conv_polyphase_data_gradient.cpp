@@ -60,7 +60,8 @@ PolyphaseDataGradient::PolyphaseDataGradient(const ops::Conv2dParams& p, const m
                                             pad_r),
             user_scratchpad(), eng);
       });
-      const memory::desc plain(kd, dt::bf16, tag::oihw);
+      // The cut kernels' plain layout is IOHW (K outermost), the order the weights are read in.
+      const memory::desc plain(kd, dt::bf16, tag::iohw);
       ph.plain_at = plain_bytes;
       plain_bytes += aligned(plain.get_size());
       ph.kernel_at = kernel_bytes;
@@ -99,22 +100,23 @@ void PolyphaseDataGradient::run(const float* weights, const void* dy, void* dx) 
   interleave(dx);
 }
 
-// V_ab[c][k][u][v] = bf16(W[k][c][kTaps[a][u]][kTaps[b][v]]), plain OIHW with O = C, I = K.
+// V_ab[c][k][u][v] = bf16(W[k][c][kTaps[a][u]][kTaps[b][v]]), stored IOHW: one pass over the
+// weights in their own order, each 3×3 read once for all four cuts.
 void PolyphaseDataGradient::cut_kernels(const float* weights) const {
   auto* scratch = static_cast<char*>(be_->weight_scratch());
-  for (size_t phase = 0; phase < phases_.size(); ++phase) {
-    const Phase& ph = phases_[phase];
-    if (!ph.conv) continue;
-    const int* th = kTaps[phase / 2];
-    const int* tw = kTaps[phase % 2];
-    auto* v = reinterpret_cast<uint16_t*>(scratch + ph.plain_at);
 #pragma omp parallel for schedule(static) num_threads(be_->threads())
-    for (int64_t c = 0; c < c_; ++c)
-      for (int64_t k = 0; k < k_; ++k)
-        for (int64_t u = 0; u < ph.taps_h; ++u)
-          for (int64_t x = 0; x < ph.taps_w; ++x)
-            v[((c * k_ + k) * ph.taps_h + u) * ph.taps_w + x] =
-                bf16_portable::float_to_bf16(weights[((k * c_ + c) * 3 + th[u]) * 3 + tw[x]]);
+  for (int64_t kc = 0; kc < k_ * c_; ++kc) {
+    const float* taps = weights + kc * 9;  // W[k][c], row-major 3×3
+    for (size_t phase = 0; phase < phases_.size(); ++phase) {
+      const Phase& ph = phases_[phase];
+      if (!ph.conv) continue;
+      const int* th = kTaps[phase / 2];
+      const int* tw = kTaps[phase % 2];
+      uint16_t* v = reinterpret_cast<uint16_t*>(scratch + ph.plain_at) + kc * ph.taps_h * ph.taps_w;
+      for (int64_t u = 0; u < ph.taps_h; ++u)
+        for (int64_t x = 0; x < ph.taps_w; ++x)
+          v[u * ph.taps_w + x] = bf16_portable::float_to_bf16(taps[th[u] * 3 + tw[x]]);
+    }
   }
 }
 
