@@ -20,6 +20,7 @@
 #include "engine/ops/conv2d.h"
 #include "plugins/onednn/bf16_lanes.h"
 #include "plugins/onednn/conv_polyphase_data_gradient.h"
+#include "tests/layers/onednn_conv_oracles.h"
 #include "tests/layers/test_registry.h"
 
 namespace cxr {
@@ -31,23 +32,8 @@ struct Case {
   int64_t n, c, k, h, w;
 };
 
-std::vector<float> normal(int64_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = d(gen);
-  return v;
-}
-
-double relative_error(const std::vector<float>& got, const std::vector<double>& want) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double d = static_cast<double>(got[i]) - want[i];
-    diff += d * d;
-    norm += want[i] * want[i];
-  }
-  return std::isfinite(diff) ? std::sqrt(diff / norm) : std::numeric_limits<double>::infinity();
-}
+using conv_oracles::normal_values;
+using conv_oracles::relative_error;
 
 class OnednnConvPolyphase : public ::testing::TestWithParam<Case> {};
 
@@ -68,12 +54,12 @@ TEST_P(OnednnConvPolyphase, Bf16InputGradientEqualsFloat64AndOnednnConvolution) 
   const int64_t oh = out.shape[2], ow = out.shape[3];
 
   Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
-  std::vector<float> xv = normal(numel(in.shape), 7), dyv = normal(numel(out.shape), 8);
+  std::vector<float> xv = normal_values(numel(in.shape), 7), dyv = normal_values(numel(out.shape), 8);
   be.write_plain(x, xv.data());
   be.write_plain(dy, dyv.data());
   be.read_plain(dy, dyv.data());  // the bf16 values the layer reads
   Tensor& w = layer->parameters()[0].value;
-  const std::vector<float> wv = normal(w.numel(), 9);
+  const std::vector<float> wv = normal_values(w.numel(), 9);
   std::copy(wv.begin(), wv.end(), w.data_as<float>());
 
   std::vector<double> want(static_cast<size_t>(s.n * s.c * s.h * s.w), 0.0);
@@ -101,33 +87,16 @@ TEST_P(OnednnConvPolyphase, Bf16InputGradientEqualsFloat64AndOnednnConvolution) 
   layer->backward(xs, y, dy, dxs, ctx);
   std::vector<float> got(want.size());
   be.read_plain(dx, got.data());
-  const double layer_err = relative_error(got, want);
+  const double layer_err = relative_error(got.data(), want);
   EXPECT_LE(layer_err, 4e-3) << p.str() << " layer vs float64";
 
   // oneDNN's own convolution backward data on the same bf16 memory.
-  auto& eng = be.engine();
-  const memory::desc w_md(dnn::dims_of(p.weight_shape()), memory::data_type::bf16, memory::format_tag::any);
-  const memory::dims st{2, 2}, pad{1, 1};
-  const auto alg = dnnl::algorithm::convolution_direct;
-  const dnnl::convolution_forward::primitive_desc fwd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, w_md, dst_md, st, pad, pad), eng);
-  const dnnl::convolution_backward_data::primitive_desc bd(
-      dnnl::convolution_backward_data::desc(alg, src_md, w_md, dst_md, st, pad, pad), eng, fwd);
-  memory plain_w(memory::desc(dnn::dims_of(p.weight_shape()), memory::data_type::f32, memory::format_tag::oihw), eng,
-                 w.data());
-  memory mw(bd.weights_desc(), eng), mdy(dst_md, eng, dy.data());
-  Tensor dx_conv = be.allocate(in);
-  memory mdx(src_md, eng, dx_conv.data());
-  dnnl::reorder(plain_w, mw).execute(be.stream(), plain_w, mw);
-  dnnl::convolution_backward_data(bd).execute(be.stream(),
-                                              {{DNNL_ARG_DIFF_DST, mdy}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mdx}});
-  be.stream().wait();
-  std::vector<float> conv(want.size());
-  be.read_plain(dx_conv, conv.data());
-  const double conv_err = relative_error(got, std::vector<double>(conv.begin(), conv.end()));
-  EXPECT_LE(conv_err, 6e-3) << p.str() << " vs " << bd.impl_info_str();
+  std::string impl;
+  const std::vector<float> conv = conv_oracles::onednn_backward_data(be, p, in, src_md, dst_md, w, dy, impl);
+  const double conv_err = relative_error(got.data(), std::vector<double>(conv.begin(), conv.end()));
+  EXPECT_LE(conv_err, 6e-3) << p.str() << " vs " << impl;
   std::printf("[%s on %s] input gradient relative error: layer %.1e vs float64; %.1e vs %s\n", p.str().c_str(),
-              in.str().c_str(), layer_err, conv_err, bd.impl_info_str());
+              in.str().c_str(), layer_err, conv_err, impl.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvPolyphase,

@@ -28,6 +28,7 @@
 #include "plugins/onednn/bf16_lanes.h"
 #include "plugins/onednn/conv_data_gradient.h"
 #include "plugins/onednn/conv_weight_gradient.h"
+#include "tests/layers/onednn_conv_oracles.h"
 #include "tests/layers/test_registry.h"
 
 namespace cxr {
@@ -40,13 +41,8 @@ struct Shape4 {
   int64_t n, c, k, h, w, kernel, stride, pad;
 };
 
-std::vector<float> random(int64_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = d(gen);
-  return v;
-}
+using conv_oracles::relative_error;
+using conv_oracles::normal_values;
 
 // dw[k][c][i][j] = Σ dy[n][k][oh][ow] · x[n][c][oh·s − p + i][ow·s − p + j], in double (plain nchw).
 std::vector<double> reference(const Shape4& s, int64_t oh, int64_t ow, const std::vector<float>& x,
@@ -68,16 +64,6 @@ std::vector<double> reference(const Shape4& s, int64_t oh, int64_t ow, const std
           dw[static_cast<size_t>(((k * s.c + c) * s.kernel + i) * s.kernel + j)] = sum;
         }
   return dw;
-}
-
-double relative_error(const float* got, const std::vector<double>& want) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double d = static_cast<double>(got[i]) - want[i];
-    diff += d * d;
-    norm += want[i] * want[i];
-  }
-  return std::isfinite(diff) ? std::sqrt(diff / norm) : std::numeric_limits<double>::infinity();
 }
 
 // The case's bf16 conv2d layer on the oneDNN backend, prepared for training, with its descriptors.
@@ -111,7 +97,7 @@ TEST_P(OnednnConvWeightGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
 
   // Inputs rounded to bf16 by the backend, read back: the reference sums exactly those values.
   Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
-  std::vector<float> xv = random(numel(in.shape), 1), dyv = random(numel(out.shape), 2);
+  std::vector<float> xv = normal_values(numel(in.shape), 1), dyv = normal_values(numel(out.shape), 2);
   be.write_plain(x, xv.data());
   be.read_plain(x, xv.data());
   be.write_plain(dy, dyv.data());
@@ -186,12 +172,12 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
   ASSERT_TRUE(dnn::MatmulDataGradient::wanted(p, src_md, src_md, dst_md, be)) << p.str() << " takes the other path";
 
   Tensor x = be.allocate(in), y = be.allocate(out), dy = be.allocate(out), dx = be.allocate(in);
-  std::vector<float> xv = random(numel(in.shape), 3), dyv = random(numel(out.shape), 4);
+  std::vector<float> xv = normal_values(numel(in.shape), 3), dyv = normal_values(numel(out.shape), 4);
   be.write_plain(x, xv.data());
   be.write_plain(dy, dyv.data());
   be.read_plain(dy, dyv.data());
   Tensor& w = layer->parameters()[0].value;
-  const std::vector<float> wv = random(w.numel(), 5);
+  const std::vector<float> wv = normal_values(w.numel(), 5);
   std::copy(wv.begin(), wv.end(), w.data_as<float>());
   // dx[n][c][h][w] = Σ_k dy[n][k][h/s][w/s] · bf16(W[k][c]) where s divides h and w, else 0, in
   // double (plain nchw).
@@ -222,29 +208,13 @@ TEST_P(OnednnConvDataGradient, Bf16MatmulEqualsFloat64AndOnednnConvolution) {
   EXPECT_EQ(skipped_not_zero, 0) << p.str() << ": pixels the convolution skips must get a zero gradient";
 
   // oneDNN's own convolution backward data on the same bf16 memory.
-  auto& eng = be.engine();
-  const memory::desc w_md(dnn::dims_of(p.weight_shape()), memory::data_type::bf16, tag::any);
-  const memory::dims st{s.stride, s.stride}, pad{0, 0};
-  const auto alg = dnnl::algorithm::convolution_direct;
-  const dnnl::convolution_forward::primitive_desc fwd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, w_md, dst_md, st, pad, pad), eng);
-  const dnnl::convolution_backward_data::primitive_desc bd(
-      dnnl::convolution_backward_data::desc(alg, src_md, w_md, dst_md, st, pad, pad), eng, fwd);
-  memory plain_w(memory::desc(dnn::dims_of(p.weight_shape()), memory::data_type::f32, tag::oihw), eng, w.data());
-  memory mw(bd.weights_desc(), eng), mdy(dst_md, eng, dy.data());
-  Tensor dx_conv = be.allocate(in);
-  memory mdx(src_md, eng, dx_conv.data());
-  dnnl::reorder(plain_w, mw).execute(be.stream(), plain_w, mw);
-  dnnl::convolution_backward_data(bd).execute(be.stream(),
-                                              {{DNNL_ARG_DIFF_DST, mdy}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mdx}});
-  be.stream().wait();
-  std::vector<float> conv(want.size());
-  be.read_plain(dx_conv, conv.data());
+  std::string impl;
+  const std::vector<float> conv = conv_oracles::onednn_backward_data(be, p, in, src_md, dst_md, w, dy, impl);
   const std::vector<double> conv_d(conv.begin(), conv.end());
   const double conv_err = relative_error(got.data(), conv_d);
-  EXPECT_LE(conv_err, 6e-3) << p.str() << " vs " << bd.impl_info_str();
+  EXPECT_LE(conv_err, 6e-3) << p.str() << " vs " << impl;
   std::printf("[%s on %s] input gradient relative error: layer %.1e vs float64; %.1e vs %s\n", p.str().c_str(),
-              in.str().c_str(), layer_err, conv_err, bd.impl_info_str());
+              in.str().c_str(), layer_err, conv_err, impl.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, OnednnConvDataGradient,
